@@ -1,0 +1,116 @@
+"""ReviewApp: quarterly sales reviews scored only on validated KPIs."""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from flask import Flask
+
+from reviewapp import config as default_config
+from reviewapp.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY_FILE = "secret_key"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then REVIEWAPP_* env, then test_config."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("REVIEWAPP")
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_database(app)
+    _configure_secret_key(app)
+    _configure_cookies(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        url = f"sqlite:///{Path(app.instance_path) / 'reviewapp.db'}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+
+def _configure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config.get("ENV") == "production":
+        sys.exit("REVIEWAPP_SECRET_KEY is not set; refusing to start in production without it.")
+    app.config["SECRET_KEY"] = ensure_dev_secret_key(Path(app.instance_path))
+
+
+def ensure_dev_secret_key(instance_path: Path) -> str:
+    """Return the development key in instance/, writing a random one (mode 0600) the first time."""
+    path = instance_path / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _configure_cookies(app: Flask) -> None:
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
+
+
+def register_extensions(app: Flask) -> None:
+    from reviewapp import models  # noqa: F401  (every table known to Alembic and create_all)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from reviewapp.auth.services import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from reviewapp import errors
+    from reviewapp.admin import bp as admin_bp
+    from reviewapp.auth import bp as auth_bp
+    from reviewapp.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(admin_bp)
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from reviewapp.admin.cli import users_cli
+    from reviewapp.demo import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from reviewapp import policy
+    from reviewapp.navigation import nav_items
+
+    app.jinja_env.globals["policy"] = policy
+    app.jinja_env.globals["nav_items"] = nav_items

@@ -1,0 +1,32 @@
+"""HR administration forms."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from reviewapp.auth.models import Role
+
+ROLE_CHOICES = [(r.value, r.label) for r in Role]
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    manager = SelectField("Manager", coerce=int, description="Who this person reports to.")
+    team = SelectField("Team", coerce=int)
+    active = BooleanField("Active (may log in)", default=True)
+    submit = SubmitField("Save")
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Team name", validators=[DataRequired(), Length(max=120)])
+    manager = SelectField("Manager", coerce=int)
+    submit = SubmitField("Save")
+
+
+class UserImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")],
+                     description="Columns: email,name,role,manager_email,team")
+    submit = SubmitField("Import")

@@ -1,0 +1,215 @@
+"""HR pages: users, teams, bulk import."""
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from reviewapp import policy
+from reviewapp.admin import bp
+from reviewapp.admin.forms import TeamForm, UserForm, UserImportForm
+from reviewapp.admin.services import (
+    create_user,
+    import_users_csv,
+    save_team,
+    set_active,
+    update_user,
+)
+from reviewapp.auth.models import Role, Team, User
+from reviewapp.auth.services import make_set_password_token
+from reviewapp.errors import ServiceError
+from reviewapp.extensions import db
+
+
+@bp.before_request
+@login_required
+def _hr_only():
+    policy.require(policy.can_manage_users(current_user))
+
+
+def _manager_choices(exclude: User | None = None) -> list[tuple[int, str]]:
+    managers = db.session.scalars(
+        sa.select(User).where(User.role != Role.REP, User.active).order_by(User.name)
+    )
+    return [(0, "— none —")] + [
+        (u.id, f"{u.name} ({u.email})") for u in managers if exclude is None or u.id != exclude.id
+    ]
+
+
+def _team_choices() -> list[tuple[int, str]]:
+    teams = db.session.scalars(sa.select(Team).order_by(Team.name))
+    return [(0, "— none —")] + [(t.id, t.name) for t in teams]
+
+
+def _set_link(user: User) -> str:
+    return url_for("auth.set_password_from_link", token=make_set_password_token(user),
+                   _external=True)
+
+
+@bp.route("/users")
+def users():
+    q = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    team_id = request.args.get("team", type=int)
+    status = request.args.get("status", "active")
+    query = sa.select(User).options(selectinload(User.manager), selectinload(User.team))
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    if team_id:
+        query = query.where(User.team_id == team_id)
+    if status == "active":
+        query = query.where(User.active)
+    elif status == "inactive":
+        query = query.where(sa.not_(User.active))
+    people = db.session.scalars(query.order_by(User.name)).all()
+    teams = db.session.scalars(sa.select(Team).order_by(Team.name)).all()
+    return render_template("admin/users.html", people=people, teams=teams, q=q, role=role,
+                           team_id=team_id, status=status, roles=list(Role))
+
+
+def _apply_service_error(form, exc: ServiceError) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None:
+        target.errors = list(target.errors) + [exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserForm()
+    form.manager.choices = _manager_choices()
+    form.team.choices = _team_choices()
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                current_user, email=form.email.data, name=form.name.data, role=form.role.data,
+                manager=db.session.get(User, form.manager.data) if form.manager.data else None,
+                team=db.session.get(Team, form.team.data) if form.team.data else None,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            _apply_service_error(form, exc)
+        else:
+            link = _set_link(user)
+            db.session.commit()
+            flash(f"{user.name} was added.", "success")
+            return render_template("admin/user_created.html", user=user, link=link)
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=None if request.method == "POST" else user)
+    form.manager.choices = _manager_choices(exclude=user)
+    form.team.choices = _team_choices()
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.manager.data = user.manager_id or 0
+        form.team.data = user.team_id or 0
+    if form.validate_on_submit():
+        try:
+            update_user(
+                current_user, user, email=form.email.data, name=form.name.data,
+                role=form.role.data,
+                manager=db.session.get(User, form.manager.data) if form.manager.data else None,
+                team=db.session.get(Team, form.team.data) if form.team.data else None,
+                active=form.active.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            user = db.get_or_404(User, user_id)
+            _apply_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{user.name} was updated.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def user_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    active = request.form.get("active") == "1"
+    try:
+        set_active(current_user, user, active)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{user.name} is now {'active' if active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/set-password-link", methods=["POST"])
+def user_link(user_id: int):
+    user = db.get_or_404(User, user_id)
+    return render_template("admin/user_created.html", user=user, link=_set_link(user),
+                           regenerated=True)
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+def users_import():
+    form = UserImportForm()
+    result = None
+    if form.validate_on_submit():
+        result = import_users_csv(current_user, form.file.data.read())
+        if result.errors:
+            db.session.rollback()
+        else:
+            links = [(u, _set_link(u)) for u in result.created]
+            db.session.commit()
+            flash(f"{len(links)} users were added.", "success")
+            return render_template("admin/users_imported.html", links=links)
+    return render_template("admin/users_import.html", form=form, result=result)
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+def teams():
+    form = TeamForm()
+    form.manager.choices = _manager_choices()
+    if form.validate_on_submit():
+        try:
+            save_team(current_user, None, name=form.name.data,
+                      manager=db.session.get(User, form.manager.data) if form.manager.data
+                      else None)
+        except ServiceError as exc:
+            db.session.rollback()
+            _apply_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Team {form.name.data} was created.", "success")
+            return redirect(url_for("admin.teams"))
+    all_teams = db.session.scalars(
+        sa.select(Team).options(selectinload(Team.manager), selectinload(Team.members))
+        .order_by(Team.name)
+    ).all()
+    return render_template("admin/teams.html", form=form, teams=all_teams)
+
+
+@bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
+def team_edit(team_id: int):
+    team = db.get_or_404(Team, team_id)
+    form = TeamForm(obj=None if request.method == "POST" else team)
+    form.manager.choices = _manager_choices()
+    if request.method == "GET":
+        form.manager.data = team.manager_id or 0
+    if form.validate_on_submit():
+        try:
+            save_team(current_user, team, name=form.name.data,
+                      manager=db.session.get(User, form.manager.data) if form.manager.data
+                      else None)
+        except ServiceError as exc:
+            db.session.rollback()
+            team = db.get_or_404(Team, team_id)
+            _apply_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Team {team.name} was updated.", "success")
+            return redirect(url_for("admin.teams"))
+    return render_template("admin/team_form.html", form=form, team=team)

@@ -1,0 +1,7 @@
+"""Logging in and out, passwords, one-time set-password links."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+from reviewapp.auth import views  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,116 @@
+"""People: users with a role, a manager and a team; teams with a manager."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reviewapp.extensions import db
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, evaluated per row (never once at import)."""
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    HR_ADMIN = "hr_admin"
+    MANAGER = "manager"
+    REP = "rep"
+
+    @property
+    def label(self) -> str:
+        return {"hr_admin": "HR admin", "manager": "Manager", "rep": "Sales rep"}[self.value]
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
+    """A portable enum stored as its value, backed by a CHECK constraint on every database."""
+    return sa.Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda cls: [member.value for member in cls],
+        validate_strings=True,
+    )
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    # use_alter: users and teams point at each other, so one FK is added after both tables exist.
+    manager_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", use_alter=True, ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    # post_update: a new team and its new manager can be flushed together.
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id], post_update=True)
+    members: Mapped[list[User]] = relationship(
+        back_populates="team", foreign_keys="User.team_id", order_by="User.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Team {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored normalised (stripped, lower-case), so the unique index is case-insensitive.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    manager_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    manager: Mapped[User | None] = relationship(
+        remote_side=[id], foreign_keys=[manager_id], back_populates="reports"
+    )
+    reports: Mapped[list[User]] = relationship(
+        back_populates="manager", foreign_keys=[manager_id], order_by="User.name"
+    )
+    team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("manager_id IS NULL OR manager_id <> id", "not_own_manager"),
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_hr(self) -> bool:
+        return self.role == Role.HR_ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def is_rep(self) -> bool:
+        return self.role == Role.REP
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+def normalise_email(email: str) -> str:
+    """The stored form of an email address."""
+    return (email or "").strip().lower()

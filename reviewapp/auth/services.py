@@ -1,0 +1,88 @@
+"""Accounts: loading, authenticating, passwords and set-password tokens."""
+
+import hashlib
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from reviewapp.auth.models import User, normalise_email
+from reviewapp.errors import ServiceError
+from reviewapp.extensions import db
+
+MIN_PASSWORD_LENGTH = 10
+# A hash to compare against when the email is unknown, so timing does not reveal who exists.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user behind a session, if still active."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def find_by_email(email: str) -> User | None:
+    """The user with this email (case-insensitive)."""
+    return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None without saying which part was wrong."""
+    user = find_by_email(email)
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    return user if user.active else None
+
+
+def validate_password(password: str) -> None:
+    """Reject passwords too weak to keep review records safe."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="new_password"
+        )
+
+
+def set_password(user: User, password: str) -> None:
+    """Hash and store a new password (scrypt)."""
+    validate_password(password)
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change one's own password after checking the current one."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise ServiceError("That is not your current password.", field="current_password")
+    set_password(user, new)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="set-password")
+
+
+def _password_stamp(user: User) -> str:
+    # Binding the token to the current hash makes it one-time: setting a password voids it.
+    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+
+
+def make_set_password_token(user: User) -> str:
+    """A signed, expiring, one-time token for setting this user's password."""
+    return _serializer().dumps({"uid": user.id, "stamp": _password_stamp(user)})
+
+
+def user_from_token(token: str) -> User:
+    """The user a set-password token was made for; ServiceError when invalid or used."""
+    max_age = current_app.config["SET_PASSWORD_TOKEN_MAX_AGE"]
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise ServiceError("This link has expired. Ask HR for a new one.") from exc
+    except BadSignature as exc:
+        raise ServiceError("This link is not valid.") from exc
+    user = db.session.get(User, data.get("uid"))
+    if user is None or not user.active or data.get("stamp") != _password_stamp(user):
+        raise ServiceError("This link has already been used or is no longer valid.")
+    return user

@@ -1,0 +1,83 @@
+"""Log in, log out, change password, set password from a one-time link."""
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from reviewapp.auth import bp
+from reviewapp.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from reviewapp.auth.services import authenticate, change_password, set_password, user_from_token
+from reviewapp.errors import ServiceError
+from reviewapp.extensions import db
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only our own absolute paths: no scheme, no host, no protocol-relative //."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("Email or password is not correct.")
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(form.next.data) or url_for("dashboard.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.new_password.data)
+        except ServiceError as exc:
+            getattr(form, exc.field or "new_password").errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password_from_link(token: str):
+    try:
+        user = user_from_token(token)
+    except ServiceError as exc:
+        return render_template("auth/link_invalid.html", message=exc.message), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            set_password(user, form.new_password.data)
+        except ServiceError as exc:
+            form.new_password.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Your password is set. You can log in now.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, user=user)

@@ -1,0 +1,63 @@
+"""Dashboards (rep: self; manager: their people; HR: the organisation) and person pages."""
+
+import sqlalchemy as sa
+from flask import redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from reviewapp import policy
+from reviewapp.auth.models import Role, Team, User
+from reviewapp.dashboard import bp
+from reviewapp.extensions import db
+
+
+def _people(ids: frozenset[int] | None) -> list[User]:
+    query = sa.select(User).options(selectinload(User.team), selectinload(User.manager))
+    if ids is not None:
+        query = query.where(User.id.in_(ids))
+    return list(db.session.scalars(query.where(User.active).order_by(User.name)))
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.route("/dashboard")
+@login_required
+def index():
+    if current_user.role == Role.HR_ADMIN:
+        counts = dict(db.session.execute(
+            sa.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
+        ).all())
+        teams = db.session.scalars(
+            sa.select(Team).options(selectinload(Team.manager), selectinload(Team.members))
+            .order_by(Team.name)
+        ).all()
+        inactive = db.session.scalar(sa.select(sa.func.count()).where(sa.not_(User.active)))
+        return render_template("dashboard/hr.html", counts=counts, teams=teams,
+                               inactive=inactive, roles=list(Role))
+    if current_user.role == Role.MANAGER:
+        ids = policy.people_scope_ids(current_user) - {current_user.id}
+        return render_template("dashboard/manager.html", people=_people(ids))
+    return render_template("dashboard/rep.html", person=current_user)
+
+
+@bp.route("/people")
+@login_required
+def people():
+    policy.require(policy.can_view_people_list(current_user))
+    ids = policy.people_scope_ids(current_user)
+    if ids is not None:
+        ids = ids - {current_user.id}
+    return render_template("people/list.html", people=_people(ids))
+
+
+@bp.route("/people/<int:user_id>")
+@login_required
+def person(user_id: int):
+    user = db.session.get(User, user_id)
+    policy.visible_or_404(user is not None and policy.can_view_user(current_user, user))
+    return render_template("people/person.html", person=user)

@@ -1,0 +1,37 @@
+"""`flask demo load`: a deterministic demo organisation to explore ReviewApp with."""
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from reviewapp import ensure_dev_secret_key
+from reviewapp.demo.people import DEMO_PASSWORD, load_people
+from reviewapp.extensions import db
+
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@demo_cli.command("load")
+@click.option("--seed", default=7, show_default=True, help="Seed for the generated numbers.")
+def load_command(seed: int):
+    """Load the demo organisation (idempotent: running it twice changes nothing)."""
+    if current_app.config.get("ENV") != "production":
+        ensure_dev_secret_key(Path(current_app.instance_path))
+    summary = load_people()
+    for step in _later_steps():
+        summary.update(step(seed) or {})
+    db.session.commit()
+    for key, value in summary.items():
+        if not key.startswith("_"):
+            click.echo(f"{key}: {value}")
+    click.echo("")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for role, email in summary["_logins"]:
+        click.echo(f"  {role:<8} {email}")
+
+
+def _later_steps():
+    """Demo loaders of later areas (metrics, KPIs, goals, reviews), in dependency order."""
+    return []

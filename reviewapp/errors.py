@@ -1,0 +1,44 @@
+"""Errors shared by services and the pages that show them."""
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from reviewapp.extensions import db
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "You do not have permission to do that."),
+    404: ("Not found", "There is nothing here, or you do not have access to it."),
+    405: ("Not allowed", "That action is not available here."),
+    409: ("Conflict", "Someone else changed this in the meantime."),
+    413: ("File too large", "The upload is larger than the allowed size."),
+    500: ("Something went wrong", "The error has been logged. Please try again."),
+}
+
+
+class ServiceError(Exception):
+    """A business rule said no. `field` names the form field at fault, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def init_app(app: Flask) -> None:
+    """Render our own page for HTTP errors; never leak a traceback or internals."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        title, text = MESSAGES.get(code, (error.name, "The request could not be completed."))
+        return render_template("errors/error.html", code=code, title=title, text=text), code
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        app.logger.exception("Unhandled error")
+        db.session.rollback()
+        title, text = MESSAGES[500]
+        return render_template("errors/error.html", code=500, title=title, text=text), 500

@@ -1,0 +1,68 @@
+"""Who may do what. Every permission question in ReviewApp is a can_* function here.
+
+Views ask these functions and never inspect roles themselves. Conventions:
+- a record the actor must not even know about is answered with 404 (`visible_or_404`);
+- an action on something the actor may know exists is answered with 403 (`require`).
+"""
+
+from flask import abort
+
+from reviewapp.auth.models import Role, User
+from reviewapp.auth.scope import subordinate_ids
+
+
+def require(allowed: bool) -> None:
+    """Abort with 403 unless allowed."""
+    if not allowed:
+        abort(403)
+
+
+def visible_or_404(allowed: bool) -> None:
+    """Abort with 404 (we do not reveal what exists) unless allowed."""
+    if not allowed:
+        abort(404)
+
+
+def _is_hr(actor: User) -> bool:
+    return actor.is_authenticated and actor.role == Role.HR_ADMIN
+
+
+def in_scope(actor: User, user_id: int) -> bool:
+    """The actor is the person, HR, or a manager above them."""
+    if not actor.is_authenticated:
+        return False
+    if actor.id == user_id or _is_hr(actor):
+        return True
+    return actor.role == Role.MANAGER and user_id in subordinate_ids(actor.id)
+
+
+# People and administration -------------------------------------------------------------------
+
+
+def can_manage_users(actor: User) -> bool:
+    """Create, edit, deactivate and import users; manage teams."""
+    return _is_hr(actor)
+
+
+def can_view_user(actor: User, user: User) -> bool:
+    """See a person's page: themselves, their managers above them, HR."""
+    return in_scope(actor, user.id)
+
+
+def can_view_people_list(actor: User) -> bool:
+    """See a list of people (a manager sees their scope; HR sees everyone)."""
+    return actor.is_authenticated and actor.role in (Role.MANAGER, Role.HR_ADMIN)
+
+
+def can_view_audit(actor: User) -> bool:
+    """Read the organisation-wide audit log."""
+    return _is_hr(actor)
+
+
+def people_scope_ids(actor: User) -> frozenset[int] | None:
+    """Ids the actor may see, or None for everyone (HR)."""
+    if _is_hr(actor):
+        return None
+    if actor.role == Role.MANAGER:
+        return subordinate_ids(actor.id) | {actor.id}
+    return frozenset({actor.id})

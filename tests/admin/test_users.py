@@ -1,0 +1,140 @@
+"""HR user administration: create, edit, deactivate, reporting lines, teams."""
+
+from reviewapp.audit.models import AuditEvent
+from reviewapp.auth.models import Role, Team, User
+
+
+def count(db, model):
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def test_hr_creates_user_and_gets_one_time_link(client, org, login_as, db):
+    login_as(org.hr)
+    response = client.post("/admin/users/new", data={
+        "email": " New.Person@Example.TEST ", "name": "New Person", "role": "rep",
+        "manager": org.lead.id, "team": org.team.id})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "/auth/set-password/" in body
+    user = db.session.scalar(db.select(User).where(User.email == "new.person@example.test"))
+    assert user.manager_id == org.lead.id and user.password_hash is None
+    assert db.session.scalar(db.select(AuditEvent).where(
+        AuditEvent.action == "user.create", AuditEvent.entity_id == user.id)) is not None
+
+
+def test_duplicate_email_any_case_rerenders_with_field_error(client, org, login_as, db):
+    login_as(org.hr)
+    before = count(db, User)
+    response = client.post("/admin/users/new", data={
+        "email": org.rep.email.upper(), "name": "Dup", "role": "rep", "manager": 0, "team": 0})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"A user with email {org.rep.email} already exists." in body
+    assert 'aria-invalid="true"' in body
+    assert count(db, User) == before
+
+
+def test_invalid_email_and_missing_name(client, org, login_as, db):
+    login_as(org.hr)
+    before = count(db, User)
+    body = client.post("/admin/users/new", data={
+        "email": "not-an-email", "name": "", "role": "rep", "manager": 0, "team": 0,
+    }).get_data(as_text=True)
+    assert "This field is required." in body
+    assert count(db, User) == before
+
+
+def test_reporting_line_cycle_is_refused(client, org, login_as, db):
+    login_as(org.hr)
+    # boss -> lead already; making lead the boss's manager would form a loop.
+    response = client.post(f"/admin/users/{org.boss.id}/edit", data={
+        "email": org.boss.email, "name": org.boss.name, "role": "manager",
+        "manager": org.lead.id, "team": 0, "active": "y"})
+    assert response.status_code == 200
+    assert "would form a loop" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, org.boss.id).manager_id is None
+
+
+def test_rep_cannot_be_a_manager(client, org, login_as, db):
+    login_as(org.hr)
+    body = client.post("/admin/users/new", data={
+        "email": "x@example.test", "name": "X", "role": "rep", "manager": org.rep.id,
+        "team": 0}).get_data(as_text=True)
+    # reps are not even offered as managers
+    assert "Not a valid choice" in body or "cannot manage" in body
+
+
+def test_edit_user_is_audited_with_before_and_after(client, org, login_as, db):
+    login_as(org.hr)
+    response = client.post(f"/admin/users/{org.rep.id}/edit", data={
+        "email": org.rep.email, "name": "Rita Renamed", "role": "rep", "manager": org.boss.id,
+        "team": org.team.id, "active": "y"})
+    assert response.status_code == 302
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "user.update"))
+    assert event.before["name"] == "Rita Rep" and event.after["name"] == "Rita Renamed"
+    assert event.after["manager_id"] == org.boss.id
+
+
+def test_deactivate_and_reactivate(client, org, login_as, db):
+    login_as(org.hr)
+    client.post(f"/admin/users/{org.rep.id}/active", data={"active": "0"})
+    db.session.expire_all()
+    assert db.session.get(User, org.rep.id).active is False
+    client.get("/admin/users")  # consumes the flash message that names her
+    assert org.rep.name not in client.get("/admin/users").get_data(as_text=True)
+    assert org.rep.name in client.get("/admin/users?status=inactive").get_data(as_text=True)
+    client.post(f"/admin/users/{org.rep.id}/active", data={"active": "1"})
+    db.session.expire_all()
+    assert db.session.get(User, org.rep.id).active is True
+
+
+def test_hr_cannot_deactivate_self(client, org, login_as, db):
+    login_as(org.hr)
+    client.post(f"/admin/users/{org.hr.id}/active", data={"active": "0"})
+    db.session.expire_all()
+    assert db.session.get(User, org.hr.id).active is True
+
+
+def test_search_and_filter(client, org, login_as):
+    login_as(org.hr)
+    body = client.get("/admin/users?q=rita").get_data(as_text=True)
+    assert "Rita Rep" in body and "Ravi Rep" not in body
+    body = client.get("/admin/users?role=manager").get_data(as_text=True)
+    assert "Leo Lead" in body and "Rita Rep" not in body
+    body = client.get(f"/admin/users?team={org.other_team.id}").get_data(as_text=True)
+    assert "Olga Outsider" in body and "Rita Rep" not in body
+
+
+def test_teams_create_duplicate_and_edit(client, org, login_as, db):
+    login_as(org.hr)
+    assert client.post("/admin/teams", data={"name": "Gamma", "manager": org.lead.id}
+                       ).status_code == 302
+    body = client.post("/admin/teams", data={"name": "gamma", "manager": 0}
+                       ).get_data(as_text=True)
+    assert "A team called gamma already exists." in body
+    gamma = db.session.scalar(db.select(Team).where(Team.name == "Gamma"))
+    client.post(f"/admin/teams/{gamma.id}/edit", data={"name": "Gamma East",
+                                                      "manager": org.boss.id})
+    db.session.expire_all()
+    assert db.session.get(Team, gamma.id).name == "Gamma East"
+    assert db.session.get(Team, gamma.id).manager_id == org.boss.id
+
+
+def test_regenerated_link(client, org, login_as):
+    login_as(org.hr)
+    body = client.post(f"/admin/users/{org.rep.id}/set-password-link").get_data(as_text=True)
+    assert "/auth/set-password/" in body
+
+
+def test_role_values_are_checked_by_the_database(app, db, org):
+    import pytest
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError, StatementError
+
+    with pytest.raises((IntegrityError, StatementError)):
+        db.session.execute(sa.text("UPDATE users SET role = 'boss' WHERE id = :id"),
+                           {"id": org.rep.id})
+        db.session.flush()
+    db.session.rollback()
+    assert Role(db.session.get(User, org.rep.id).role) == Role.REP

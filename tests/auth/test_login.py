@@ -1,0 +1,131 @@
+"""Logging in and out, passwords, set-password links."""
+
+import pytest
+
+from reviewapp.auth.models import Role
+from reviewapp.auth.services import make_set_password_token
+from tests.factories import TEST_PASSWORD
+
+
+def post_login(client, email, password, next_url=""):
+    return client.post("/auth/login", data={"email": email, "password": password,
+                                            "next": next_url})
+
+
+def test_login_with_any_case_email_then_logout(client, create_user):
+    user = create_user(Role.REP, email="mixed@example.test")
+    response = post_login(client, "  MIXED@Example.TEST ", TEST_PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
+    assert client.get("/dashboard").status_code == 200
+    assert user.name in client.get("/dashboard").get_data(as_text=True)
+    client.post("/auth/logout")
+    assert client.get("/dashboard").status_code == 302
+
+
+@pytest.mark.parametrize("email,password", [
+    ("rep@example.test", "wrong-password"),
+    ("nobody@example.test", TEST_PASSWORD),
+])
+def test_bad_credentials_get_one_generic_message(client, create_user, email, password):
+    create_user(Role.REP, email="rep@example.test")
+    response = post_login(client, email, password)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Email or password is not correct." in body
+    assert "no user" not in body.lower() and "unknown" not in body.lower()
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_deactivated_user_cannot_log_in_and_loses_session(client, create_user, db):
+    user = create_user(Role.REP)
+    post_login(client, user.email, TEST_PASSWORD)
+    assert client.get("/dashboard").status_code == 200
+    user.active = False
+    db.session.commit()
+    assert client.get("/dashboard").status_code == 302
+    response = post_login(client, user.email, TEST_PASSWORD)
+    assert "Email or password is not correct." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/people", "/people"),
+    ("https://evil.example/x", "/dashboard"),
+    ("//evil.example/x", "/dashboard"),
+    ("/\\evil.example", "/dashboard"),
+    ("javascript:alert(1)", "/dashboard"),
+])
+def test_next_only_redirects_to_own_paths(client, create_user, target, expected):
+    user = create_user(Role.MANAGER)
+    response = post_login(client, user.email, TEST_PASSWORD, next_url=target)
+    assert response.headers["Location"] == expected
+
+
+def test_anonymous_is_sent_to_login_with_next(client):
+    response = client.get("/people")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+
+
+def test_session_cookie_flags(client, create_user, app):
+    user = create_user(Role.REP)
+    response = post_login(client, user.email, TEST_PASSWORD)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    client.post("/auth/logout")
+    app.config["SESSION_COOKIE_SECURE"] = True
+    response = post_login(client, user.email, TEST_PASSWORD)
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_change_password(client, create_user, login_as):
+    user = create_user(Role.REP)
+    login_as(user)
+    response = client.post("/auth/password", data={
+        "current_password": "not-mine-at-all", "new_password": "brand-new-secret",
+        "confirm": "brand-new-secret"})
+    assert "That is not your current password." in response.get_data(as_text=True)
+    response = client.post("/auth/password", data={
+        "current_password": TEST_PASSWORD, "new_password": "short", "confirm": "short"})
+    assert "at least 10 characters" in response.get_data(as_text=True)
+    response = client.post("/auth/password", data={
+        "current_password": TEST_PASSWORD, "new_password": "brand-new-secret",
+        "confirm": "brand-new-secret"})
+    assert response.status_code == 302
+    client.post("/auth/logout")
+    assert post_login(client, user.email, "brand-new-secret").status_code == 302
+
+
+def test_set_password_link_works_once(client, create_user, app):
+    user = create_user(Role.REP, password=None)
+    token = make_set_password_token(user)
+    url = f"/auth/set-password/{token}"
+    assert client.get(url).status_code == 200
+    response = client.post(url, data={"new_password": "a-fine-password",
+                                      "confirm": "a-fine-password"})
+    assert response.status_code == 302
+    assert post_login(client, user.email, "a-fine-password").status_code == 302
+    client.post("/auth/logout")
+    again = client.get(url)
+    assert again.status_code == 400
+    assert "already been used" in again.get_data(as_text=True)
+
+
+def test_set_password_link_tampered_or_expired(client, create_user, app):
+    user = create_user(Role.REP, password=None)
+    token = make_set_password_token(user)
+    assert client.get(f"/auth/set-password/{token}x").status_code == 400
+    app.config["SET_PASSWORD_TOKEN_MAX_AGE"] = -1
+    response = client.get(f"/auth/set-password/{token}")
+    assert "expired" in response.get_data(as_text=True)
+
+
+def test_csrf_is_enforced_on_forms(app, create_user):
+    create_user(Role.REP, email="csrf@example.test")
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    response = client.post("/auth/login", data={"email": "csrf@example.test",
+                                                "password": TEST_PASSWORD})
+    assert response.status_code == 400
+    response = client.post("/auth/logout")
+    assert response.status_code == 400

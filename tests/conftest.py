@@ -1,0 +1,114 @@
+"""Shared fixtures: app, client, runner, isolated database, factories, login_as."""
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from reviewapp import create_app
+from reviewapp.extensions import db as _db
+from tests import factories
+from tests.dbutil import scratch_database
+
+TEST_PASSWORD = factories.TEST_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def _database(tmp_path_factory):
+    with scratch_database(tmp_path_factory.mktemp("db"), "suite") as (url, options):
+        yield url, options
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (own g, own db session), as in production."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def _app(_database, tmp_path_factory):
+    url, options = _database
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": options,
+        "WTF_CSRF_ENABLED": False,
+    })
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    _db.session.remove()
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(_app):
+    """The app inside an app context; every table is emptied after the test."""
+    saved = dict(_app.config)
+    with _app.app_context():
+        yield _app
+        _empty_all_tables()
+    _app.config.clear()
+    _app.config.update(saved)
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def create_user(app):
+    return factories.create_user
+
+
+@pytest.fixture
+def create_team(app):
+    return factories.create_team
+
+
+@pytest.fixture
+def org(app):
+    """A small organisation: HR, two managers (one below the other), reps, an outsider."""
+    return factories.build_org()
+
+
+@pytest.fixture
+def login_as(client):
+    """Log the test client in as a user (through the session, as Flask-Login stores it)."""
+
+    def _login(user):
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return client
+
+    return _login
