@@ -1,0 +1,92 @@
+"""Plain-language sentences for KPI validation results."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+def fmt_number(value: float, digits: int = 2) -> str:
+    """Round to `digits` significant figures with thousands separators (4087.3 -> '4,100')."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    rounded = round(value, decimals)
+    return f"{rounded:,.{max(decimals, 0)}f}"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """Display names, units and grain used to phrase results."""
+
+    outcome: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    grain: str = "period"
+    lag: int = 0
+
+    def name(self, key: str) -> str:
+        """Display name of a metric, falling back to its key."""
+        return self.names.get(key, key)
+
+    def _a_grain(self) -> str:
+        article = "an" if self.grain[:1].lower() in "aeiou" else "a"
+        return f"{article} {self.grain}"
+
+    def _amount(self, value: float) -> str:
+        unit = self.units.get(self.outcome)
+        more = "more" if value >= 0 else "less"
+        number = fmt_number(abs(value))
+        return f"{number} {unit} {more}" if unit else f"{number} {more}"
+
+    def insufficient(self, key: str, reason: str) -> str:
+        """Sentence for a candidate without a verdict."""
+        return f"{self.name(key)}: not enough data for a verdict ({reason})."
+
+    def _across(self, key: str, pooled_corr: float) -> str:
+        level = "higher" if pooled_corr > 0 else "lower"
+        x_name, y_name = self.name(key), self.name(self.outcome)
+        return f"across reps, people with more {x_name} have {level} {y_name}"
+
+    def fitted(
+        self,
+        key: str,
+        coef: float,
+        ci: tuple[float, float],
+        detectable: bool,
+        pooled_corr: float | None,
+        trap: bool,
+    ) -> str:
+        """Sentence for a fitted candidate: the within-rep effect, and the trap if there is one."""
+        x_name, y_name = self.name(key), self.name(self.outcome)
+        if not detectable:
+            text = f"{x_name}: no detectable relation within reps"
+            if trap and pooled_corr is not None:
+                text += f"; {self._across(key, pooled_corr)}"
+            return text + "."
+        unit = self.units.get(key) or f"unit of {x_name}"
+        if self.lag:
+            when = f"one more {unit} in {self._a_grain()} goes with about"
+            then = f" the next {self.grain}"
+        else:
+            when = f"one more {unit} {self._a_grain()} goes with about"
+            then = ""
+        text = (
+            f"Within the same rep, {when} {self._amount(coef)} {y_name}{then} "
+            f"(95% CI {fmt_number(ci[0])} to {fmt_number(ci[1])})."
+        )
+        if trap and pooled_corr is not None:
+            text += f" But {self._across(key, pooled_corr)}: comparing people would mislead."
+        return text
+
+    def trap_note(self, key: str, pooled_corr: float, detectable: bool) -> str:
+        """Why the across-rep pattern should not be read as an effect of the activity."""
+        within = (
+            "the relation goes the other way" if detectable else "there is no detectable relation"
+        )
+        across = self._across(key, pooled_corr)
+        return (
+            f"{across[0].upper()}{across[1:]}, but within the same rep {within}: "
+            "the pattern is about who the people are, not what the activity does."
+        )

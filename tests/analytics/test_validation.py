@@ -1,0 +1,231 @@
+"""KPI validation checked against independent statsmodels dummy regressions and known truths."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from statsmodels.stats.multitest import multipletests
+
+from reviewapp.analytics import ValidationParams, bh_qvalues, validate
+
+CANDIDATES = ["x1", "x2", "x3"]
+HIGHER = dict.fromkeys(CANDIDATES, "higher")
+RTOL = 1e-8
+
+
+def _dummy_fits(frame: pd.DataFrame, formula: str):
+    """Plain and cluster-by-rep (use_t) fits of the dummy regression, codes built on `frame`."""
+    codes = pd.factorize(frame["rep"], sort=True)[0]
+    model = smf.ols(formula, frame)
+    plain = model.fit()
+    cluster = model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+    return plain, cluster
+
+
+def _assert_matches(result, plain, cluster, keys=CANDIDATES):
+    ci = cluster.conf_int(alpha=0.05)
+    for key in keys:
+        c = result.candidate(key)
+        np.testing.assert_allclose(c.coef, cluster.params[key], rtol=RTOL)
+        np.testing.assert_allclose(c.se_classical, plain.bse[key], rtol=RTOL)
+        np.testing.assert_allclose(c.se_cluster, cluster.bse[key], rtol=RTOL)
+        np.testing.assert_allclose(c.t, cluster.tvalues[key], rtol=RTOL)
+        np.testing.assert_allclose(c.p, cluster.pvalues[key], rtol=1e-6, atol=1e-300)
+        np.testing.assert_allclose([c.ci_low, c.ci_high], ci.loc[key], rtol=RTOL)
+    assert result.df_resid == plain.df_resid
+
+
+def test_joint_fit_matches_dummy_regression(make_panel):
+    panel = make_panel()
+    result = validate(panel, "y", CANDIDATES, HIGHER)
+    plain, cluster = _dummy_fits(panel, "y ~ x1 + x2 + x3 + C(rep)")
+    _assert_matches(result, plain, cluster)
+    assert cluster.df_resid_inference == result.n_reps - 1
+
+
+def test_period_effects_on_unbalanced_panel_match_two_way_dummies(make_panel):
+    panel = make_panel(period_shock=2.0)
+    # Unbalanced: alternating projections must still equal the dummy regression.
+    panel = panel.sample(frac=0.85, random_state=3)
+    result = validate(panel, "y", CANDIDATES, HIGHER, ValidationParams(period_effects=True))
+    plain, cluster = _dummy_fits(panel, "y ~ x1 + x2 + x3 + C(rep) + C(period)")
+    _assert_matches(result, plain, cluster)
+
+
+def test_lag_equals_manually_shifted_panel(make_panel):
+    panel = make_panel()
+    result = validate(panel, "y", CANDIDATES, HIGHER, ValidationParams(lag=1))
+    shifted = panel.sort_values(["rep", "period"]).copy()
+    shifted[CANDIDATES] = shifted.groupby("rep")[CANDIDATES].shift(1)
+    shifted = shifted.dropna()
+    assert result.n_obs == len(shifted) == 40 * 7
+    plain, cluster = _dummy_fits(shifted, "y ~ x1 + x2 + x3 + C(rep)")
+    _assert_matches(result, plain, cluster)
+
+
+def test_incomplete_rows_dropped_before_cluster_codes(make_panel):
+    panel = make_panel()
+    panel.loc[panel["rep"] == "r005", "y"] = np.nan  # a rep with no complete row at all
+    panel.loc[[3, 50, 77], "x2"] = np.nan
+    result = validate(panel, "y", CANDIDATES, HIGHER)
+    complete = panel.dropna()
+    assert result.n_reps == 39
+    assert result.n_obs == len(complete) == 40 * 8 - 8 - 3
+    plain, cluster = _dummy_fits(complete, "y ~ x1 + x2 + x3 + C(rep)")
+    _assert_matches(result, plain, cluster)
+    assert cluster.df_resid_inference == 38
+
+
+def test_partial_r2_and_standardised_effect(make_panel):
+    panel = make_panel()
+    result = validate(panel, "y", CANDIDATES, HIGHER)
+    # FWL: residualise y and x1 on the other candidates and rep dummies, squared correlation.
+    ry = smf.ols("y ~ x2 + x3 + C(rep)", panel).fit().resid
+    rx = smf.ols("x1 ~ x2 + x3 + C(rep)", panel).fit().resid
+    np.testing.assert_allclose(result.candidate("x1").partial_r2, np.corrcoef(ry, rx)[0, 1] ** 2)
+    within = panel[["y", "x1"]] - panel.groupby("rep")[["y", "x1"]].transform("mean")
+    expected = result.candidate("x1").coef * within["x1"].std() / within["y"].std()
+    np.testing.assert_allclose(result.candidate("x1").standardised_effect, expected)
+    np.testing.assert_allclose(
+        result.candidate("x2").within_corr,
+        within["y"].corr(panel["x2"] - panel.groupby("rep")["x2"].transform("mean")),
+    )
+    np.testing.assert_allclose(result.candidate("x2").pooled_corr, panel["y"].corr(panel["x2"]))
+
+
+def test_bh_q_matches_multipletests(make_panel):
+    p = np.array([0.001, 0.04, 0.04, 0.3, 0.02, 0.9, 0.0001])
+    np.testing.assert_allclose(bh_qvalues(p), multipletests(p, method="fdr_bh")[1])
+    result = validate(make_panel(), "y", CANDIDATES, HIGHER)
+    ps = [result.candidate(k).p for k in CANDIDATES]
+    qs = [result.candidate(k).q for k in CANDIDATES]
+    np.testing.assert_allclose(qs, multipletests(ps, method="fdr_bh")[1])
+
+
+def _holdout_r2(panel, formula, period_effects):
+    """Independent OOS R^2: dummy fit on training periods, predict the last two."""
+    last = sorted(panel["period"].unique())[-2:]
+    train = panel[~panel["period"].isin(last)]
+    hold = panel[panel["period"].isin(last) & panel["rep"].isin(train["rep"])].copy()
+    fit = smf.ols(formula, train).fit()
+    actual = hold["y"]
+    if period_effects:
+        # Held-out periods have no estimate: predict at a training period, centre per period.
+        pred = fit.predict(hold.assign(period=train["period"].iloc[0]))
+        actual = actual - actual.groupby(hold["period"]).transform("mean")
+        pred = pred - pred.groupby(hold["period"]).transform("mean")
+    else:
+        pred = fit.predict(hold)
+    return 1 - ((actual - pred) ** 2).sum() / ((actual - actual.mean()) ** 2).sum()
+
+
+@pytest.mark.parametrize("period_effects", [False, True])
+def test_out_of_sample_gain_matches_refits(make_panel, period_effects):
+    panel = make_panel(period_shock=1.0)
+    panel = panel.drop(index=[1, 2, 30]).reset_index(drop=True)  # some unbalance
+    panel = panel[~((panel["rep"] == "r007") & (panel["period"] < "2023-07-01"))]  # holdout only
+    params = ValidationParams(period_effects=period_effects)
+    result = validate(panel, "y", CANDIDATES, HIGHER, params)
+    fe = " + C(rep)" + (" + C(period)" if period_effects else "")
+    full = _holdout_r2(panel, "y ~ x1 + x2 + x3" + fe, period_effects)
+    np.testing.assert_allclose(result.oos_r2_full, full, rtol=1e-9)
+    for key in CANDIDATES:
+        others = " + ".join(k for k in CANDIDATES if k != key)
+        reduced = _holdout_r2(panel, f"y ~ {others}" + fe, period_effects)
+        np.testing.assert_allclose(result.candidate(key).oos_gain, full - reduced, rtol=1e-7)
+
+
+def test_known_truth_kpi_and_between_rep_trap(make_panel):
+    names = {"x1": "Proposals", "x2": "Calls per day", "x3": "Emails", "y": "revenue"}
+    result = validate(
+        make_panel(),
+        "y",
+        CANDIDATES,
+        HIGHER,
+        names=names,
+        units={"x1": "proposal"},
+        grain="quarter",
+    )
+    x1, x2 = result.candidate("x1"), result.candidate("x2")
+    assert x1.decision == "kpi"
+    assert 1.8 < x1.coef < 2.2 and x1.q < 0.05 and x1.oos_gain > 0 and not x1.trap
+    assert x1.sentence.startswith("Within the same rep, one more proposal a quarter goes with")
+    assert "95% CI" in x1.sentence
+    assert x2.decision == "not_predictive"
+    assert x2.pooled_corr < -0.3 and abs(x2.within_corr) < 0.15
+    assert x2.trap and x2.trap_note
+    assert "no detectable relation within reps" in x2.sentence
+    assert "across reps" in x2.sentence and "lower revenue" in x2.sentence
+    assert "no significant within-rep relation" in x2.reason
+    assert result.candidate("x3").decision == "not_predictive"
+
+
+def test_direction_mismatch_is_not_predictive(make_panel):
+    result = validate(make_panel(), "y", CANDIDATES, {**HIGHER, "x1": "lower"})
+    x1 = result.candidate("x1")
+    assert x1.decision == "not_predictive"
+    assert x1.q < 0.05 and x1.oos_gain > 0
+    assert x1.reason == "the within-rep coefficient is positive but lower is better"
+
+
+def test_too_few_reps_gives_insufficient_data_without_fit(make_panel):
+    result = validate(make_panel(n_reps=9), "y", CANDIDATES, HIGHER)
+    assert {c.decision for c in result.candidates} == {"insufficient_data"}
+    assert result.insufficient_reason == "only 9 reps with complete data; at least 10 needed"
+    assert all(c.coef is None and c.q is None for c in result.candidates)
+    assert "only 9 reps" in result.candidate("x1").sentence
+    assert result.teachable_moments == [] and result.coaching == []
+
+
+def test_too_few_periods_and_observations(make_panel):
+    result = validate(make_panel(n_reps=12, n_periods=3), "y", CANDIDATES, HIGHER)
+    assert result.insufficient_reason == (
+        "only 3 periods with complete data; at least 4 needed; "
+        "only 36 complete observations; at least 60 needed"
+    )
+
+
+def test_constant_within_rep_candidate_is_insufficient_others_fitted(make_panel):
+    panel = make_panel()
+    panel["x4"] = panel["rep"].str[1:].astype(float)  # differs across reps, never within
+    keys = [*CANDIDATES, "x4"]
+    result = validate(panel, "y", keys, {**HIGHER, "x4": "higher"})
+    x4 = result.candidate("x4")
+    assert x4.decision == "insufficient_data"
+    assert x4.reason == "it does not vary within reps"
+    assert x4.coef is None
+    plain, cluster = _dummy_fits(panel, "y ~ x1 + x2 + x3 + C(rep)")
+    _assert_matches(result, plain, cluster)
+    assert result.candidate("x1").decision == "kpi"
+
+
+def test_collinear_candidate_is_insufficient(make_panel):
+    panel = make_panel()
+    panel["x1_again"] = 3 * panel["x1"] + 1
+    result = validate(panel, "y", ["x1", "x1_again"], {"x1": "higher", "x1_again": "higher"})
+    decisions = sorted(c.decision for c in result.candidates)
+    assert decisions == ["insufficient_data", "kpi"]
+
+
+def test_to_dict_is_strict_json(make_panel):
+    panel = make_panel()
+    panel["x4"] = 1.0
+    keys = [*CANDIDATES, "x4"]
+    directions = {**HIGHER, "x4": "lower"}
+    for params in (ValidationParams(), ValidationParams(min_reps=100)):
+        data = validate(panel, "y", keys, directions, params).to_dict()
+        text = json.dumps(data, allow_nan=False)
+        assert json.loads(text)["candidates"][3]["coef"] is None
+    assert data["params"]["min_reps"] == 100
+
+
+def test_invalid_inputs_are_rejected(make_panel):
+    panel = make_panel()
+    with pytest.raises(ValueError, match="direction"):
+        validate(panel, "y", ["x1"], {"x1": "up"})
+    with pytest.raises(ValueError, match="lag"):
+        ValidationParams(lag=2)
+    with pytest.raises(ValueError, match="more than one row"):
+        validate(pd.concat([panel, panel.head(1)]), "y", ["x1"], HIGHER)
