@@ -93,19 +93,23 @@ def register_blueprints(app: Flask) -> None:
     from reviewapp.admin import bp as admin_bp
     from reviewapp.auth import bp as auth_bp
     from reviewapp.dashboard import bp as dashboard_bp
+    from reviewapp.metrics import bp as metrics_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(metrics_bp)
     errors.init_app(app)
 
 
 def register_cli(app: Flask) -> None:
     from reviewapp.admin.cli import users_cli
     from reviewapp.demo import demo_cli
+    from reviewapp.metrics.cli import metrics_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(metrics_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -1,6 +1,9 @@
 """Import every area's models so that Alembic and create_all see the whole schema."""
 
+from reviewapp.api.models import ApiToken
 from reviewapp.audit.models import AuditEvent
 from reviewapp.auth.models import Team, User
+from reviewapp.metrics.models import ImportBatch, Metric, Observation, ReplacedValue
 
-__all__ = ["AuditEvent", "Team", "User"]
+__all__ = ["ApiToken", "AuditEvent", "ImportBatch", "Metric", "Observation", "ReplacedValue",
+           "Team", "User"]

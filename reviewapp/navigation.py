@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import url_for
 
 from reviewapp import policy
-from reviewapp.auth.models import User
+from reviewapp.auth.models import Role, User
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,17 @@ class NavItem:
 def nav_items(user: User) -> list[NavItem]:
     """Links the user may follow, in menu order."""
     items: list[NavItem] = []
+    if user.role == Role.REP:
+        items.append(NavItem("My metrics", url_for("metrics.person", user_id=user.id),
+                             "metrics.person"))
+    if policy.can_view_team_metrics(user):
+        items.append(NavItem("Team metrics", url_for("metrics.team"), "metrics.team"))
     if policy.can_view_people_list(user):
         items.append(NavItem("People", url_for("dashboard.people"), "dashboard.people"))
     if policy.can_manage_users(user):
         items.append(NavItem("Users", url_for("admin.users"), "admin.user"))
         items.append(NavItem("Teams", url_for("admin.teams"), "admin.team"))
+    items.append(NavItem("Metrics", url_for("metrics.catalogue"), "metrics.catalogue"))
+    if policy.can_import_metrics(user):
+        items.append(NavItem("Import", url_for("metrics.upload"), "metrics.upload"))
     return items

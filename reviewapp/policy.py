@@ -66,3 +66,46 @@ def people_scope_ids(actor: User) -> frozenset[int] | None:
     if actor.role == Role.MANAGER:
         return subordinate_ids(actor.id) | {actor.id}
     return frozenset({actor.id})
+
+
+# Metrics and imports -------------------------------------------------------------------------
+
+
+def can_manage_metrics(actor: User) -> bool:
+    """Add, edit and archive metrics in the catalogue."""
+    return _is_hr(actor)
+
+
+def can_view_metrics_catalogue(actor: User) -> bool:
+    """Everyone logged in may read the catalogue."""
+    return actor.is_authenticated
+
+
+def can_import_metrics(actor: User) -> bool:
+    """Managers import for people in their scope; HR for anyone."""
+    return actor.is_authenticated and actor.role in (Role.MANAGER, Role.HR_ADMIN)
+
+
+def can_undo_batch(actor: User, batch) -> bool:
+    """The uploader or HR may undo an import batch."""
+    return actor.is_authenticated and (_is_hr(actor) or batch.uploaded_by_id == actor.id)
+
+
+def can_view_batch(actor: User, batch) -> bool:
+    """The uploader and HR see a batch."""
+    return can_undo_batch(actor, batch)
+
+
+def can_view_rep_metrics(actor: User, rep: User) -> bool:
+    """A rep's own numbers: the rep, their managers, HR."""
+    return in_scope(actor, rep.id)
+
+
+def can_view_team_metrics(actor: User) -> bool:
+    """The rep × metric table of a team."""
+    return actor.is_authenticated and actor.role in (Role.MANAGER, Role.HR_ADMIN)
+
+
+def can_use_api(actor: User) -> bool:
+    """Personal API tokens are for those who may import."""
+    return can_import_metrics(actor)

@@ -1,0 +1,138 @@
+"""`flask metrics …`: the catalogue, imports and exports from the command line."""
+
+import io
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from reviewapp.auth.models import Role, User
+from reviewapp.auth.services import find_by_email
+from reviewapp.errors import ServiceError
+from reviewapp.extensions import db
+from reviewapp.metrics.catalogue import add_metric, list_metrics
+from reviewapp.metrics.importer import apply_import, prepare_import
+from reviewapp.metrics.models import Direction, Metric, MetricKind, Observation, Rollup
+from reviewapp.metrics.periods import Grain, Period
+
+metrics_cli = AppGroup("metrics", help="Metric catalogue, import and export.")
+
+
+@metrics_cli.command("add")
+@click.argument("key")
+@click.option("--name", required=True)
+@click.option("--kind", required=True, type=click.Choice([k.value for k in MetricKind]))
+@click.option("--direction", required=True, type=click.Choice([d.value for d in Direction]))
+@click.option("--rollup", required=True, type=click.Choice([r.value for r in Rollup]))
+@click.option("--unit", default="")
+@click.option("--description", default="")
+def add_command(key, name, kind, direction, rollup, unit, description):
+    """Add a metric to the catalogue."""
+    try:
+        metric = add_metric(None, key=key, name=name, kind=kind, direction=direction,
+                            rollup=rollup, unit=unit, description=description)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"Added {metric.kind.value} metric {metric.key} (id {metric.id}).")
+
+
+@metrics_cli.command("list")
+def list_command():
+    """List the catalogue."""
+    for m in list_metrics():
+        status = m.kpi_status.value if m.kpi_status else "outcome"
+        flag = " [archived]" if m.archived else ""
+        click.echo(f"{m.key:<20} {m.name:<28} {m.kind.value:<9} {m.direction.value:<7} "
+                   f"{m.rollup.value:<5} {status}{flag}")
+
+
+def _actor(email: str | None) -> User:
+    if email:
+        user = find_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No user with email {email}.")
+        return user
+    user = db.session.scalar(sa.select(User).where(User.role == Role.HR_ADMIN, User.active)
+                             .order_by(User.id))
+    if user is None:
+        raise click.ClickException("No active HR admin to import as; pass --as EMAIL.")
+    return user
+
+
+@metrics_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "as_email", help="Import as this user (default: the first HR admin).")
+@click.option("--replace", is_flag=True, help="Replace stored values that differ.")
+@click.option("--sheet", help="XLSX sheet name (default: the first).")
+def import_command(path: Path, as_email, replace, sheet):
+    """Import a CSV or XLSX file: all rows or none."""
+    actor = _actor(as_email)
+    steps = ["read", "validate and compare", "write"]
+    with click.progressbar(length=len(steps), label=f"Importing {path.name}",
+                           file=sys.stderr, show_eta=False) as bar:
+        data = path.read_bytes()
+        bar.update(1)
+        plan = prepare_import(actor, data, path.name, source="cli", sheet=sheet)
+        bar.update(1)
+        if plan.ok and plan.duplicate_of is None and (replace or not plan.changed_count):
+            try:
+                batch = apply_import(actor, plan, replace=replace)
+            except ServiceError as exc:
+                db.session.rollback()
+                raise click.ClickException(exc.message) from exc
+            db.session.commit()
+        bar.update(1)
+    if not plan.ok:
+        for err in plan.errors:
+            where = f"line {err.line}" if err.line else "file"
+            where += f", column {err.column}" if err.column else ""
+            value = f" ('{err.value}')" if err.value not in (None, "") else ""
+            click.echo(f"{where}{value}: {err.message}", err=True)
+        raise click.ClickException(f"{plan.error_count} error(s); nothing was imported.")
+    if plan.duplicate_of is not None:
+        raise click.ClickException(
+            f"This file was already imported as batch #{plan.duplicate_of}; nothing was written.")
+    if plan.changed_count and not replace:
+        raise click.ClickException(
+            f"{plan.changed_count} stored value(s) would change; run again with --replace to "
+            "replace them. Nothing was written.")
+    click.echo(f"Batch #{batch.id}: {batch.row_count} rows, {batch.new_count} new, "
+               f"{batch.changed_count} changed, {batch.unchanged_count} unchanged.")
+
+
+@metrics_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output for CSV).")
+def export_command(fmt: str, output: Path | None):
+    """Export every observation in the long layout (re-importable)."""
+    rows = db.session.execute(
+        sa.select(User.email, Observation.grain, Observation.period_start, Metric.key,
+                  Observation.value)
+        .join(User, User.id == Observation.rep_id).join(Metric, Metric.id == Observation.metric_id)
+        .order_by(User.email, Metric.key, Observation.period_start)
+    ).all()
+    frame = pd.DataFrame({
+        "rep_email": [r[0] for r in rows],
+        "period": [Period(Grain(r[1]), r[2]).label for r in rows],
+        "metric": [r[3] for r in rows],
+        "value": [r[4] for r in rows],
+    })
+    if fmt == "xlsx":
+        if output is None:
+            raise click.ClickException("XLSX export needs --output FILE.xlsx")
+        frame.to_excel(output, index=False, sheet_name="observations")
+        click.echo(f"Wrote {len(frame)} rows to {output}.")
+        return
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    if output is None:
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        output.write_text(buffer.getvalue())
+        click.echo(f"Wrote {len(frame)} rows to {output}.")

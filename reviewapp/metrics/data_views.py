@@ -1,0 +1,112 @@
+"""Seeing the data: a rep's metrics by period, a manager's team table, HR's whole organisation."""
+
+import csv
+import io
+
+import pandas as pd
+import sqlalchemy as sa
+from flask import Response, render_template, request
+from flask_login import current_user
+
+from reviewapp import policy
+from reviewapp.auth.models import Role, Team, User
+from reviewapp.extensions import db
+from reviewapp.metrics import bp
+from reviewapp.metrics.catalogue import list_metrics
+from reviewapp.metrics.charts import sparkline
+from reviewapp.metrics.data import load_observations, rolled_up
+from reviewapp.metrics.periods import Grain, Period
+
+
+def _grain_arg() -> Grain:
+    return Grain.MONTH if request.args.get("grain") == "month" else Grain.QUARTER
+
+
+def _label(grain: Grain, start) -> str:
+    return Period(grain, pd.Timestamp(start).date()).label
+
+
+@bp.route("/people/<int:user_id>")
+def person(user_id: int):
+    rep = db.session.get(User, user_id)
+    policy.visible_or_404(rep is not None and policy.can_view_rep_metrics(current_user, rep))
+    grain = _grain_arg()
+    data = rolled_up(load_observations([rep.id]), grain)
+    metrics = {m.id: m for m in list_metrics()}
+    periods = sorted(data["start"].unique()) if not data.empty else []
+    labels = [_label(grain, p) for p in periods]
+    rows = []
+    for metric_id, part in data.groupby("metric", sort=False):
+        metric = metrics[metric_id]
+        by_start = dict(zip(part["start"], part["value"], strict=True))
+        values = [by_start.get(p) for p in periods]
+        rows.append({"metric": metric, "values": values, "spark": sparkline(values)})
+    rows.sort(key=lambda r: (r["metric"].kind.value != "outcome", r["metric"].name))
+    return render_template("metrics/person.html", rep=rep, rows=rows, labels=labels,
+                           grain=grain)
+
+
+def _team_scope() -> tuple[list[User], list[Team]]:
+    ids = policy.people_scope_ids(current_user)
+    query = sa.select(User).where(User.role == Role.REP, User.active)
+    if ids is not None:
+        query = query.where(User.id.in_(ids))
+    reps = list(db.session.scalars(query.order_by(User.name)))
+    team_ids = {r.team_id for r in reps if r.team_id}
+    teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(team_ids))
+                                    .order_by(Team.name)))
+    return reps, teams
+
+
+@bp.route("/team")
+def team():
+    policy.require(policy.can_view_team_metrics(current_user))
+    grain = _grain_arg()
+    reps, teams = _team_scope()
+    team_id = request.args.get("team", type=int)
+    if team_id:
+        reps = [r for r in reps if r.team_id == team_id]
+    data = rolled_up(load_observations([r.id for r in reps]), grain)
+    periods = sorted(data["start"].unique()) if not data.empty else []
+    labels = [_label(grain, p) for p in periods]
+    chosen = request.args.get("period") or (labels[-1] if labels else "")
+    metrics = [m for m in list_metrics() if not data.empty and m.id in set(data["metric"])]
+    table: dict[int, dict[int, float]] = {}
+    if chosen in labels:
+        start = periods[labels.index(chosen)]
+        current = data[data["start"] == start]
+        for rep_id, metric_id, value in current[["rep", "metric", "value"]].itertuples(
+                index=False):
+            table.setdefault(rep_id, {})[metric_id] = value
+    sort_key = request.args.get("sort", "name")
+    descending = request.args.get("dir", "asc") == "desc"
+    by_key = {m.key: m for m in metrics}
+
+    def sort_value(rep: User):
+        if sort_key in by_key:
+            value = table.get(rep.id, {}).get(by_key[sort_key].id)
+            return (value is None, value if value is not None else 0.0)
+        return (False, rep.name.lower())
+
+    reps = sorted(reps, key=sort_value, reverse=descending)
+    if descending and sort_key in by_key:  # keep reps without a value at the bottom
+        reps = [r for r in reps if table.get(r.id, {}).get(by_key[sort_key].id) is not None] + \
+               [r for r in reps if table.get(r.id, {}).get(by_key[sort_key].id) is None]
+    if request.args.get("format") == "csv":
+        return _team_csv(reps, metrics, table, chosen)
+    return render_template("metrics/team.html", reps=reps, metrics=metrics, table=table,
+                           labels=labels, chosen=chosen, grain=grain, teams=teams,
+                           team_id=team_id, sort_key=sort_key, descending=descending)
+
+
+def _team_csv(reps, metrics, table, chosen) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["rep_email", "rep_name", "period"] + [m.key for m in metrics])
+    for rep in reps:
+        values = table.get(rep.id, {})
+        writer.writerow([rep.email, rep.name, chosen] +
+                        ["" if values.get(m.id) is None else f"{values[m.id]:g}"
+                         for m in metrics])
+    return Response(buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="team-metrics-{chosen or "none"}.csv"'})

@@ -1,0 +1,270 @@
+"""The one import service behind the upload page, the CLI and the JSON API.
+
+prepare_import reads and validates everything and compares it with what is stored, writing
+nothing; apply_import writes a prepared plan in the caller's transaction; undo_batch takes a
+whole batch back. Any error in the input rejects all of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from flask import current_app
+
+from reviewapp import policy
+from reviewapp.audit.services import record
+from reviewapp.auth.models import Role, User
+from reviewapp.errors import ServiceError
+from reviewapp.extensions import db
+from reviewapp.metrics import bulk
+from reviewapp.metrics.models import BatchStatus, ImportBatch, Metric, Observation, ReplacedValue
+from reviewapp.metrics.parsing import ImportError_, RawTable, TableError, read_records, read_table
+from reviewapp.metrics.validation import MetricRef, RepRef, Validated, validate
+
+KEY = ["rep_id", "metric_id", "grain", "period_start"]
+PREVIEW_ROWS = 20
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do; nothing is written until apply_import."""
+
+    filename: str
+    source: str
+    checksum: str
+    errors: list[ImportError_] = field(default_factory=list)
+    error_count: int = 0
+    layout: str = ""
+    unknown_columns: list[str] = field(default_factory=list)
+    mapping: dict[str, str | None] = field(default_factory=dict)
+    headers: list[str] = field(default_factory=list)
+    duplicate_of: int | None = None
+    rows: pd.DataFrame | None = None  # validated rows joined with what is stored
+    new_count: int = 0
+    changed_count: int = 0
+    unchanged_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def row_count(self) -> int:
+        return 0 if self.rows is None else len(self.rows)
+
+    def preview(self, limit: int = PREVIEW_ROWS) -> list[dict]:
+        """The first rows as the user will see them, with their fate (new/changed/same)."""
+        if self.rows is None:
+            return []
+        head = self.rows.head(limit)
+        reps = dict(db.session.execute(
+            sa.select(User.id, User.email).where(User.id.in_(head["rep_id"].tolist()))).all())
+        metrics = dict(db.session.execute(
+            sa.select(Metric.id, Metric.key).where(Metric.id.in_(head["metric_id"].tolist()))
+        ).all())
+        out = []
+        for row in head.itertuples(index=False):
+            old = None if pd.isna(row.old_value) else float(row.old_value)
+            state = "new" if old is None else ("changed" if row.changed else "unchanged")
+            out.append({"line": int(row.line), "rep": reps.get(row.rep_id, "?"),
+                        "metric": metrics.get(row.metric_id, "?"), "grain": row.grain,
+                        "period": pd.Timestamp(row.period_start).date(), "value": row.value,
+                        "old_value": old, "state": state})
+        return out
+
+
+def checksum_of(data: bytes) -> str:
+    """SHA-256 hex of the uploaded bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def can_import(actor: User) -> bool:
+    """Managers import for their people, HR for anyone."""
+    return policy.can_import_metrics(actor)
+
+
+def _references(actor: User) -> tuple[dict[str, RepRef], dict[str, MetricRef]]:
+    scope = policy.people_scope_ids(actor)
+    reps = {
+        email: RepRef(id=rep_id, in_scope=scope is None or rep_id in scope)
+        for rep_id, email in db.session.execute(
+            sa.select(User.id, User.email).where(User.role == Role.REP))
+    }
+    metrics = {
+        key: MetricRef(id=metric_id, archived=archived)
+        for metric_id, key, archived in db.session.execute(
+            sa.select(Metric.id, Metric.key, Metric.archived))
+    }
+    return reps, metrics
+
+
+def prepare_import(
+    actor: User,
+    data: bytes | list[dict],
+    filename: str,
+    *,
+    source: str,
+    sheet: str | None = None,
+    column_map: dict[str, str | None] | None = None,
+) -> ImportPlan:
+    """Read, validate and compare an import with the stored values; write nothing."""
+    policy.require(can_import(actor))
+    if isinstance(data, bytes):
+        checksum = checksum_of(data)
+    else:
+        checksum = checksum_of(json.dumps(data, sort_keys=True, default=str).encode())
+    plan = ImportPlan(filename=filename, source=source, checksum=checksum)
+    try:
+        raw: RawTable
+        if isinstance(data, bytes):
+            raw = read_table(data, filename, sheet=sheet,
+                             max_bytes=current_app.config["IMPORT_MAX_BYTES"])
+        else:
+            raw = read_records(data)
+    except TableError as exc:
+        plan.errors = [ImportError_(None, None, None, str(exc))]
+        plan.error_count = 1
+        return plan
+    plan.headers = [str(h) for h in raw.frame.columns]
+    reps, metrics = _references(actor)
+    result: Validated = validate(raw, reps=reps, metrics=metrics, column_map=column_map)
+    plan.layout = result.layout.kind.value if result.layout else ""
+    plan.unknown_columns = list(result.unknown_columns)
+    plan.mapping = dict(result.mapping)
+    plan.errors, plan.error_count = list(result.errors), result.error_count
+    if plan.error_count:
+        return plan
+    plan.duplicate_of = db.session.scalar(
+        sa.select(ImportBatch.id).where(ImportBatch.checksum == checksum,
+                                        ImportBatch.status == BatchStatus.APPLIED)
+        .order_by(ImportBatch.id)
+    )
+    plan.rows = _compare_with_stored(result.rows)
+    changed = plan.rows["changed"].to_numpy()
+    is_new = plan.rows["old_id"].isna().to_numpy()
+    plan.new_count = int(is_new.sum())
+    plan.changed_count = int(changed.sum())
+    plan.unchanged_count = len(plan.rows) - plan.new_count - plan.changed_count
+    return plan
+
+
+def _compare_with_stored(rows: pd.DataFrame) -> pd.DataFrame:
+    """Join incoming rows with stored observations of the same metrics, rep and period."""
+    rows = rows.copy()
+    rows["period_start"] = pd.to_datetime(rows["period_start"]).astype("datetime64[ns]")
+    metric_ids = sorted(set(rows["metric_id"].tolist()))
+    grains = sorted(set(rows["grain"].tolist()))
+    stored = pd.DataFrame(
+        db.session.execute(
+            sa.select(Observation.id, Observation.rep_id, Observation.metric_id,
+                      Observation.grain, Observation.period_start, Observation.value,
+                      Observation.batch_id)
+            .where(Observation.metric_id.in_(metric_ids), Observation.grain.in_(grains))
+        ).all(),
+        columns=["old_id", "rep_id", "metric_id", "grain", "period_start", "old_value",
+                 "old_batch_id"],
+    )
+    if stored.empty:
+        rows["old_id"] = np.nan
+        rows["old_value"] = np.nan
+        rows["old_batch_id"] = np.nan
+        rows["changed"] = False
+        return rows
+    stored["period_start"] = pd.to_datetime(stored["period_start"]).astype("datetime64[ns]")
+    stored = stored.astype({"rep_id": "int64", "metric_id": "int64"})
+    merged = rows.merge(stored, on=KEY, how="left", sort=False)
+    old = merged["old_value"].to_numpy(dtype=float)
+    new = merged["value"].to_numpy(dtype=float)
+    merged["changed"] = ~np.isnan(old) & ~np.isclose(old, new, rtol=1e-12, atol=0.0)
+    return merged
+
+
+def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> ImportBatch:
+    """Write a prepared, error-free plan as one batch (flushes; the caller commits)."""
+    policy.require(can_import(actor))
+    if not plan.ok:
+        raise ServiceError(f"The file has {plan.error_count} error(s); nothing was imported.")
+    if plan.duplicate_of is not None:
+        raise ServiceError(
+            f"This file was already imported as batch #{plan.duplicate_of}; nothing was written.")
+    if plan.changed_count and not replace:
+        raise ServiceError(
+            f"{plan.changed_count} stored value(s) would change. Choose to replace them, "
+            "or cancel.")
+    batch = ImportBatch(
+        uploaded_by_id=actor.id, source=plan.source, filename=plan.filename[:255],
+        checksum=plan.checksum, layout=plan.layout or "long", row_count=plan.row_count,
+        new_count=plan.new_count, changed_count=plan.changed_count,
+        unchanged_count=plan.unchanged_count,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    rows = plan.rows
+    fresh = rows.loc[rows["old_id"].isna(), ["rep_id", "metric_id", "grain", "period_start",
+                                             "value"]]
+    fresh = fresh.assign(period_start=bulk.iso_dates(fresh["period_start"]), batch_id=batch.id)
+    bulk.insert_rows("observations", bulk.OBSERVATION_COLUMNS, fresh)
+    if plan.changed_count:
+        changed = rows.loc[rows["changed"]]
+        replaced = pd.DataFrame({
+            "batch_id": batch.id,
+            "rep_id": changed["rep_id"].to_numpy(),
+            "metric_id": changed["metric_id"].to_numpy(),
+            "grain": changed["grain"].to_numpy(),
+            "period_start": bulk.iso_dates(changed["period_start"]),
+            "old_value": changed["old_value"].to_numpy(),
+            "old_batch_id": changed["old_batch_id"].astype("Int64").to_numpy(),
+        })
+        bulk.insert_rows("replaced_values", tuple(replaced.columns), replaced)
+        bulk.update_values(
+            pd.DataFrame({"id": changed["old_id"].astype("int64"), "value": changed["value"]}),
+            batch.id,
+        )
+    record(actor, "import.apply", "import_batch", batch.id, after={
+        "filename": batch.filename, "rows": batch.row_count, "new": batch.new_count,
+        "changed": batch.changed_count, "unchanged": batch.unchanged_count,
+        "source": batch.source})
+    return batch
+
+
+def undo_batch(actor: User, batch: ImportBatch) -> None:
+    """Take a whole batch back: its new values go, the values it replaced return."""
+    policy.require(policy.can_undo_batch(actor, batch))
+    if batch.status != BatchStatus.APPLIED:
+        raise ServiceError(f"Batch #{batch.id} has already been undone.")
+    later = db.session.scalar(
+        sa.select(ReplacedValue.batch_id)
+        .join(ImportBatch, ImportBatch.id == ReplacedValue.batch_id)
+        .where(ReplacedValue.old_batch_id == batch.id,
+               ImportBatch.status == BatchStatus.APPLIED)
+        .limit(1)
+    )
+    if later is not None:
+        raise ServiceError(
+            f"Batch #{later} has since replaced values from this batch; undo batch #{later} "
+            "first.")
+    db.session.execute(sa.delete(Observation).where(Observation.batch_id == batch.id))
+    restored = db.session.execute(
+        sa.select(ReplacedValue.rep_id, ReplacedValue.metric_id, ReplacedValue.grain,
+                  ReplacedValue.period_start, ReplacedValue.old_value,
+                  ReplacedValue.old_batch_id)
+        .where(ReplacedValue.batch_id == batch.id)
+    ).all()
+    if restored:
+        db.session.execute(sa.insert(Observation), [
+            {"rep_id": r.rep_id, "metric_id": r.metric_id, "grain": r.grain,
+             "period_start": r.period_start, "value": r.old_value, "batch_id": r.old_batch_id}
+            for r in restored
+        ])
+    batch.status = BatchStatus.UNDONE
+    batch.undone_at = datetime.now(UTC)
+    batch.undone_by_id = actor.id
+    db.session.flush()
+    record(actor, "import.undo", "import_batch", batch.id,
+           after={"removed": batch.new_count + batch.changed_count, "restored": len(restored)})

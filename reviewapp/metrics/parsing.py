@@ -1,0 +1,357 @@
+"""Reading metric import files (CSV, XLSX, API records) into a table of strings.
+
+This is the first half of the all-or-nothing metric import shared by the web page, the CLI and
+the JSON API; ``reviewapp.metrics.validation`` is the second half. Pure pandas, no Flask, no
+database.
+
+Problems that make the whole input unreadable (not a CSV/XLSX, empty, too big, not UTF-8, unknown
+sheet, ragged CSV row) raise ``TableError``; everything that can be pinned to a cell is reported
+later by validation as ``ImportError_`` entries.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from reviewapp.metrics.import_errors import MAX_ERRORS_SHOWN, ImportError_, errors_to_csv
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MAX_ERRORS_SHOWN",
+    "ImportError_",
+    "RawTable",
+    "TableError",
+    "errors_to_csv",
+    "read_records",
+    "read_table",
+]
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# An .xlsx is a ZIP: a small upload can inflate enormously (zip bomb), so the uncompressed size
+# is capped too, as a multiple of the upload limit.
+XLSX_INFLATE_FACTOR = 20
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_DELIMITERS = (",", ";", "\t")
+# Magic numbers of formats people upload by mistake, for a clearer message than "bad CSV".
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (or other Office 97) file; save it as .xlsx or CSV"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+
+class TableError(ValueError):
+    """The input cannot be read as a table at all (format, encoding, size, sheet...)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def as_import_error(self) -> ImportError_:
+        """The same problem as a single ImportError_ for uniform reporting."""
+        return ImportError_(line=self.line, column=None, value=None, message=self.message)
+
+
+@dataclass
+class RawTable:
+    """A table of strings as read from the input, before any validation.
+
+    ``frame`` holds every cell as a str ("" for empty), columns named by the trimmed header
+    cells (duplicates kept as they are), and its index is the source line of each row: the file
+    line for CSV (header = line 1, assuming no line breaks inside quoted cells), the sheet row
+    for XLSX, the 1-based record number for API records. Entirely empty rows are dropped.
+    """
+
+    frame: pd.DataFrame
+    headers: list[str]
+    header_line: int
+    source: Literal["csv", "xlsx", "records"]
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheet_names: list[str] = field(default_factory=list)
+
+    @property
+    def line_offset(self) -> int:
+        """Line number of the first data row (before empty rows were dropped)."""
+        return self.header_line + 1
+
+    @property
+    def lines(self) -> np.ndarray:
+        """Source line number of every row (int64)."""
+        return self.frame.index.to_numpy(dtype=np.int64)
+
+
+def _human_size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    raise AssertionError("unreachable")
+
+
+def read_table(
+    data: bytes, filename: str, *, sheet: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> RawTable:
+    """Read CSV or XLSX bytes into a RawTable; raise TableError if it is not a readable table."""
+    if len(data) > max_bytes:
+        raise TableError(
+            f"file is too large ({_human_size(len(data))}; the limit is {_human_size(max_bytes)})"
+        )
+    # Look at the head first so a big file is not copied just to find out it is not blank.
+    if not data[:65536].strip() and not data.strip():
+        raise TableError("file is empty")
+    # Decide by content, not by the name: browsers and users get extensions wrong.
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(data, sheet=sheet, max_bytes=max_bytes)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise TableError("file is UTF-16 text; save it as 'CSV UTF-8' instead")
+    for magic, what in _SIGNATURES:
+        if data.startswith(magic):
+            raise TableError(f"this is not a CSV or XLSX file: it looks like {what}")
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise TableError(f"'{filename}' is named like an Excel workbook but is not a valid .xlsx")
+    if b"\x00" in data[:65536]:
+        raise TableError("this is not a CSV or XLSX file: it contains binary data")
+    return _read_csv(data)
+
+
+def _check_utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise TableError(
+            f"file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save it as 'CSV UTF-8'",
+            line=line,
+        ) from None
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    # A single-column header has no delimiter at all; comma is the sane default.
+    return best if counts[best] else ","
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A line holding nothing but blanks and delimiters (LF or CRLF files).
+_BLANK_ROW = re.compile(rb"\n[ \t,;]*\r?\n")
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_UNCLOSED = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def _read_csv(data: bytes) -> RawTable:
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM) :]
+    text = _check_utf8(data)
+    # Leading blank lines are tolerated; the first non-blank line is the header.
+    skipped = 0
+    header_text = ""
+    for line in _LINE_BREAK.split(text[:65536]):
+        if line.strip():
+            header_text = line
+            break
+        skipped += 1
+    del text  # the decoded copy was only needed to check the encoding and find the header
+    if not header_text:
+        raise TableError("file is empty")
+    delimiter = _sniff_delimiter(header_text)
+    headers = next(csv.reader([header_text], delimiter=delimiter))
+    header_line = skipped + 1
+    n_cols = len(headers)
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            sep=delimiter,
+            header=None,
+            names=list(range(n_cols)),
+            skiprows=header_line,
+            dtype=object,
+            na_filter=False,  # keep every cell as text; "" stays "" and "NA" stays "NA"
+            skip_blank_lines=False,  # keep blank lines so the row position gives the line number
+            index_col=False,
+            encoding="utf-8",
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        m = _RAGGED.search(str(exc))
+        if m:
+            expected, line, saw = (int(g) for g in m.groups())
+            raise TableError(
+                f"line {line} has {saw} fields but the header has {expected}", line=line
+            ) from None
+        m = _UNCLOSED.search(str(exc))
+        if m:
+            line = int(m.group(1)) + 1  # pandas counts rows from 0 here
+            raise TableError(
+                f'line {line} opens a quoted cell that is never closed (check the " quotes)',
+                line=line,
+            ) from None
+        raise TableError(f"cannot read the CSV file: {exc}") from None
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame({i: pd.Series(dtype=object) for i in range(n_cols)})
+    frame.index = pd.RangeIndex(header_line + 1, header_line + 1 + len(frame))
+    # Scanning the bytes is far cheaper than testing a million cells for blank rows.
+    tail = data[data.rfind(b"\n") + 1 :]
+    maybe_blank = _BLANK_ROW.search(data) is not None or (bool(tail) and not tail.strip(b" \t\r,;"))
+    return _finish(frame, headers, header_line, "csv", delimiter=delimiter, check_blank=maybe_blank)
+
+
+def _cell_text(value: Any) -> str:
+    """Render one spreadsheet/JSON cell as the text a user would have typed."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return ""
+        return repr(float(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        # Excel stores typed dates as datetimes; a plain date is what the user meant.
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(data: bytes, *, sheet: str | None, max_bytes: int) -> RawTable:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            inflated = sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile:
+        raise TableError("this is not a CSV or XLSX file: it is a damaged ZIP archive") from None
+    if inflated > max_bytes * XLSX_INFLATE_FACTOR:
+        raise TableError(f"workbook is too large when uncompressed ({_human_size(inflated)})")
+    try:
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+    except Exception:  # openpyxl raises a zoo of types for non-workbook ZIPs
+        raise TableError(
+            "this is not a CSV or XLSX file: it is a ZIP archive but not an Excel workbook"
+        ) from None
+    with book:
+        names = [str(n) for n in book.sheet_names]
+        if sheet is None:
+            if not names:
+                raise TableError("workbook has no sheets")
+            sheet_name = names[0]
+        elif sheet in names:
+            sheet_name = sheet
+        else:
+            raise TableError(
+                f"workbook has no sheet named '{sheet}'; its sheets are: {', '.join(names)}"
+            )
+        cells = pd.read_excel(book, sheet_name=sheet_name, header=None, dtype=object)
+    if cells.empty:
+        raise TableError(f"sheet '{sheet_name}' is empty")
+    text = cells.map(_cell_text)  # spreadsheets are small next to CSV; per-cell is fine here
+    non_empty = text.apply(lambda col: col.str.strip() != "").any(axis=1).to_numpy()
+    if not non_empty.any():
+        raise TableError(f"sheet '{sheet_name}' is empty")
+    first = int(np.argmax(non_empty))
+    # read_excel keeps leading empty rows, so position + 1 is the sheet row number.
+    header_line = first + 1
+    headers = text.iloc[first].tolist()
+    frame = text.iloc[first + 1 :].copy()
+    frame.columns = list(range(len(headers)))
+    frame.index = pd.RangeIndex(header_line + 1, header_line + 1 + len(frame))
+    return _finish(frame, headers, header_line, "xlsx", sheet=sheet_name, sheet_names=names)
+
+
+def read_records(records: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> RawTable:
+    """Turn API records (long layout dicts) into a RawTable; line = 1-based record number."""
+    rows = list(records)
+    if not rows:
+        raise TableError("no records")
+    headers: dict[str, None] = {}
+    for i, rec in enumerate(rows, start=1):
+        if not isinstance(rec, Mapping):
+            raise TableError(f"record {i} is not an object", line=i)
+        for key in rec:
+            headers.setdefault(str(key), None)
+    names = list(headers)
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    text = pd.DataFrame(
+        {i: _column_text(frame.iloc[:, i]) for i in range(len(names))}, index=frame.index
+    )
+    text.index = pd.RangeIndex(1, len(text) + 1)
+    return _finish(text, names, 0, "records")
+
+
+def _column_text(col: pd.Series) -> pd.Series:
+    obj = col.astype(object)
+    is_text = obj.map(type).eq(str)
+    if bool(is_text.all()):
+        return obj
+    return obj.map(_cell_text).astype(object)
+
+
+def _finish(
+    frame: pd.DataFrame,
+    headers: list[str],
+    header_line: int,
+    source: Literal["csv", "xlsx", "records"],
+    *,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    sheet_names: list[str] | None = None,
+    check_blank: bool = True,
+) -> RawTable:
+    # Unnamed columns with no data come from trailing delimiters or formatted Excel cells.
+    keep = [
+        i
+        for i, h in enumerate(headers)
+        if str(h).strip() or not (frame.iloc[:, i].str.strip() == "").all()
+    ]
+    if len(keep) < len(headers):
+        frame = frame.iloc[:, keep]
+        headers = [headers[i] for i in keep]
+    if not all(pd.api.types.is_object_dtype(d) for d in frame.dtypes):
+        frame = frame.astype(object)
+    frame.columns = [str(h).strip().lstrip("\ufeff") for h in headers]
+    if check_blank and len(frame) and frame.shape[1]:
+        # Only rows whose first cell is empty can be blank: check the rest for those alone.
+        first = frame.iloc[:, 0]
+        candidates = first.eq("") | first.str.isspace().astype(bool)
+        if bool(candidates.any()):
+            sub = frame[candidates.to_numpy()]
+            blank = sub.apply(lambda col: col.str.strip() == "").all(axis=1)
+            if bool(blank.any()):
+                frame = frame.drop(index=sub.index[blank.to_numpy()])
+    return RawTable(
+        frame=frame,
+        headers=[str(h) for h in headers],
+        header_line=header_line,
+        source=source,
+        delimiter=delimiter,
+        sheet=sheet,
+        sheet_names=list(sheet_names or []),
+    )

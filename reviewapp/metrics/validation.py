@@ -1,0 +1,512 @@
+"""Validating a RawTable of metric observations against the rep and metric catalogue.
+
+Second half of the all-or-nothing metric import (``parsing`` reads the input). Pure pandas/numpy.
+
+Everything is column-wise: each column is factorised, its distinct values are checked once and
+the verdicts are broadcast back by code, so 1,000,000 rows validate in about a second. Python
+loops only run over distinct values, header columns, and the bounded list of reported errors.
+Layouts and header rules live in ``layout``; the error type and collector in ``import_errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from reviewapp.metrics.import_errors import ErrorCollector, ImportError_, cell_errors
+from reviewapp.metrics.layout import (
+    REQUIRED_LONG,
+    REQUIRED_WIDE,
+    Layout,
+    LayoutKind,
+    check_header,
+    detect_layout,
+    map_columns,
+    normalise_header,
+    normalise_key,
+)
+from reviewapp.metrics.parsing import DEFAULT_MAX_BYTES, RawTable, TableError, read_table
+from reviewapp.metrics.periods import Grain, PeriodError, parse_period, parse_period_array
+
+__all__ = [
+    "DEFAULT_MAX_ERRORS",
+    "REQUIRED_LONG",
+    "REQUIRED_WIDE",
+    "ROW_COLUMNS",
+    "Layout",
+    "LayoutKind",
+    "MetricRef",
+    "RepRef",
+    "Validated",
+    "detect_layout",
+    "normalise_header",
+    "validate",
+    "validate_upload",
+]
+
+ROW_COLUMNS = ("rep_id", "metric_id", "grain", "period_start", "value", "line")
+# Errors are counted exactly but only this many are built: a wholly wrong 1M-row file must not
+# allocate a million error objects.
+DEFAULT_MAX_ERRORS = 10_000
+
+_GRAIN_NAMES = np.array([g.value for g in Grain], dtype=object)  # indexed by Grain.rank
+_DAY_OFFSET = 40_000  # shifts 1900-01-01 (day -25567) above zero when packing duplicate keys
+_DAY_SPAN = 160_000  # covers MIN_YEAR..MAX_YEAR of periods.py with room to spare
+
+# Value statuses from _parse_values.
+_OK, _EMPTY, _NOT_NUMBER, _NOT_FINITE, _COMMA, _THOUSANDS = range(6)
+
+
+@dataclass(frozen=True)
+class RepRef:
+    """A rep known to the importer: database id and whether the uploader may write their data."""
+
+    id: int
+    in_scope: bool = True
+
+
+@dataclass(frozen=True)
+class MetricRef:
+    """A metric of the catalogue: database id and whether it is archived (no new data)."""
+
+    id: int
+    archived: bool = False
+
+
+@dataclass
+class Validated:
+    """Outcome of validation: the valid rows, the errors, and how the columns were read.
+
+    ``rows`` has ROW_COLUMNS: rep_id int64, metric_id int64, grain str, period_start
+    datetime64[ns], value float64, line int64 — only rows without any error. ``errors`` is
+    sorted by line then column and holds at most ``max_errors`` entries; ``error_count`` is
+    the true total. The import may proceed only when ``ok``.
+    """
+
+    rows: pd.DataFrame
+    errors: list[ImportError_]
+    error_count: int
+    layout: Layout | None
+    unknown_columns: list[str] = field(default_factory=list)
+    mapping: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error at all."""
+        return self.error_count == 0
+
+    @property
+    def truncated(self) -> bool:
+        """True when more errors exist than were built into ``errors``."""
+        return self.error_count > len(self.errors)
+
+
+def _lookup(series: pd.Series, keys: list[str]) -> np.ndarray:
+    """Position of each cell's normalised (trimmed, lower-case) text in keys, -1 if absent."""
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+    normalised = pd.Index(uniques, dtype=object).str.strip().str.lower()
+    positions = pd.Index(keys, dtype=object).get_indexer(normalised)
+    return positions[codes] if len(codes) else np.empty(0, dtype=np.intp)
+
+
+def _parse_values(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Parse value cells to float64 with a status per cell (_OK, _EMPTY, _NOT_NUMBER...)."""
+    numbers = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
+    values = np.array(numbers.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    values += 0.0  # turns "-0" into 0.0 so stored values compare and hash as users expect
+    status = np.zeros(len(values), dtype=np.int8)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if not len(bad):
+        return values, status
+    # Only the failures get the slower string analysis.
+    text = pd.Series(cells[bad], dtype=object).str.strip()
+    st = np.full(len(bad), _NOT_NUMBER, dtype=np.int8)
+    st[np.isinf(values[bad])] = _NOT_FINITE
+    st[text.str.fullmatch(r"(?i)[+-]?(nan|inf|infinity)").to_numpy(dtype=bool)] = _NOT_FINITE
+    has_comma = text.str.contains(",", regex=False).to_numpy(dtype=bool)
+    if decimal_comma:
+        # Semicolon files come from locales that write 12,5; "1.234,5" stays ambiguous.
+        plain = text.str.fullmatch(r"[+-]?\d+,\d+").to_numpy(dtype=bool)
+        fixed = pd.to_numeric(text[plain].str.replace(",", ".", regex=False), errors="coerce")
+        values[bad[plain]] = fixed.to_numpy(dtype=np.float64)
+        st[plain] = _OK
+        st[has_comma & ~plain] = _THOUSANDS
+    else:
+        st[has_comma] = _COMMA
+    st[text.eq("").to_numpy(dtype=bool)] = _EMPTY
+    status[bad] = st
+    return values, status
+
+
+def _value_message(status: int) -> Callable[[str], str]:
+    messages: dict[int, Callable[[str], str]] = {
+        _EMPTY: lambda v: "value is empty",
+        _NOT_NUMBER: lambda v: f"value '{v.strip()}' is not a number",
+        _NOT_FINITE: lambda v: f"value '{v.strip()}' is not a finite number",
+        _COMMA: lambda v: (
+            f"value '{v.strip()}' contains a comma: use '.' for decimals and no thousands "
+            "separator (a decimal comma is only accepted in semicolon-separated files)"
+        ),
+        _THOUSANDS: lambda v: (
+            f"value '{v.strip()}' is not a plain number: remove the thousands separator"
+        ),
+    }
+    return messages[status]
+
+
+def _period_message(value: str) -> str:
+    try:
+        parse_period(value)
+    except PeriodError as exc:
+        return exc.message
+    return f"'{value}' is not a period"  # unreachable: both parsers share one pattern
+
+
+def _empty_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rep_id": pd.Series(dtype=np.int64),
+            "metric_id": pd.Series(dtype=np.int64),
+            "grain": pd.Series(dtype=object),
+            "period_start": pd.Series(dtype="datetime64[ns]"),
+            "value": pd.Series(dtype=np.float64),
+            "line": pd.Series(dtype=np.int64),
+        }
+    )
+
+
+@dataclass
+class _Catalogue:
+    """Reps and metrics as aligned arrays; a trailing sentinel lets position -1 index safely."""
+
+    rep_keys: list[str]
+    rep_ids: np.ndarray
+    rep_scope: np.ndarray
+    metric_keys: list[str]  # normalised, for matching
+    metric_names: list[str]  # as the catalogue spells them, for messages and the mapping
+    metric_ids: np.ndarray
+    metric_archived: np.ndarray
+
+    @classmethod
+    def build(cls, reps: Mapping[str, RepRef], metrics: Mapping[str, MetricRef]) -> _Catalogue:
+        rep_refs = {normalise_key(k): v for k, v in reps.items()}
+        metric_refs = {normalise_key(k): (str(k).strip(), v) for k, v in metrics.items()}
+        return cls(
+            rep_keys=list(rep_refs),
+            rep_ids=np.array([r.id for r in rep_refs.values()] + [0], dtype=np.int64),
+            rep_scope=np.array([r.in_scope for r in rep_refs.values()] + [False], dtype=bool),
+            metric_keys=list(metric_refs),
+            metric_names=[name for name, _ in metric_refs.values()],
+            metric_ids=np.array([m.id for _, m in metric_refs.values()] + [0], dtype=np.int64),
+            metric_archived=np.array(
+                [m.archived for _, m in metric_refs.values()] + [False], dtype=bool
+            ),
+        )
+
+
+@dataclass
+class _Entries:
+    """Candidate observations: one per long row, or one per non-empty wide cell."""
+
+    row: np.ndarray  # position in the frame
+    metric: np.ndarray  # position in the catalogue, -1 if unknown
+    value: np.ndarray
+    column: np.ndarray | None  # wide: header index of the cell
+    valid: np.ndarray  # no error at all
+    key_ok: np.ndarray  # rep, metric and period are known: takes part in duplicate detection
+
+
+def _long_entries(
+    frame: pd.DataFrame,
+    position: dict[str, int],
+    headers: list[str],
+    lines: np.ndarray,
+    cat: _Catalogue,
+    line_ok: np.ndarray,
+    key_ok_row: np.ndarray,
+    decimal_comma: bool,
+    errors: ErrorCollector,
+) -> _Entries:
+    """Check the metric and value columns of the long layout."""
+    metric_i, value_i = position["metric"], position["value"]
+    metric_cells = frame.iloc[:, metric_i].to_numpy(dtype=object)
+    metric_pos = _lookup(frame.iloc[:, metric_i], cat.metric_keys)
+    unknown = np.flatnonzero(metric_pos < 0)
+    errors.add(
+        lines[unknown],
+        metric_i,
+        cell_errors(
+            unknown,
+            lines,
+            metric_cells,
+            headers[metric_i],
+            lambda v: f"unknown metric '{v.strip()}'" if v.strip() else "metric is empty",
+        ),
+    )
+    archived = np.flatnonzero(cat.metric_archived[metric_pos])
+    errors.add(
+        lines[archived],
+        metric_i,
+        cell_errors(
+            archived,
+            lines,
+            metric_cells,
+            headers[metric_i],
+            lambda v: f"metric '{v.strip()}' is archived",
+        ),
+    )
+    value_cells = frame.iloc[:, value_i].to_numpy(dtype=object)
+    values, status = _parse_values(value_cells, decimal_comma)
+    for st in np.unique(status[status != _OK]):
+        bad = np.flatnonzero(status == st)
+        errors.add(
+            lines[bad],
+            value_i,
+            cell_errors(bad, lines, value_cells, headers[value_i], _value_message(int(st))),
+        )
+    metric_ok = (metric_pos >= 0) & ~cat.metric_archived[metric_pos]
+    return _Entries(
+        row=np.arange(len(frame)),
+        metric=metric_pos,
+        value=values,
+        column=None,
+        valid=line_ok & metric_ok & (status == _OK),
+        key_ok=key_ok_row & (metric_pos >= 0),
+    )
+
+
+def _wide_entries(
+    frame: pd.DataFrame,
+    active: list[tuple[int, int]],
+    headers: list[str],
+    lines: np.ndarray,
+    line_ok: np.ndarray,
+    key_ok_row: np.ndarray,
+    decimal_comma: bool,
+    errors: ErrorCollector,
+) -> _Entries:
+    """Check the metric columns of the wide layout and unpivot the non-empty cells."""
+    rows, metrics, values, columns, value_ok = [], [], [], [], []
+    for col_i, m_pos in active:
+        cells = frame.iloc[:, col_i].to_numpy(dtype=object)
+        col_values, status = _parse_values(cells, decimal_comma)
+        for st in np.unique(status[(status != _OK) & (status != _EMPTY)]):
+            bad = np.flatnonzero(status == st)
+            errors.add(
+                lines[bad],
+                col_i,
+                cell_errors(bad, lines, cells, headers[col_i], _value_message(int(st))),
+            )
+        present = np.flatnonzero(status != _EMPTY)  # an empty wide cell means "no value"
+        rows.append(present)
+        metrics.append(np.full(len(present), m_pos, dtype=np.intp))
+        values.append(col_values[present])
+        columns.append(np.full(len(present), col_i, dtype=np.intp))
+        value_ok.append(status[present] == _OK)
+    row = np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
+    order = np.argsort(row, kind="stable")  # line-major, then column order, as the file reads
+    row = row[order]
+
+    def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts)[order] if parts else np.empty(0, dtype=dtype)
+
+    return _Entries(
+        row=row,
+        metric=joined(metrics, np.intp),
+        value=joined(values, np.float64),
+        column=joined(columns, np.intp),
+        valid=line_ok[row] & joined(value_ok, bool),
+        key_ok=key_ok_row[row],
+    )
+
+
+def _flag_duplicates(
+    entries: _Entries,
+    rep_pos: np.ndarray,
+    grain: np.ndarray,
+    start: np.ndarray,
+    lines: np.ndarray,
+    headers: list[str],
+    rep_cells: np.ndarray,
+    period_cells: np.ndarray,
+    cat: _Catalogue,
+    errors: ErrorCollector,
+) -> None:
+    """Report every repeat of a (rep, metric, period) after its first line; mark it invalid."""
+    candidates = np.flatnonzero(entries.key_ok)
+    if len(candidates) < 2:
+        return
+    rows = entries.row[candidates]
+    # One int64 per key: cheaper to hash or sort than four columns.
+    packed = (
+        (rep_pos[rows].astype(np.int64) * (len(cat.metric_keys) + 1) + entries.metric[candidates])
+        * 4
+        + grain[rows]
+    ) * _DAY_SPAN + (start[rows].astype(np.int64) + _DAY_OFFSET)
+    ordered = np.sort(packed)  # a cheap "any duplicate at all?" test before the hash pass
+    if not bool((ordered[1:] == ordered[:-1]).any()):
+        return
+    dup_mask = pd.Series(packed).duplicated(keep=False).to_numpy()
+    dups = candidates[dup_mask]
+    dup_lines = lines[entries.row[dups]]
+    first_line = pd.Series(dup_lines).groupby(packed[dup_mask]).transform("min").to_numpy()
+    later = dup_lines != first_line
+    dups, first_line = dups[later], first_line[later]
+    entries.valid[dups] = False
+
+    def build(pos: np.ndarray) -> list[ImportError_]:
+        out = []
+        for p in pos:
+            e = dups[p]
+            r = entries.row[e]
+            metric = cat.metric_names[entries.metric[e]]
+            column = None if entries.column is None else headers[entries.column[e]]
+            value = f"{str(rep_cells[r]).strip()} / {metric} / {str(period_cells[r]).strip()}"
+            message = f"duplicate of line {int(first_line[p])}: same rep, metric and period"
+            out.append(ImportError_(int(lines[r]), column, value, message))
+        return out
+
+    errors.add(lines[entries.row[dups]], len(headers), build)
+
+
+def validate(
+    raw: RawTable,
+    *,
+    reps: Mapping[str, RepRef],
+    metrics: Mapping[str, MetricRef],
+    column_map: Mapping[str, str | None] | None = None,
+    max_errors: int | None = DEFAULT_MAX_ERRORS,
+) -> Validated:
+    """Check every cell of a RawTable; return the valid rows and all errors (bounded list)."""
+    frame = raw.frame
+    headers = [str(h) for h in frame.columns]
+    names = [normalise_header(h) for h in headers]
+    # API records have no header line to point at.
+    at = None if raw.source == "records" else raw.header_line
+    errors = ErrorCollector()
+    layout = detect_layout(headers)
+
+    position = check_header(headers, names, layout, at, errors)
+    if position is None:
+        found, total = errors.finish(max_errors)
+        return Validated(_empty_rows(), found, total, layout)
+    cat = _Catalogue.build(reps, metrics)
+    mapping, unknown_columns, active = map_columns(
+        headers,
+        names,
+        layout,
+        position,
+        column_map,
+        cat.metric_keys,
+        cat.metric_names,
+        list(cat.metric_archived[:-1]),
+        at,
+        errors,
+    )
+    lines = raw.lines
+
+    # Rep and period are per line (reported once per line, also in the wide layout).
+    rep_i = position["rep_email"]
+    rep_cells = frame.iloc[:, rep_i].to_numpy(dtype=object)
+    rep_pos = _lookup(frame.iloc[:, rep_i], cat.rep_keys)
+    unknown_rep = np.flatnonzero(rep_pos < 0)
+    errors.add(
+        lines[unknown_rep],
+        rep_i,
+        cell_errors(
+            unknown_rep,
+            lines,
+            rep_cells,
+            headers[rep_i],
+            lambda v: f"unknown rep email '{v.strip()}'" if v.strip() else "rep_email is empty",
+        ),
+    )
+    out_of_scope = np.flatnonzero((rep_pos >= 0) & ~cat.rep_scope[rep_pos])
+    errors.add(
+        lines[out_of_scope],
+        rep_i,
+        cell_errors(
+            out_of_scope,
+            lines,
+            rep_cells,
+            headers[rep_i],
+            lambda v: (
+                f"rep '{v.strip()}' is outside your scope: you may import data only for "
+                "your reports"
+            ),
+        ),
+    )
+
+    period_i = position["period"]
+    period_cells = frame.iloc[:, period_i].to_numpy(dtype=object)
+    codes, uniques = pd.factorize(period_cells)
+    grain_u, start_u = parse_period_array(np.asarray(uniques, dtype=object))
+    grain = grain_u[codes] if len(codes) else np.empty(0, dtype=np.int8)
+    start = start_u[codes] if len(codes) else np.empty(0, dtype="datetime64[D]")
+    bad_period = np.flatnonzero(grain < 0)
+    messages: dict[str, str] = {}  # one parse per distinct bad label
+    errors.add(
+        lines[bad_period],
+        period_i,
+        cell_errors(
+            bad_period,
+            lines,
+            period_cells,
+            headers[period_i],
+            lambda v: messages.setdefault(v, _period_message(v)),
+        ),
+    )
+
+    line_ok = (rep_pos >= 0) & cat.rep_scope[rep_pos] & (grain >= 0)
+    key_ok_row = (rep_pos >= 0) & (grain >= 0)
+    decimal_comma = raw.delimiter == ";"
+    if layout.kind is LayoutKind.LONG:
+        entries = _long_entries(
+            frame, position, headers, lines, cat, line_ok, key_ok_row, decimal_comma, errors
+        )
+    else:
+        entries = _wide_entries(
+            frame, active, headers, lines, line_ok, key_ok_row, decimal_comma, errors
+        )
+    _flag_duplicates(
+        entries, rep_pos, grain, start, lines, headers, rep_cells, period_cells, cat, errors
+    )
+
+    chosen = np.flatnonzero(entries.valid)
+    rows_at = entries.row[chosen]
+    rows = pd.DataFrame(
+        {
+            "rep_id": cat.rep_ids[rep_pos[rows_at]],
+            "metric_id": cat.metric_ids[entries.metric[chosen]],
+            "grain": pd.Series(_GRAIN_NAMES[grain[rows_at]], dtype=object),
+            "period_start": start[rows_at].astype("datetime64[ns]"),
+            "value": entries.value[chosen],
+            "line": lines[rows_at],
+        }
+    )
+    if not len(errors) and rows.empty:
+        errors.one(ImportError_(None, None, None, "nothing to import: the file has no values"))
+    found, total = errors.finish(max_errors)
+    return Validated(rows, found, total, layout, unknown_columns, mapping)
+
+
+def validate_upload(
+    data: bytes,
+    filename: str,
+    *,
+    reps: Mapping[str, RepRef],
+    metrics: Mapping[str, MetricRef],
+    sheet: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    column_map: Mapping[str, str | None] | None = None,
+    max_errors: int | None = DEFAULT_MAX_ERRORS,
+) -> Validated:
+    """read_table + validate, with unreadable input reported as one error instead of raised."""
+    try:
+        raw = read_table(data, filename, sheet=sheet, max_bytes=max_bytes)
+    except TableError as exc:
+        return Validated(_empty_rows(), [exc.as_import_error()], 1, None)
+    return validate(raw, reps=reps, metrics=metrics, column_map=column_map, max_errors=max_errors)

@@ -1,0 +1,176 @@
+"""Regenerate the import test corpus: python tests/metrics/corpus/make_corpus.py.
+
+The files are committed; this script documents their exact bytes (BOMs, tabs, CRLF, Latin-1,
+binary headers) and builds the XLSX workbooks with openpyxl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+
+HERE = Path(__file__).resolve().parent
+
+TEXT_FILES: dict[str, bytes] = {
+    "good_long.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,120\n"
+        b" Ana@Example.COM ,2026-03,emails,45.5\n"
+        b"ben@example.com,2026-W11,calls,30\n"
+        b"ben@example.com,2026-03-15,meetings,2\n"
+        b"cara@example.com,2026-Q1,revenue,-1.5e3\n"
+    ),
+    "bad_unknown_rep.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"nobody@example.com,2026-03,calls,2\n"
+        b",2026-03,calls,3\n"
+    ),
+    "bad_scope.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"zoe@example.com,2026-03,calls,2\n"
+    ),
+    "bad_metric.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"ana@example.com,2026-03,dials,2\n"
+        b"ana@example.com,2026-03,faxes,3\n"
+        b"ana@example.com,2026-03,,4\n"
+    ),
+    "bad_period.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-13,calls,1\n"
+        b"ana@example.com,2026-Q5,calls,2\n"
+        b"ana@example.com,2025-W53,calls,3\n"
+        b"ana@example.com,15/03/2026,calls,4\n"
+        b"ana@example.com,,calls,5\n"
+        b"ana@example.com,2026-02-30,calls,6\n"
+        b"ana@example.com,2026-W53,calls,7\n"
+    ),
+    "bad_value.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-01,calls,\n"
+        b"ana@example.com,2026-02,calls,abc\n"
+        b"ana@example.com,2026-03,calls,inf\n"
+        b"ana@example.com,2026-04,calls,nan\n"
+        b'ana@example.com,2026-05,calls,"1,234.5"\n'
+        b'ana@example.com,2026-06,calls,"12,5"\n'
+        b"ana@example.com,2026-07,calls, 7.25 \n"
+    ),
+    "bad_duplicate.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"ben@example.com,2026-03,calls,2\n"
+        b"ANA@example.com,2026-03,calls,3\n"
+        b"ana@example.com,2026-03,emails,4\n"
+        b"ana@example.com, 2026-03 ,calls,5\n"
+    ),
+    "bad_missing_header.csv": (b"email,period,metric,value\nana@example.com,2026-03,calls,1\n"),
+    "bad_dup_header.csv": (
+        b"rep_email,period,metric,value,Period\nana@example.com,2026-03,calls,1,2026-04\n"
+    ),
+    "bad_ragged.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"ana@example.com,2026-04,calls,1,extra\n"
+    ),
+    "bad_extra_column.csv": (
+        b"rep_email,period,metric,value,note\nana@example.com,2026-03,calls,1,first month\n"
+    ),
+    "empty.csv": b"",
+    "blank.csv": b"  \r\n\r\n",
+    "header_only.csv": b"rep_email,period,metric,value\r\n",
+    "blank_lines.csv": (
+        b"\n"
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"\n"
+        b",,,\n"
+        b"ana@example.com,2026-04,calls,oops\n"
+        b"   \n"
+    ),
+    "not_a_table.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+    "image.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01",
+    "garbage.bin": bytes(range(256)) * 4,
+    "fake.xlsx": b"rep_email,period,metric,value\nana@example.com,2026-03,calls,1\n",
+    "utf16.csv": "rep_email\tperiod\tmetric\tvalue\n".encode("utf-16"),
+    "latin1.csv": (
+        "rep_email,period,metric,value\n"
+        "ana@example.com,2026-03,calls,1\n"
+        "ren\u00e9@example.com,2026-03,calls,2\n"
+    ).encode("latin-1"),
+    "semicolon_decimal_comma.csv": (
+        b"rep_email;period;metric;value\n"
+        b"ana@example.com;2026-03;calls;12,5\n"
+        b"ana@example.com;2026-04;calls;-0,25\n"
+        b"ana@example.com;2026-05;calls;7\n"
+        b"ana@example.com;2026-06;calls;1.234,5\n"
+        b"ana@example.com;2026-07;calls;1,234,567\n"
+    ),
+    "bom_tab.tsv": (
+        b"\xef\xbb\xbfRep_Email\t Period \tMETRIC\tValue\r\n"
+        b"ana@example.com\t2026-03\tcalls\t3\r\n"
+        b"ren\xc3\xa9@example.com\t2026-03\tcalls\t4\r\n"
+    ),
+    "wide.csv": (
+        b"rep_email,period,calls,Emails,meetings\n"
+        b"ana@example.com,2026-03,120,45,\n"
+        b"ben@example.com,2026-03,,12,3\n"
+        b"cara@example.com,2026-W11,7,x,1\n"
+    ),
+    "wide_unknown_col.csv": (
+        b"rep_email,period,calls,dials,Notes\n"
+        b"ana@example.com,2026-03,120,80,good month\n"
+        b"ben@example.com,2026-03,90,,\n"
+    ),
+    "wide_duplicate.csv": (
+        b"rep_email,period,calls,emails\n"
+        b"ana@example.com,2026-03,1,2\n"
+        b"ben@example.com,2026-03,3,\n"
+        b"ana@example.com,2026-03,5,\n"
+    ),
+    "wide_trailing_delimiter.csv": (b"rep_email,period,calls,\nana@example.com,2026-03,1,\n"),
+}
+
+
+def _good_long_xlsx(path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Metrics"
+    ws.append(["rep_email", "period", "metric", "value"])
+    ws.append(["ana@example.com", "2026-03", "calls", 120])
+    ws.append(["ana@example.com", "2026-03", "emails", 45.5])
+    # A typed date comes back from Excel as a datetime: it must read as a day period.
+    ws.append(["ben@example.com", dt.datetime(2026, 3, 15), "meetings", 2])
+    ws.append(["ben@example.com", "2026-W11", "calls", "30"])
+    ws.append(["cara@example.com", "2026-Q1", "revenue", "abc"])
+    wb.save(path)
+
+
+def _two_sheets_xlsx(path: Path) -> None:
+    wb = openpyxl.Workbook()
+    notes = wb.active
+    notes.title = "Notes"
+    notes.append(["Exported from the CRM"])
+    data = wb.create_sheet("Data")
+    # Header on sheet row 3: errors must name sheet rows, not DataFrame positions.
+    data["A3"], data["B3"], data["C3"], data["D3"] = "rep_email", "period", "calls", "emails"
+    data.append(["ana@example.com", "2026-03", 10, 4])
+    data.append([None, None, None, None])
+    data.append(["ben@example.com", "2026-03", "many", 2])
+    wb.save(path)
+
+
+def main() -> None:
+    """Write every corpus file next to this script."""
+    for name, content in TEXT_FILES.items():
+        (HERE / name).write_bytes(content)
+    _good_long_xlsx(HERE / "good_long.xlsx")
+    _two_sheets_xlsx(HERE / "two_sheets.xlsx")
+
+
+if __name__ == "__main__":
+    main()
