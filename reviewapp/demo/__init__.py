@@ -34,4 +34,6 @@ def load_command(seed: int):
 
 def _later_steps():
     """Demo loaders of later areas (metrics, KPIs, goals, reviews), in dependency order."""
-    return []
+    from reviewapp.demo.metrics import load_metrics
+
+    return [load_metrics]

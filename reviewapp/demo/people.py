@@ -1,6 +1,9 @@
 """The demo organisation: one HR admin, three managers, 24 reps in three teams."""
 
+from functools import lru_cache
+
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from reviewapp.admin.services import create_user
 from reviewapp.auth.models import Role, Team, User
@@ -29,11 +32,17 @@ def email_for(name: str) -> str:
     return f"{local}@{DOMAIN}"
 
 
+@lru_cache(maxsize=1)
+def _demo_hash() -> str:
+    # scrypt is slow on purpose; the demo accounts share one password, so hash it once.
+    return generate_password_hash(DEMO_PASSWORD, method="scrypt")
+
+
 def _ensure_user(name: str, email: str, role: Role, manager: User | None, team: Team | None):
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None:
-        user = create_user(None, email=email, name=name, role=role, manager=manager, team=team,
-                           password=DEMO_PASSWORD)
+        user = create_user(None, email=email, name=name, role=role, manager=manager, team=team)
+        user.password_hash = _demo_hash()
     return user
 
 

@@ -42,7 +42,15 @@ def rollup_how() -> dict[int, str]:
 
 
 def rolled_up(frame: pd.DataFrame, grain: Grain | str = Grain.QUARTER) -> pd.DataFrame:
-    """Roll a frame from load_observations up to month or quarter with each metric's rule."""
+    """Roll a frame from load_observations up to month or quarter with each metric's rule.
+
+    Values stored at a coarser grain than asked for (a quarter, in a monthly view) cannot be
+    split and are left out; callers can tell from the metrics that are missing.
+    """
+    target = Grain(grain)
+    finer = frame["grain"].map(lambda g: Grain(g) <= target) if not frame.empty else None
+    if finer is not None:
+        frame = frame[finer.astype(bool)]
     if frame.empty:
         return frame.assign(n=pd.Series(dtype="int64"))
-    return rollup(frame, grain, rollup_how())
+    return rollup(frame, target, rollup_how())

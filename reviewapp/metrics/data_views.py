@@ -31,8 +31,10 @@ def person(user_id: int):
     rep = db.session.get(User, user_id)
     policy.visible_or_404(rep is not None and policy.can_view_rep_metrics(current_user, rep))
     grain = _grain_arg()
-    data = rolled_up(load_observations([rep.id]), grain)
+    raw = load_observations([rep.id])
+    data = rolled_up(raw, grain)
     metrics = {m.id: m for m in list_metrics()}
+    coarser = sorted(metrics[mid].name for mid in set(raw["metric"]) - set(data["metric"]))
     periods = sorted(data["start"].unique()) if not data.empty else []
     labels = [_label(grain, p) for p in periods]
     rows = []
@@ -43,7 +45,7 @@ def person(user_id: int):
         rows.append({"metric": metric, "values": values, "spark": sparkline(values)})
     rows.sort(key=lambda r: (r["metric"].kind.value != "outcome", r["metric"].name))
     return render_template("metrics/person.html", rep=rep, rows=rows, labels=labels,
-                           grain=grain)
+                           grain=grain, coarser=coarser)
 
 
 def _team_scope() -> tuple[list[User], list[Team]]:

@@ -1,0 +1,130 @@
+"""The metrics CLI, and the rep, team and organisation views of the data."""
+
+
+import openpyxl
+import sqlalchemy as sa
+
+from reviewapp.metrics.models import ImportBatch, Metric, Observation
+from tests.metrics.conftest import table_state
+
+GOOD = ("rep_email,period,metric,value\n"
+        "ana@example.com,2026-Q1,calls,120\nana@example.com,2026-Q2,calls,90\n"
+        "ana@example.com,2026-Q3,calls,140\nben@example.com,2026-Q1,calls,60\n"
+        "ana@example.com,2026-01,revenue,1000\nana@example.com,2026-02,revenue,500\n")
+
+
+def test_cli_add_and_list(runner, app, db):
+    result = runner.invoke(args=["metrics", "add", "calls", "--name", "Calls", "--kind",
+                                 "activity", "--direction", "higher", "--rollup", "sum"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["metrics", "add", "calls", "--name", "Calls", "--kind",
+                                 "activity", "--direction", "higher", "--rollup", "sum"])
+    assert result.exit_code != 0 and "already exists" in result.output
+    listing = runner.invoke(args=["metrics", "list"]).output
+    assert "calls" in listing and "candidate" in listing
+
+
+def test_cli_import_errors_replace_duplicate_and_export(runner, corpus_org, db, tmp_path):
+    path = tmp_path / "good.csv"
+    path.write_text(GOOD)
+    result = runner.invoke(args=["metrics", "import", str(path), "--as", corpus_org.lead.email])
+    assert result.exit_code == 0, result.output
+    assert "6 rows, 6 new, 0 changed" in result.output
+    again = runner.invoke(args=["metrics", "import", str(path)])
+    assert again.exit_code != 0 and "already imported as batch #" in again.output
+    changed = tmp_path / "changed.csv"
+    changed.write_text("rep_email,period,metric,value\nana@example.com,2026-Q1,calls,121\n")
+    before = table_state(db)
+    result = runner.invoke(args=["metrics", "import", str(changed)])
+    assert result.exit_code != 0 and "--replace" in result.output
+    assert table_state(db) == before
+    result = runner.invoke(args=["metrics", "import", str(changed), "--replace"])
+    assert result.exit_code == 0 and "1 changed" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("rep_email,period,metric,value\nghost@example.com,2026-Q5,calls,x\n")
+    result = runner.invoke(args=["metrics", "import", str(bad)])
+    assert result.exit_code != 0
+    assert "line 2, column rep_email ('ghost@example.com')" in result.output
+    assert "2026-Q5" in result.output and "nothing was imported" in result.output
+    out = tmp_path / "export.csv"
+    result = runner.invoke(args=["metrics", "export", "-o", str(out)])
+    assert result.exit_code == 0
+    text = out.read_text()
+    assert "ana@example.com,2026-Q1,calls,121.0" in text
+    assert "ana@example.com,2026-01,revenue,1000.0" in text
+    xlsx = tmp_path / "export.xlsx"
+    assert runner.invoke(args=["metrics", "export", "--format", "xlsx", "-o", str(xlsx)]
+                         ).exit_code == 0
+    sheet = openpyxl.load_workbook(xlsx).active
+    assert [c.value for c in sheet[1]] == ["rep_email", "period", "metric", "value"]
+    assert sheet.max_row == 7
+
+
+def test_cli_import_of_an_xlsx_sheet(runner, corpus_org, db, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "notes"
+    sheet = book.create_sheet("data")
+    sheet.append(["rep_email", "period", "metric", "value"])
+    sheet.append(["ben@example.com", "2026-Q2", "calls", 33])
+    path = tmp_path / "data.xlsx"
+    book.save(path)
+    result = runner.invoke(args=["metrics", "import", str(path), "--sheet", "data"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(Observation.value)) == 33
+
+
+def _import(runner, tmp_path, text=GOOD):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    assert runner.invoke(args=["metrics", "import", str(path)]).exit_code == 0
+
+
+def test_rep_sees_own_metrics_rolled_up_with_sparkline(client, runner, corpus_org, login_as,
+                                                       tmp_path):
+    _import(runner, tmp_path)
+    ana = corpus_org.reps["ana"]
+    login_as(ana)
+    body = client.get(f"/metrics/people/{ana.id}").get_data(as_text=True)
+    assert "My metrics" in body and "<polyline" in body
+    assert "2026-Q1" in body and "1,500" in body  # Jan + Feb revenue summed into Q1
+    body = client.get(f"/metrics/people/{ana.id}?grain=month").get_data(as_text=True)
+    assert "2026-02" in body
+    assert client.get(f"/metrics/people/{corpus_org.reps['ben'].id}").status_code == 404
+
+
+def test_manager_team_table_sorts_and_downloads_csv(client, runner, corpus_org, login_as,
+                                                    tmp_path):
+    _import(runner, tmp_path)
+    login_as(corpus_org.lead)
+    body = client.get("/metrics/team?period=2026-Q1&sort=calls&dir=desc").get_data(as_text=True)
+    assert body.index("Ana") < body.index("Ben") < body.index("Cara")
+    assert "Zoe" not in body
+    body = client.get("/metrics/team?period=2026-Q1&sort=calls&dir=asc").get_data(as_text=True)
+    assert body.index("Ben") < body.index("Ana")
+    response = client.get("/metrics/team?period=2026-Q1&format=csv")
+    lines = response.get_data(as_text=True).splitlines()
+    assert response.mimetype == "text/csv"
+    assert lines[0] == "rep_email,rep_name,period,revenue,calls"  # outcomes first
+    assert "ana@example.com,Ana,2026-Q1,1500,120" in lines
+
+
+def test_hr_sees_everyone_and_all_batches(client, runner, corpus_org, login_as, tmp_path, db):
+    _import(runner, tmp_path, GOOD + "zoe@example.com,2026-Q1,calls,7\n")
+    login_as(corpus_org.hr)
+    assert "Zoe" in client.get("/metrics/team?period=2026-Q1").get_data(as_text=True)
+    batch = db.session.scalar(sa.select(ImportBatch))
+    assert f"#{batch.id}" in client.get("/metrics/batches").get_data(as_text=True)
+    login_as(corpus_org.elsewhere)
+    assert f"#{batch.id}</a>" not in client.get("/metrics/batches").get_data(as_text=True)
+    assert client.get(f"/metrics/batches/{batch.id}").status_code == 404
+
+
+def test_demo_metric_data_is_loaded_once(runner, db):
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Observation))
+    assert count > 1000
+    keys = set(db.session.scalars(sa.select(Metric.key)))
+    assert {"revenue", "calls_per_day", "meetings", "proposals"} <= keys
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0 and "already loaded" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == count
