@@ -91,6 +91,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from reviewapp import errors
     from reviewapp.admin import bp as admin_bp
+    from reviewapp.api import account_bp
+    from reviewapp.api import bp as api_bp
     from reviewapp.auth import bp as auth_bp
     from reviewapp.dashboard import bp as dashboard_bp
     from reviewapp.metrics import bp as metrics_bp
@@ -99,6 +101,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(metrics_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(account_bp)
     errors.init_app(app)
 
 

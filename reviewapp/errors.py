@@ -1,6 +1,6 @@
 """Errors shared by services and the pages that show them."""
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from reviewapp.extensions import db
@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         title, text = MESSAGES.get(code, (error.name, "The request could not be completed."))
+        if request.path.startswith("/api/"):  # machines get JSON, with the same reticence
+            return jsonify({"error": title.lower(), "message": text}), code
         return render_template("errors/error.html", code=code, title=title, text=text), code
 
     @app.errorhandler(Exception)
