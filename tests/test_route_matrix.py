@@ -5,8 +5,8 @@ anon; rep (Rita, reports to lead); outsider (a rep in another branch); lead (Rit
 boss (lead's manager); other (a manager of another branch); hr.
 """
 
-from collections.abc import Callable
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -74,8 +74,8 @@ ROUTES: dict[str, list[Case]] = {
 # Each area lists its routes in tests/<area>/routes.py: ROUTES (endpoint -> cases) and an
 # optional setup(org) that adds the records its URLs point at (stored on org).
 AREA_MODULES = ["tests.metrics.routes", "tests.api.routes", "tests.kpis.routes",
-                "tests.goals.routes", "tests.reviews.routes"]
-SETUP_HOOKS: list[Callable] = []
+                "tests.goals.routes", "tests.reviews.routes", "tests.reviews.cycle_routes"]
+SETUP_FOR: dict[str, Callable] = {}  # endpoint -> the setup of the area that lists it
 for _name in AREA_MODULES:
     try:
         _module = importlib.import_module(_name)
@@ -85,8 +85,8 @@ for _name in AREA_MODULES:
         continue
     for _endpoint, _cases in _module.ROUTES.items():
         ROUTES.setdefault(_endpoint, []).extend(_cases)
-    if hasattr(_module, "setup"):
-        SETUP_HOOKS.append(_module.setup)
+        if hasattr(_module, "setup"):
+            SETUP_FOR[_endpoint] = _module.setup
 
 
 def _actor_user(org, actor: str):
@@ -108,9 +108,10 @@ CASES = [(endpoint, i, actor) for endpoint, cases in ROUTES.items()
 
 @pytest.mark.parametrize("endpoint,index,actor", CASES,
                          ids=[f"{e}[{i}]-{a}" for e, i, a in CASES])
-def test_route_status_for_actor(client, org, login_as, endpoint, index, actor, setup_area):
+def test_route_status_for_actor(client, org, login_as, endpoint, index, actor):
     case = ROUTES[endpoint][index]
-    setup_area(org)
+    if endpoint in SETUP_FOR:
+        SETUP_FOR[endpoint](org)
     user = _actor_user(org, actor)
     if user is not None:
         login_as(user)
@@ -125,15 +126,3 @@ def test_route_status_for_actor(client, org, login_as, endpoint, index, actor, s
     )
     if expected == LOGIN and actor == "anon":
         assert "/auth/login" in response.headers["Location"]
-
-
-@pytest.fixture
-def setup_area():
-    """Areas that need records for their URLs add them to the org here."""
-
-    def _setup(org):
-        for hook in SETUP_HOOKS:
-            hook(org)
-
-    return _setup
-

@@ -84,12 +84,13 @@ def test_a_rep_may_not_have_tokens(client, org, login_as, db):
     assert client.get("/account/tokens").status_code == 403
     assert client.post("/account/tokens", data={"name": "mine"}).status_code == 403
     assert count(db, ApiToken) == 0
-    assert "API tokens" not in client.get("/dashboard").get_data(as_text=True)
+    assert "API tokens" not in client.get(f"/people/{org.rep.id}").get_data(as_text=True)
 
 
-def test_managers_see_the_link(client, org, login_as):
+def test_managers_see_the_link_on_their_profile(client, org, login_as):
     login_as(org.lead)
-    assert "/account/tokens" in client.get("/dashboard").get_data(as_text=True)
+    assert "/account/tokens" in client.get(f"/people/{org.lead.id}").get_data(as_text=True)
+    assert "/account/tokens" not in client.get(f"/people/{org.rep.id}").get_data(as_text=True)
 
 
 def test_revoking_a_token_stops_it(client, org, login_as, db, token_for, api):
