@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from reviewapp.api import bp as api_bp
     from reviewapp.auth import bp as auth_bp
     from reviewapp.dashboard import bp as dashboard_bp
+    from reviewapp.kpis import bp as kpis_bp
     from reviewapp.metrics import bp as metrics_bp
 
     app.register_blueprint(auth_bp)
@@ -103,17 +104,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(metrics_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(kpis_bp)
     errors.init_app(app)
 
 
 def register_cli(app: Flask) -> None:
     from reviewapp.admin.cli import users_cli
     from reviewapp.demo import demo_cli
+    from reviewapp.kpis.cli import kpi_cli
     from reviewapp.metrics.cli import metrics_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(metrics_cli)
+    app.cli.add_command(kpi_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -29,6 +29,10 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("Users", url_for("admin.users"), "admin.user"))
         items.append(NavItem("Teams", url_for("admin.teams"), "admin.team"))
     items.append(NavItem("Metrics", url_for("metrics.catalogue"), "metrics.catalogue"))
+    if policy.can_use_kpi_lab(user):
+        items.append(NavItem("KPI lab", url_for("kpis.lab"), "kpis."))
+    elif policy.can_view_kpis(user):
+        items.append(NavItem("KPIs", url_for("kpis.index"), "kpis.index"))
     if policy.can_import_metrics(user):
         items.append(NavItem("Import", url_for("metrics.upload"), "metrics.upload"))
     return items

@@ -109,3 +109,74 @@ def can_view_team_metrics(actor: User) -> bool:
 def can_use_api(actor: User) -> bool:
     """Personal API tokens are for those who may import."""
     return can_import_metrics(actor)
+
+
+# KPI validation ------------------------------------------------------------------------------
+
+
+def can_use_kpi_lab(actor: User) -> bool:
+    """The KPI lab, runs, results, metric histories and behaviour notes: managers and HR."""
+    return actor.is_authenticated and actor.role in (Role.MANAGER, Role.HR_ADMIN)
+
+
+def can_view_kpis(actor: User) -> bool:
+    """The list of current KPIs with their one-sentence evidence: everyone logged in."""
+    return actor.is_authenticated
+
+
+def can_run_org_validation(actor: User) -> bool:
+    """An organisation-wide run (the only kind that can change KPI statuses): HR."""
+    return _is_hr(actor)
+
+
+def can_run_team_validation(actor: User, team) -> bool:
+    """An exploratory run on a team: HR any team; a manager a team led by them or below them."""
+    if _is_hr(actor):
+        return True
+    if not (actor.is_authenticated and actor.role == Role.MANAGER) or team.manager_id is None:
+        return False
+    return team.manager_id == actor.id or team.manager_id in subordinate_ids(actor.id)
+
+
+def can_view_all_validation_runs(actor: User) -> bool:
+    """Every run, including other managers' exploratory runs: HR."""
+    return _is_hr(actor)
+
+
+def can_view_validation_run(actor: User, run) -> bool:
+    """Org-wide runs: HR and managers. Exploratory runs: HR and the manager who ran them
+    (a command-line team run: that team's manager); never other managers."""
+    if not can_use_kpi_lab(actor):
+        return False
+    if _is_hr(actor) or run.scope == "organisation":
+        return True
+    if run.created_by_id is not None:
+        return run.created_by_id == actor.id
+    return run.team is not None and run.team.manager_id == actor.id
+
+
+def can_manage_kpi_settings(actor: User) -> bool:
+    """Choose the organisation's primary outcome: HR."""
+    return _is_hr(actor)
+
+
+def can_change_kpi_status(actor: User) -> bool:
+    """Retire or reinstate a metric by hand, with a written reason: HR."""
+    return _is_hr(actor)
+
+
+def can_write_behaviour_note(actor: User, rep: User) -> bool:
+    """A note on a teachable-moment rep: their managers above them, HR."""
+    return can_use_kpi_lab(actor) and actor.id != rep.id and in_scope(actor, rep.id)
+
+
+def can_view_behaviour_note(actor: User, note) -> bool:
+    """HR, the author, and managers above the rep."""
+    if not can_use_kpi_lab(actor):
+        return False
+    return note.author_id == actor.id or in_scope(actor, note.rep_id)
+
+
+def can_decide_metric_proposal(actor: User) -> bool:
+    """Accept a proposed metric into the catalogue, or decline it: HR."""
+    return can_manage_metrics(actor)

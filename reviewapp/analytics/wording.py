@@ -6,6 +6,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+CURRENCY_PREFIXES = frozenset({"$", "€", "£", "¥", "US$", "A$", "C$"})
+
 
 def fmt_number(value: float, digits: int = 2) -> str:
     """Round to `digits` significant figures with thousands separators (4087.3 -> '4,100')."""
@@ -38,6 +40,8 @@ class Wording:
         unit = self.units.get(self.outcome)
         more = "more" if value >= 0 else "less"
         number = fmt_number(abs(value))
+        if unit in CURRENCY_PREFIXES:  # "$2,800 more", not "2,800 $ more"
+            return f"{unit}{number} {more}"
         return f"{number} {unit} {more}" if unit else f"{number} {more}"
 
     def insufficient(self, key: str, reason: str) -> str:

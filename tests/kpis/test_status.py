@@ -1,0 +1,164 @@
+"""KPI statuses move only through counted runs (or HR by hand), exactly as documented."""
+
+import pytest
+import sqlalchemy as sa
+
+from reviewapp.audit.models import AuditEvent
+from reviewapp.errors import ServiceError
+from reviewapp.kpis.models import RunScope, ValidationRun
+from reviewapp.kpis.runs import Scope, run_validation
+from reviewapp.kpis.settings import set_primary_outcome
+from reviewapp.kpis.status import next_status, reinstate, retire
+from reviewapp.metrics.models import KpiStatus, Metric, Observation
+from tests.kpis.data import CANDIDATES, insert_sales, replace_metric_with_noise
+
+S = KpiStatus
+
+
+@pytest.mark.parametrize("current,decision,expected", [
+    (S.CANDIDATE, "kpi", S.KPI),
+    (S.CANDIDATE, "not_predictive", S.NOT_PREDICTIVE),
+    (S.CANDIDATE, "insufficient_data", S.INSUFFICIENT_DATA),
+    (S.KPI, "kpi", S.KPI),
+    (S.KPI, "not_predictive", S.UNDER_REVIEW),
+    (S.KPI, "insufficient_data", S.UNDER_REVIEW),  # cannot be checked: flagged, not condemned
+    (S.UNDER_REVIEW, "kpi", S.KPI),
+    (S.UNDER_REVIEW, "not_predictive", S.NOT_PREDICTIVE),
+    (S.UNDER_REVIEW, "insufficient_data", S.UNDER_REVIEW),  # no verdict
+    (S.NOT_PREDICTIVE, "kpi", S.KPI),
+    (S.NOT_PREDICTIVE, "not_predictive", S.NOT_PREDICTIVE),
+    (S.NOT_PREDICTIVE, "insufficient_data", S.NOT_PREDICTIVE),  # no verdict
+    (S.INSUFFICIENT_DATA, "kpi", S.KPI),
+    (S.INSUFFICIENT_DATA, "not_predictive", S.NOT_PREDICTIVE),
+    (S.INSUFFICIENT_DATA, "insufficient_data", S.INSUFFICIENT_DATA),
+    (S.RETIRED, "kpi", S.RETIRED),
+])
+def test_next_status(current, decision, expected):
+    assert next_status(current, decision) == expected
+
+
+def _statuses(db) -> dict[str, str]:
+    db.session.expire_all()
+    return {m.key: m.kpi_status.value for m in db.session.scalars(sa.select(Metric))
+            if m.kpi_status is not None}
+
+
+def _org_run(db, window=None):
+    outcome = run_validation(None, "revenue", CANDIDATES, window=window, source="cli")
+    db.session.commit()
+    return outcome
+
+
+def test_first_run_decides_candidates_and_audits_with_run_id(sales, db):
+    outcome = _org_run(db)
+    assert outcome.counts_for_status
+    assert _statuses(db) == {"calls_per_day": "not_predictive", "emails_sent": "candidate",
+                             "meetings": "kpi", "proposals": "kpi"}
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "kpi.status")
+                                .order_by(AuditEvent.id)).all()
+    assert len(events) == 3
+    meetings = sales.metrics["meetings"]
+    event = next(e for e in events if e.entity_id == meetings.id)
+    assert event.before == {"kpi_status": "candidate"}
+    assert event.after == {"kpi_status": "kpi", "run_id": outcome.run.id}
+    assert event.actor_id is None and f"run #{outcome.run.id}" in event.reason
+
+
+def test_kpi_failing_goes_under_review_then_not_predictive(sales, db):
+    _org_run(db)
+    replace_metric_with_noise(sales.metrics["meetings"])
+    second = _org_run(db)
+    assert second.result.candidate("meetings").decision == "not_predictive"
+    assert _statuses(db)["meetings"] == "under_review"
+    assert _statuses(db)["proposals"] == "kpi"
+    third = _org_run(db)
+    assert third.status_changes["meetings"] == ("under_review", "not_predictive")
+    assert _statuses(db)["meetings"] == "not_predictive"
+
+
+def test_under_review_returns_to_kpi_when_a_run_passes(sales, db):
+    _org_run(db)
+    replace_metric_with_noise(sales.metrics["meetings"])
+    _org_run(db)
+    assert _statuses(db)["meetings"] == "under_review"
+    # Fresh data in which meetings drive revenue again.
+    db.session.execute(sa.delete(Observation))
+    db.session.commit()
+    insert_sales([r.id for r in sales.reps], seed=5, star=sales.star.id)
+    _org_run(db)
+    assert _statuses(db)["meetings"] == "kpi"
+
+
+def test_insufficient_data_gives_no_verdict(sales, db):
+    _org_run(db)  # meetings, proposals kpi; calls not_predictive
+    replace_metric_with_noise(sales.metrics["proposals"])
+    _org_run(db)  # proposals under_review
+    db.session.execute(sa.update(Metric).where(Metric.key == "emails_sent")
+                       .values(kpi_status=KpiStatus.CANDIDATE))
+    db.session.commit()
+    before = _statuses(db)
+    # A window of 3 quarters is below the guard rail (4 periods): no candidate gets a verdict.
+    outcome = run_validation(None, "revenue", [*CANDIDATES, "emails_sent"], window=3,
+                             source="cli")
+    db.session.commit()
+    assert outcome.result.insufficient_reason
+    assert {c.decision for c in outcome.result.candidates} == {"insufficient_data"}
+    after = _statuses(db)
+    assert before["meetings"] == "kpi" and after["meetings"] == "under_review"
+    assert before["proposals"] == "under_review" and after["proposals"] == "under_review"
+    assert after["calls_per_day"] == "not_predictive"
+    assert after["emails_sent"] == "insufficient_data"
+
+
+def test_exploratory_runs_change_nothing(sales, db):
+    before = _statuses(db)
+    team_run = run_validation(sales.org.lead, "revenue", CANDIDATES,
+                              scope=Scope(RunScope.TEAM, team=sales.org.team))
+    other_outcome = run_validation(None, "new_business", CANDIDATES, source="cli")
+    mine = run_validation(sales.org.lead, "revenue", CANDIDATES,
+                          scope=Scope(RunScope.MANAGER, manager=sales.org.lead))
+    db.session.commit()
+    assert team_run.result.candidate("meetings").decision == "kpi"  # a verdict, yet no change
+    assert other_outcome.result.candidate("meetings").decision == "kpi"
+    for outcome in (team_run, other_outcome, mine):
+        assert outcome.run is not None and not outcome.run.counts_for_status
+        assert outcome.status_changes == {}
+        assert all(c.status_after is None for c in outcome.run.candidates)
+    assert team_run.run.n_reps == 18  # team Alpha only: Rita, Ravi, Bob, 14 sellers, Priya
+    assert _statuses(db) == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "kpi.status")) == 0
+
+
+def test_another_primary_outcome_makes_revenue_runs_exploratory(sales, db):
+    set_primary_outcome(sales.org.hr, "new_business")
+    db.session.commit()
+    revenue_run = _org_run(db)
+    assert not revenue_run.counts_for_status
+    assert _statuses(db)["meetings"] == "candidate"
+    run = run_validation(None, "new_business", CANDIDATES, source="cli")
+    db.session.commit()
+    assert run.counts_for_status and _statuses(db)["meetings"] == "kpi"
+    assert db.session.get(ValidationRun, run.run.id).primary_outcome_key == "new_business"
+
+
+def test_hr_retires_and_reinstates_with_reason(sales, db):
+    _org_run(db)
+    meetings = db.session.get(Metric, sales.metrics["meetings"].id)
+    with pytest.raises(ServiceError):
+        retire(sales.org.hr, meetings, "short")
+    retire(sales.org.hr, meetings, "Replaced by discovery meetings.")
+    db.session.commit()
+    assert _statuses(db)["meetings"] == "retired"
+    with pytest.raises(ServiceError, match="archived or retired"):
+        run_validation(None, "revenue", CANDIDATES)
+    reinstate(sales.org.hr, db.session.get(Metric, meetings.id), "Data quality fixed in CRM.")
+    db.session.commit()
+    assert _statuses(db)["meetings"] == "candidate"
+    events = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "kpi.status", AuditEvent.entity_id == meetings.id,
+        AuditEvent.actor_id == sales.org.hr.id).order_by(AuditEvent.id)).all()
+    assert [(e.before["kpi_status"], e.after["kpi_status"], e.reason) for e in events] == [
+        ("kpi", "retired", "Replaced by discovery meetings."),
+        ("retired", "candidate", "Data quality fixed in CRM."),
+    ]
