@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from reviewapp.api import bp as api_bp
     from reviewapp.auth import bp as auth_bp
     from reviewapp.dashboard import bp as dashboard_bp
+    from reviewapp.goals import bp as goals_bp
     from reviewapp.kpis import bp as kpis_bp
     from reviewapp.metrics import bp as metrics_bp
 
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(kpis_bp)
+    app.register_blueprint(goals_bp)
     errors.init_app(app)
 
 

@@ -27,3 +27,5 @@ MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
 # Goals: more activity-metric goals than this for one rep in one period draws a warning.
 GOALS_ACTIVITY_WARNING = 3
+# Goals: days between check-ins before the next one is shown as due.
+GOALS_CHECK_IN_DAYS = 14

@@ -3,9 +3,19 @@
 from reviewapp.api.models import ApiToken
 from reviewapp.audit.models import AuditEvent
 from reviewapp.auth.models import Team, User
+from reviewapp.goals.models import (
+    CheckIn,
+    Goal,
+    GoalAdjustment,
+    GoalComment,
+    GoalTemplate,
+    Milestone,
+)
 from reviewapp.kpis.models import BehaviourNote, OrgSetting, ValidationCandidate, ValidationRun
 from reviewapp.metrics.models import ImportBatch, Metric, Observation, ReplacedValue
 
 __all__ = ["ApiToken", "AuditEvent", "ImportBatch", "Metric", "Observation", "ReplacedValue",
            "Team", "User"]
 __all__ += ["BehaviourNote", "OrgSetting", "ValidationCandidate", "ValidationRun"]
+
+__all__ += ["CheckIn", "Goal", "GoalAdjustment", "GoalComment", "GoalTemplate", "Milestone"]

@@ -21,6 +21,8 @@ def nav_items(user: User) -> list[NavItem]:
     if user.role == Role.REP:
         items.append(NavItem("My metrics", url_for("metrics.person", user_id=user.id),
                              "metrics.person"))
+    if policy.can_view_goals(user):
+        items.append(NavItem("Goals", url_for("goals.index"), "goals."))
     if policy.can_view_team_metrics(user):
         items.append(NavItem("Team metrics", url_for("metrics.team"), "metrics.team"))
     if policy.can_view_people_list(user):

@@ -180,3 +180,94 @@ def can_view_behaviour_note(actor: User, note) -> bool:
 def can_decide_metric_proposal(actor: User) -> bool:
     """Accept a proposed metric into the catalogue, or decline it: HR."""
     return can_manage_metrics(actor)
+
+
+# Goals ---------------------------------------------------------------------------------------
+# Goals give direction; HR sees them all but sets none. A team goal belongs to the team's
+# manager (and the managers above them); an individual goal to the rep's managers above them.
+
+
+def _leads_team(actor: User, team) -> bool:
+    if not (actor.is_authenticated and actor.role == Role.MANAGER) or team is None:
+        return False
+    if team.manager_id is None:
+        return False
+    return team.manager_id == actor.id or team.manager_id in subordinate_ids(actor.id)
+
+
+def _manages_person(actor: User, user_id: int | None) -> bool:
+    return (actor.is_authenticated and actor.role == Role.MANAGER and user_id is not None
+            and user_id in subordinate_ids(actor.id))
+
+
+def can_view_goals(actor: User) -> bool:
+    """The goal list and the goal tree (each shows only what the actor may see)."""
+    return actor.is_authenticated
+
+
+def can_view_goal(actor: User, goal) -> bool:
+    """Individual goals: the owner, their managers above, HR. Team goals: the team's members,
+    its manager and the managers above, HR."""
+    if not actor.is_authenticated:
+        return False
+    if _is_hr(actor):
+        return True
+    if goal.scope == "individual":
+        return in_scope(actor, goal.owner_id)
+    return actor.team_id == goal.team_id or _leads_team(actor, goal.team)
+
+
+def can_create_goals(actor: User) -> bool:
+    """Open the new-goal form: managers set goals, reps propose their own."""
+    return actor.is_authenticated and actor.role in (Role.MANAGER, Role.REP)
+
+
+def can_create_team_goal(actor: User, team) -> bool:
+    """A manager sets goals for a team led by them or by a manager below them."""
+    return _leads_team(actor, team)
+
+
+def can_set_goals_for(actor: User, person: User) -> bool:
+    """A manager sets individual goals for the people below them."""
+    return _manages_person(actor, person.id)
+
+
+def can_manage_goal(actor: User, goal) -> bool:
+    """The owner's manager: edit, adjust (with a reason), approve or return, delete."""
+    if goal.scope == "individual":
+        return _manages_person(actor, goal.owner_id)
+    return _leads_team(actor, goal.team)
+
+
+def can_edit_goal(actor: User, goal) -> bool:
+    """The manager; the owner while the goal is a proposal (or returned to them)."""
+    if can_manage_goal(actor, goal):
+        return True
+    return (actor.is_authenticated and goal.owner_id == actor.id
+            and goal.state in ("proposed", "returned"))
+
+
+def can_check_in(actor: User, goal) -> bool:
+    """Check-ins, milestones and status overrides: the owner or their manager."""
+    return can_manage_goal(actor, goal) or (actor.is_authenticated
+                                            and goal.owner_id == actor.id)
+
+
+def can_comment_on_goal(actor: User, goal) -> bool:
+    """Everyone who can see a goal may comment on it."""
+    return can_view_goal(actor, goal)
+
+
+def can_delete_goal(actor: User, goal) -> bool:
+    """The manager; the owner may withdraw a proposal that is not agreed yet."""
+    return can_edit_goal(actor, goal)
+
+
+def can_use_goal_templates(actor: User) -> bool:
+    """Save goals as templates and assign them to many reps: managers."""
+    return actor.is_authenticated and actor.role == Role.MANAGER
+
+
+def can_use_goal_template(actor: User, template) -> bool:
+    """A template belongs to the manager who saved it."""
+    return can_use_goal_templates(actor) and template.created_by_id == actor.id

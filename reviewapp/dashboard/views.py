@@ -1,5 +1,7 @@
 """Dashboards (rep: self; manager: their people; HR: the organisation) and person pages."""
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -9,6 +11,7 @@ from reviewapp import policy
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.dashboard import bp
 from reviewapp.extensions import db
+from reviewapp.goals.dashboard import manager_panel, rep_panel
 
 
 def _people(ids: frozenset[int] | None) -> list[User]:
@@ -41,8 +44,10 @@ def index():
                                inactive=inactive, roles=list(Role))
     if current_user.role == Role.MANAGER:
         ids = policy.people_scope_ids(current_user) - {current_user.id}
-        return render_template("dashboard/manager.html", people=_people(ids))
-    return render_template("dashboard/rep.html", person=current_user)
+        return render_template("dashboard/manager.html", people=_people(ids),
+                               goal_panel=manager_panel(current_user))
+    return render_template("dashboard/rep.html", person=current_user,
+                           goal_lines=rep_panel(current_user), today=date.today())
 
 
 @bp.route("/people")

@@ -34,7 +34,8 @@ def load_command(seed: int):
 
 def _later_steps():
     """Demo loaders of later areas (metrics, KPIs, goals, reviews), in dependency order."""
+    from reviewapp.demo.goals import load_goals
     from reviewapp.demo.kpis import load_kpis
     from reviewapp.demo.metrics import load_metrics
 
-    return [load_metrics, load_kpis]
+    return [load_metrics, load_kpis, load_goals]

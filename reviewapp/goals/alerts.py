@@ -1,0 +1,164 @@
+"""Warnings that carry the product's idea. They inform; they never block a save.
+
+- A goal on a metric that did not predict results (KPI status not_predictive or under_review)
+  says so, and links to the validation run that showed it.
+- Too many goals on activity metrics for one rep in one period is micromanagement territory.
+- A target that moves against the metric's direction counts a fall as success.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
+from werkzeug.routing import BuildError
+
+from reviewapp import policy
+from reviewapp.auth.models import User
+from reviewapp.extensions import db
+from reviewapp.goals.models import Goal, GoalKind, GoalScope, GoalState
+from reviewapp.metrics.models import Direction, KpiStatus, Metric, MetricKind
+
+WARN_STATUSES = (KpiStatus.NOT_PREDICTIVE, KpiStatus.UNDER_REVIEW)
+
+
+@dataclass(frozen=True)
+class GoalWarning:
+    kind: str  # kpi | activity | direction
+    message: str
+    link: str | None = None
+    link_text: str | None = None
+
+
+def latest_validation_for(metric: Metric):
+    """The latest validation run that judged this metric, or None. Without the KPI lab
+    installed the warning is still shown, only without a link to the evidence."""
+    try:
+        from reviewapp.kpis.services import latest_run_for_metric
+    except ImportError:
+        pass
+    else:
+        return latest_run_for_metric(metric)
+    try:
+        from reviewapp.kpis.queries import decided_by
+    except ImportError:
+        return None
+    row = decided_by([metric.id]).get(metric.id)
+    return row.run if row is not None else None
+
+
+def _outcome_name(run) -> str:
+    for attr in ("outcome_metric", "outcome"):
+        outcome = getattr(run, attr, None)
+        if outcome is not None and getattr(outcome, "name", None):
+            return outcome.name
+    return "results"
+
+
+def _run_url(run, viewer: User | None) -> str | None:
+    if not has_request_context():  # services also run from the command line
+        return None
+    may_see = getattr(policy, "can_view_validation_run", None)
+    if viewer is not None and may_see is not None and not may_see(viewer, run):
+        return None
+    try:
+        return url_for("kpis.run", run_id=run.id)
+    except BuildError:
+        return None
+
+
+def kpi_warning(metric: Metric | None, viewer: User | None = None) -> GoalWarning | None:
+    """The evidence against a metric, when the latest validation did not support it; the link
+    to the run is given to viewers who may open it."""
+    if metric is None or metric.kpi_status not in WARN_STATUSES:
+        return None
+    run = latest_validation_for(metric)
+    outcome = _outcome_name(run) if run is not None else "results"
+    if metric.kpi_status == KpiStatus.NOT_PREDICTIVE:
+        message = f"{metric.name} did not predict {outcome} in the latest validation"
+    else:
+        message = (f"{metric.name} is under review: the latest validation no longer showed "
+                   f"that it predicts {outcome}")
+    link = link_text = None
+    if run is not None:
+        message += f" — run #{run.id}"
+        link = _run_url(run, viewer)
+        link_text = f"See the evidence (run #{run.id})" if link else None
+    message += ". Moving this number may not move results; keep the goal for direction only."
+    return GoalWarning("kpi", message, link, link_text)
+
+
+def activity_goal_count(owner_id: int, start: date, end: date,
+                        exclude_goal_id: int | None = None) -> int:
+    """The owner's proposed or agreed goals on activity metrics overlapping a period."""
+    query = (
+        sa.select(sa.func.count(Goal.id)).join(Metric, Goal.metric_id == Metric.id)
+        .where(Goal.scope == GoalScope.INDIVIDUAL, Goal.owner_id == owner_id,
+               Goal.kind == GoalKind.METRIC, Metric.kind == MetricKind.ACTIVITY,
+               Goal.state != GoalState.RETURNED,
+               Goal.start_date <= end, Goal.end_date >= start)
+    )
+    if exclude_goal_id is not None:
+        query = query.where(Goal.id != exclude_goal_id)
+    return db.session.scalar(query) or 0
+
+
+def activity_warning(owner: User | None, metric: Metric | None, start: date, end: date,
+                     exclude_goal_id: int | None = None, period: str = "") -> GoalWarning | None:
+    """More than GOALS_ACTIVITY_WARNING activity-metric goals for one rep in one period."""
+    if owner is None or metric is None or metric.kind != MetricKind.ACTIVITY:
+        return None
+    limit = current_app.config.get("GOALS_ACTIVITY_WARNING", 3)
+    count = activity_goal_count(owner.id, start, end, exclude_goal_id) + 1
+    if count <= limit:
+        return None
+    return GoalWarning(
+        "activity",
+        f"{owner.name} would have {count} goals on activity metrics in {period or 'this period'}"
+        f". More than {limit} is micromanagement territory: consider one outcome goal, or fewer"
+        " and broader goals.")
+
+
+def direction_warning(metric: Metric | None, start_value: float | None,
+                      target_value: float | None) -> GoalWarning | None:
+    """A target on the wrong side of the start for the metric's direction."""
+    if metric is None or start_value is None or target_value is None:
+        return None
+    wrong = (target_value < start_value if metric.direction == Direction.HIGHER
+             else target_value > start_value)
+    if not wrong:
+        return None
+    side = "below" if metric.direction == Direction.HIGHER else "above"
+    return GoalWarning(
+        "direction",
+        f"The target is {side} the start value, but for {metric.name} {metric.direction.label}:"
+        " progress will count a move in the wrong direction as success.")
+
+
+def draft_warnings(*, owner: User | None, metric: Metric | None, start: date, end: date,
+                   start_value: float | None, target_value: float | None,
+                   exclude_goal_id: int | None = None, period: str = "",
+                   viewer: User | None = None) -> list[GoalWarning]:
+    """Warnings for a goal as entered on a form (saved or not)."""
+    found = [kpi_warning(metric, viewer),
+             activity_warning(owner, metric, start, end, exclude_goal_id, period),
+             direction_warning(metric, start_value, target_value)]
+    return [w for w in found if w is not None]
+
+
+def goal_warnings(goal: Goal, period: str = "", viewer: User | None = None) -> list[GoalWarning]:
+    """Warnings shown on a goal's page."""
+    if goal.kind != GoalKind.METRIC:
+        return []
+    owner = goal.owner if goal.scope == GoalScope.INDIVIDUAL else None
+    return draft_warnings(owner=owner, metric=goal.metric, start=goal.start_date,
+                          end=goal.end_date, start_value=goal.start_value,
+                          target_value=goal.target_value, exclude_goal_id=goal.id,
+                          period=period, viewer=viewer)
+
+
+def metric_notes(metrics: list[Metric], viewer: User | None = None) -> list[GoalWarning]:
+    """Warnings for the metrics a form offers, so they show before anything is chosen."""
+    return [w for w in (kpi_warning(m, viewer) for m in metrics) if w is not None]

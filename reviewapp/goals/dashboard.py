@@ -1,0 +1,63 @@
+"""The goal panels of the dashboards: a rep's goals with the next check-in due; a manager's
+goals at risk and proposals waiting for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from reviewapp import policy
+from reviewapp.auth.models import User
+from reviewapp.extensions import db
+from reviewapp.goals import progress as maths
+from reviewapp.goals import tracking
+from reviewapp.goals.models import CheckIn, Goal, GoalScope, GoalState, GoalStatus
+from reviewapp.goals.queries import visible_goals
+from reviewapp.goals.tracking import Progress
+
+AT_RISK = (GoalStatus.AT_RISK, GoalStatus.OFF_TRACK)
+
+
+@dataclass(frozen=True)
+class GoalLine:
+    goal: Goal
+    progress: Progress
+    next_due: date | None
+
+
+def _last_check_ins(goal_ids: list[int]) -> dict[int, date]:
+    if not goal_ids:
+        return {}
+    rows = db.session.execute(sa.select(CheckIn.goal_id, sa.func.max(CheckIn.held_on))
+                              .where(CheckIn.goal_id.in_(goal_ids)).group_by(CheckIn.goal_id))
+    return dict(rows.all())
+
+
+def rep_panel(user: User, today: date | None = None) -> list[GoalLine]:
+    """The rep's own goals running today (and proposals), with progress and next check-in."""
+    today = today or date.today()
+    goals = [g for g in visible_goals(user, owner_id=user.id, active_on=today)
+             if g.scope == GoalScope.INDIVIDUAL]
+    progress = tracking.compute_progress(goals, today)
+    last = _last_check_ins([g.id for g in goals])
+    every = int(current_app.config.get("GOALS_CHECK_IN_DAYS", 14))
+    return [GoalLine(g, progress[g.id],
+                     maths.next_check_in(g.start_date, g.end_date, last.get(g.id), every, today)
+                     if g.is_active else None)
+            for g in goals]
+
+
+def manager_panel(user: User, today: date | None = None) -> dict:
+    """Agreed goals in the manager's scope running today that are at risk or off track, and
+    the proposals waiting for their decision."""
+    today = today or date.today()
+    running = visible_goals(user, states=[GoalState.ACTIVE], active_on=today)
+    progress = tracking.compute_progress(running, today)
+    at_risk = [GoalLine(g, progress[g.id], None) for g in running
+               if progress[g.id].status in AT_RISK]
+    proposed = [g for g in visible_goals(user, states=[GoalState.PROPOSED])
+                if policy.can_manage_goal(user, g)]
+    return {"at_risk": at_risk, "proposed": proposed, "running": len(running)}

@@ -1,0 +1,135 @@
+"""The arithmetic of goal progress: pure functions, no Flask, no database.
+
+Progress is a fraction: (current − start) / (target − start). It is not clamped (a goal can be
+at 130% or at −20%); only the bar on the page stops at 0 and 100%. Because the formula divides
+by (target − start), it works unchanged for lower-is-better metrics, where the target lies
+below the start.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+import pandas as pd
+
+from reviewapp.metrics.periods import Grain
+
+# How far behind the time-based expectation a goal may be before it is suggested at risk / off
+# track (in points of progress, as fractions).
+AT_RISK_GAP = 0.10
+OFF_TRACK_GAP = 0.25
+
+GRAIN_ORDER = [g.value for g in (Grain.DAY, Grain.WEEK, Grain.MONTH, Grain.QUARTER)]
+
+
+def progress_fraction(current: float | None, start: float, target: float) -> float | None:
+    """(current − start) / (target − start); None without a current value."""
+    if target == start:
+        raise ValueError("target equals start: progress is undefined")
+    if current is None or (isinstance(current, float) and math.isnan(current)):
+        return None
+    return (current - start) / (target - start)
+
+
+def bar_percent(fraction: float | None) -> float:
+    """Width of the progress bar: the fraction as a percentage, held between 0 and 100."""
+    if fraction is None:
+        return 0.0
+    return max(0.0, min(100.0, fraction * 100.0))
+
+
+def checklist_fraction(done: int, total: int) -> float | None:
+    """Share of milestones done; None for an empty checklist."""
+    return None if total == 0 else done / total
+
+
+def elapsed_fraction(start: date, end: date, today: date) -> float:
+    """Share of the period behind us on `today` (whole days, the end day included)."""
+    days = (end - start).days + 1
+    gone = (today - start).days + 1
+    return max(0.0, min(1.0, gone / days))
+
+
+def expected_fraction(elapsed: float, cumulative: bool) -> float:
+    """What progress we would expect by now.
+
+    A cumulative measure (a sum, a manual percentage, a checklist) grows over the period, so we
+    expect progress in step with time. A mean or a latest value is already a rate, so it is
+    held against the whole target from the start.
+    """
+    return elapsed if cumulative else 1.0
+
+
+def suggest_status(fraction: float | None, elapsed: float, *, cumulative: bool) -> str | None:
+    """on_track / at_risk / off_track / done from progress against time; None without data."""
+    if fraction is None:
+        return None
+    period_over = elapsed >= 1.0
+    if fraction >= 1.0 and (cumulative or period_over):
+        return "done"
+    gap = expected_fraction(elapsed, cumulative) - fraction
+    if gap <= AT_RISK_GAP:
+        return "on_track"
+    if gap <= OFF_TRACK_GAP:
+        return "at_risk"
+    return "off_track"
+
+
+def weighted_rollup(parts: Iterable[tuple[float | None, float]]) -> float | None:
+    """Weighted mean of (fraction, weight) over the parts that have a fraction.
+
+    Each part counts at most 100%: one goal far beyond its target must not hide another that is
+    behind. Below zero is kept, because going backwards is information.
+    """
+    total = weight_sum = 0.0
+    for fraction, weight in parts:
+        if fraction is None:
+            continue
+        total += min(fraction, 1.0) * weight
+        weight_sum += weight
+    return None if weight_sum == 0 else total / weight_sum
+
+
+def value_over_period(values: pd.DataFrame, how: str) -> float | None:
+    """One rep's value of one metric over a goal's period, from observation rows.
+
+    `values` has columns grain, start, value. When a rep has the same metric at two grains in
+    the period (say monthly and quarterly), only the coarsest is used, so nothing is counted
+    twice. `how` is the metric's roll-up: sum, mean or last.
+    """
+    if values.empty:
+        return None
+    grains = [g for g in GRAIN_ORDER if g in set(values["grain"])]
+    rows = values[values["grain"] == grains[-1]].sort_values("start", kind="stable")
+    if how == "sum":
+        return float(rows["value"].sum())
+    if how == "mean":
+        return float(rows["value"].mean())
+    if how == "last":
+        return float(rows["value"].iloc[-1])
+    raise ValueError(f"unknown roll-up {how!r}")
+
+
+def team_value(member_values: Sequence[float], how: str) -> float | None:
+    """A team's value from its members' values: the total for sums (and latest values, which
+    are stocks such as an open pipeline), the mean across members for means."""
+    if not member_values:
+        return None
+    if how == "mean":
+        return sum(member_values) / len(member_values)
+    if how in ("sum", "last"):
+        return float(sum(member_values))
+    raise ValueError(f"unknown roll-up {how!r}")
+
+
+def next_check_in(start: date, end: date, last: date | None, every_days: int,
+                  today: date) -> date | None:
+    """When the next check-in is due: `every_days` after the last one (or the start), at the
+    latest on the last day; None once a check-in on or after the last day exists, or long after."""
+    if last is not None and last >= end:
+        return None
+    if today > end + timedelta(days=every_days):
+        return None
+    return min((last or start) + timedelta(days=every_days), end)

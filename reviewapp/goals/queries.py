@@ -1,0 +1,153 @@
+"""Which goals a person may see, loaded with what their pages need, and the goal tree.
+
+visible_goals() is the SQL twin of policy.can_view_goal (tests hold them to the same answer):
+HR sees every goal; a manager sees the individual goals of their people and the goals of the
+teams they or their managers-below lead; a rep sees their own goals and their team's goals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from reviewapp import policy
+from reviewapp.auth.models import Role, Team, User
+from reviewapp.extensions import db
+from reviewapp.goals import progress as maths
+from reviewapp.goals.models import Goal, GoalScope, GoalState
+from reviewapp.goals.periods import quarter_bounds
+from reviewapp.goals.tracking import Progress
+
+
+def led_team_ids(actor: User) -> frozenset[int] | None:
+    """Teams whose goals the actor sees as a leader (None: all, for HR)."""
+    ids = policy.people_scope_ids(actor)
+    if ids is None:
+        return None
+    if actor.role != Role.MANAGER:
+        return frozenset()
+    return frozenset(db.session.scalars(sa.select(Team.id).where(Team.manager_id.in_(ids))))
+
+
+def visible_team_ids(actor: User) -> frozenset[int] | None:
+    """Teams whose team goals the actor sees (None: all)."""
+    led = led_team_ids(actor)
+    if led is None:
+        return None
+    return led | ({actor.team_id} if actor.team_id else set())
+
+
+def visibility(actor: User):
+    """A WHERE clause: the goals the actor may see."""
+    people = policy.people_scope_ids(actor)
+    teams = visible_team_ids(actor)
+    if people is None or teams is None:
+        return sa.true()
+    return sa.or_(
+        sa.and_(Goal.scope == GoalScope.INDIVIDUAL, Goal.owner_id.in_(people)),
+        sa.and_(Goal.scope == GoalScope.TEAM, Goal.team_id.in_(teams)),
+    )
+
+
+LOAD = (
+    selectinload(Goal.metric), selectinload(Goal.milestones), selectinload(Goal.owner),
+    selectinload(Goal.team), selectinload(Goal.parent),
+)
+
+
+def visible_goals(actor: User, *, quarter: str | None = None, team_id: int | None = None,
+                  states: Sequence[GoalState] | None = None, owner_id: int | None = None,
+                  active_on: date | None = None, parent_id: int | None = None) -> list[Goal]:
+    """The goals the actor may see, filtered, with metric, milestones, owner and team loaded."""
+    query = sa.select(Goal).options(*LOAD).where(visibility(actor))
+    if quarter:
+        start, end = quarter_bounds(quarter)
+        query = query.where(Goal.start_date <= end, Goal.end_date >= start)
+    if active_on is not None:
+        query = query.where(Goal.start_date <= active_on, Goal.end_date >= active_on)
+    if team_id:
+        members = sa.select(User.id).where(User.team_id == team_id)
+        query = query.where(sa.or_(Goal.team_id == team_id, Goal.owner_id.in_(members)))
+    if states:
+        query = query.where(Goal.state.in_(list(states)))
+    if owner_id:
+        query = query.where(Goal.owner_id == owner_id)
+    if parent_id:
+        query = query.where(Goal.parent_id == parent_id)
+    query = query.order_by(Goal.scope.desc(), Goal.start_date.desc(), Goal.title)
+    return list(db.session.scalars(query))
+
+
+def load_goal(goal_id: int) -> Goal | None:
+    """One goal with everything its page shows."""
+    return db.session.scalar(
+        sa.select(Goal).where(Goal.id == goal_id).options(
+            *LOAD, selectinload(Goal.check_ins), selectinload(Goal.comments),
+            selectinload(Goal.adjustments)))
+
+
+def active_child_counts(goal_ids: Sequence[int]) -> Counter:
+    """How many agreed goals align to each goal (whoever may see them)."""
+    if not goal_ids:
+        return Counter()
+    rows = db.session.execute(
+        sa.select(Goal.parent_id, sa.func.count(Goal.id))
+        .where(Goal.parent_id.in_(list(goal_ids)), Goal.state == GoalState.ACTIVE)
+        .group_by(Goal.parent_id))
+    return Counter(dict(rows.all()))
+
+
+@dataclass
+class TreeNode:
+    goal: Goal
+    progress: Progress
+    children: list[TreeNode] = field(default_factory=list)
+    rolled_up: float | None = None  # the visible agreed children, by weight
+    counted: int = 0  # children in the roll-up
+    hidden: int = 0  # agreed children the viewer cannot see
+
+    @property
+    def rolled_up_bar(self) -> float:
+        return maths.bar_percent(self.rolled_up)
+
+    @property
+    def rolled_up_percent(self) -> float | None:
+        return None if self.rolled_up is None else self.rolled_up * 100.0
+
+
+def build_tree(goals: Sequence[Goal], progress: dict[int, Progress]) -> list[TreeNode]:
+    """Goals as a forest: each goal under its parent when the parent is in the list.
+
+    A goal's roll-up is the weighted mean of its agreed children's progress (their own
+    measure, or their roll-up when they have no measure yet).
+    """
+    nodes = {g.id: TreeNode(g, progress[g.id]) for g in goals}
+    roots = []
+    for goal in goals:
+        parent = nodes.get(goal.parent_id) if goal.parent_id else None
+        (parent.children if parent else roots).append(nodes[goal.id])
+    counts = active_child_counts([g.id for g in goals])
+
+    def settle(node: TreeNode) -> float | None:
+        parts = []
+        for child in node.children:
+            child_value = settle(child)
+            if child.goal.is_active:
+                own = child.progress.fraction
+                parts.append((own if own is not None else child_value, child.goal.weight))
+        node.counted = sum(1 for c in node.children if c.goal.is_active)
+        node.hidden = max(0, counts.get(node.goal.id, 0) - node.counted)
+        node.rolled_up = maths.weighted_rollup(parts)
+        node.children.sort(key=lambda n: (n.goal.scope != GoalScope.TEAM, n.goal.owner_name,
+                                          n.goal.title))
+        return node.rolled_up
+
+    for root in roots:
+        settle(root)
+    roots.sort(key=lambda n: (n.goal.scope != GoalScope.TEAM, n.goal.owner_name, n.goal.title))
+    return roots

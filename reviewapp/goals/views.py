@@ -1,0 +1,247 @@
+"""Goal pages: the list, the tree, one goal; and the actions on it (check-in, status,
+milestones, comments, approve or return, delete)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from reviewapp import policy
+from reviewapp.auth.models import Role, Team
+from reviewapp.errors import ServiceError
+from reviewapp.extensions import db
+from reviewapp.goals import alerts, bp, checkins, choices, form_views, tracking
+from reviewapp.goals import progress as maths
+from reviewapp.goals.chart import progress_chart
+from reviewapp.goals.forms import CheckInForm, CommentForm, ReturnForm, StatusForm
+from reviewapp.goals.models import GoalScope, GoalState
+from reviewapp.goals.periods import goal_period, quarter_choices
+from reviewapp.goals.queries import build_tree, visible_goals
+from reviewapp.goals.services import approve_goal, delete_goal, return_goal
+from reviewapp.metrics.models import Metric
+from reviewapp.metrics.periods import Grain, PeriodError, current_quarter, parse_period
+
+STATES = {s.value: s for s in GoalState}
+
+
+def check_in_every() -> int:
+    return int(current_app.config.get("GOALS_CHECK_IN_DAYS", 14))
+
+
+def _filters() -> tuple[str | None, int | None]:
+    """The period (a quarter label, or None for all) and team asked for in the URL."""
+    raw = request.args.get("period") or current_quarter().label
+    quarter = None if raw == "all" else raw
+    if quarter is not None:
+        try:
+            valid = parse_period(quarter).grain == Grain.QUARTER
+        except PeriodError:
+            valid = False
+        quarter = quarter if valid else current_quarter().label
+    return quarter, request.args.get("team", type=int)
+
+
+def _filter_context(quarter: str | None, team_id: int | None) -> dict:
+    if current_user.role == Role.HR_ADMIN:
+        teams = list(db.session.scalars(sa.select(Team).order_by(Team.name)))
+    else:
+        teams = choices.led_teams(current_user)
+    return {"period": quarter or "all", "team_id": team_id, "teams": teams,
+            "quarters": quarter_choices(extra=[quarter] if quarter else None)}
+
+
+@bp.route("/")
+@login_required
+def index():
+    policy.require(policy.can_view_goals(current_user))
+    quarter, team_id = _filters()
+    state = STATES.get(request.args.get("state", ""))
+    goals = visible_goals(current_user, quarter=quarter, team_id=team_id,
+                          states=[state] if state else None)
+    progress = tracking.compute_progress(goals)
+    awaiting = [g for g in visible_goals(current_user, states=[GoalState.PROPOSED])
+                if policy.can_manage_goal(current_user, g)]
+    return render_template("goals/index.html", goals=goals, progress=progress,
+                           awaiting=awaiting, state=state.value if state else "",
+                           states=list(GoalState), **_filter_context(quarter, team_id))
+
+
+@bp.route("/tree")
+@login_required
+def tree():
+    policy.require(policy.can_view_goals(current_user))
+    quarter, team_id = _filters()
+    goals = visible_goals(current_user, quarter=quarter, team_id=team_id,
+                          states=[GoalState.ACTIVE, GoalState.PROPOSED])
+    progress = tracking.compute_progress(goals)
+    roots = build_tree(goals, progress)
+    return render_template("goals/tree.html", roots=roots,
+                           team_roots=[r for r in roots if r.goal.scope == GoalScope.TEAM],
+                           loose=[r for r in roots if r.goal.scope != GoalScope.TEAM],
+                           **_filter_context(quarter, team_id))
+
+
+def _render_detail(goal, *, check_in_form=None, status_form=None, comment_form=None,
+                   return_form=None, status=200):
+    today = date.today()
+    children = visible_goals(current_user, parent_id=goal.id)
+    progress = tracking.compute_progress([goal, *children], today)
+    mine = progress[goal.id]
+    roots = build_tree([goal, *children], progress)
+    node = next(r for r in roots if r.goal.id == goal.id)
+    last = goal.check_ins[-1].held_on if goal.check_ins else None
+    check_in_form = check_in_form or CheckInForm(formdata=None, held_on=min(today, goal.end_date))
+    status_form = status_form or StatusForm(
+        formdata=None, status=goal.status_override.value if goal.status_override else "",
+        note=goal.status_note or "")
+    return render_template(
+        "goals/goal.html", goal=goal, progress=mine, node=node, period=goal_period(goal),
+        chart=progress_chart(goal, mine.fraction, today, tracking.is_cumulative(goal)),
+        cumulative=tracking.is_cumulative(goal),
+        warnings=alerts.goal_warnings(goal, period=goal_period(goal), viewer=current_user),
+        next_due=maths.next_check_in(goal.start_date, goal.end_date, last, check_in_every(),
+                                     today) if goal.is_active else None,
+        today=today, check_in_form=check_in_form, status_form=status_form,
+        comment_form=comment_form or CommentForm(formdata=None),
+        return_form=return_form or ReturnForm(formdata=None),
+        metric_names=_metric_names(goal)), status
+
+
+def _metric_names(goal) -> dict[int, str]:
+    """Names of the metrics an adjustment history mentions."""
+    ids = {a.before.get("metric_id") for a in goal.adjustments} | {
+        a.after.get("metric_id") for a in goal.adjustments}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(Metric.id, Metric.name).where(Metric.id.in_(ids))))
+
+
+@bp.route("/<int:goal_id>")
+@login_required
+def detail(goal_id: int):
+    return _render_detail(form_views.visible_goal_or_404(goal_id))
+
+
+def _goal_for_action(goal_id: int, permission):
+    goal = form_views.visible_goal_or_404(goal_id)
+    policy.require(permission(current_user, goal))
+    return goal
+
+
+def _done(goal_id: int, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("goals.detail", goal_id=goal_id))
+
+
+@bp.route("/<int:goal_id>/check-ins", methods=["POST"])
+@login_required
+def check_in(goal_id: int):
+    goal = _goal_for_action(goal_id, policy.can_check_in)
+    form = CheckInForm()
+    if form.validate_on_submit():
+        try:
+            checkins.add_check_in(current_user, goal, held_on=form.held_on.data,
+                                  confidence=form.confidence.data, note=form.note.data or "",
+                                  progress=form.progress.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            form_views.field_error(form, exc)
+        else:
+            return _done(goal_id, "Check-in saved.")
+    return _render_detail(form_views.visible_goal_or_404(goal_id), check_in_form=form,
+                          status=422)
+
+
+@bp.route("/<int:goal_id>/status", methods=["POST"])
+@login_required
+def set_status(goal_id: int):
+    goal = _goal_for_action(goal_id, policy.can_check_in)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            checkins.set_status(current_user, goal, form.status.data or None, form.note.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            form_views.field_error(form, exc)
+        else:
+            return _done(goal_id, "Status saved." if form.status.data
+                         else "The status follows the suggestion again.")
+    return _render_detail(form_views.visible_goal_or_404(goal_id), status_form=form,
+                          status=422)
+
+
+@bp.route("/<int:goal_id>/milestones/<int:milestone_id>", methods=["POST"])
+@login_required
+def milestone(goal_id: int, milestone_id: int):
+    goal = _goal_for_action(goal_id, policy.can_check_in)
+    try:
+        item = checkins.toggle_milestone(current_user, goal, milestone_id,
+                                         request.form.get("done") == "1")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("goals.detail", goal_id=goal_id))
+    return _done(goal_id, f"“{item.title}” is {'done' if item.done else 'open again'}.")
+
+
+@bp.route("/<int:goal_id>/comments", methods=["POST"])
+@login_required
+def comment(goal_id: int):
+    goal = _goal_for_action(goal_id, policy.can_comment_on_goal)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            checkins.add_comment(current_user, goal, form.body.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            form_views.field_error(form, exc)
+        else:
+            return _done(goal_id, "Comment added.")
+    return _render_detail(form_views.visible_goal_or_404(goal_id), comment_form=form,
+                          status=422)
+
+
+@bp.route("/<int:goal_id>/approve", methods=["POST"])
+@login_required
+def approve(goal_id: int):
+    goal = _goal_for_action(goal_id, policy.can_manage_goal)
+    try:
+        approve_goal(current_user, goal, request.form.get("comment", ""))
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("goals.detail", goal_id=goal_id))
+    return _done(goal_id, "The goal is agreed.")
+
+
+@bp.route("/<int:goal_id>/return", methods=["POST"])
+@login_required
+def return_to_owner(goal_id: int):
+    goal = _goal_for_action(goal_id, policy.can_manage_goal)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            return_goal(current_user, goal, form.comment.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            form_views.field_error(form, exc)
+        else:
+            return _done(goal_id, f"The goal went back to {goal.owner_name} with your comment.")
+    return _render_detail(form_views.visible_goal_or_404(goal_id), return_form=form,
+                          status=422)
+
+
+@bp.route("/<int:goal_id>/delete", methods=["POST"])
+@login_required
+def delete(goal_id: int):
+    goal = _goal_for_action(goal_id, policy.can_delete_goal)
+    title = goal.title
+    delete_goal(current_user, goal)
+    db.session.commit()
+    flash(f"Goal “{title}” was deleted.", "success")
+    return redirect(url_for("goals.index"))

@@ -1,0 +1,106 @@
+"""Adjusting an agreed goal mid-period: the change, with its reason, stays in the history."""
+
+from datetime import date
+
+import pytest
+
+from reviewapp.errors import ServiceError
+from reviewapp.extensions import db
+from reviewapp.goals.adjustments import adjust_goal
+from reviewapp.goals.chart import chart_points, progress_chart
+from reviewapp.goals.checkins import add_check_in
+from reviewapp.goals.models import Goal, GoalAdjustment
+from reviewapp.goals.tracking import compute_progress
+from tests.goals.conftest import IN_Q3, Q3, set_goal
+
+
+@pytest.fixture
+def revenue_goal(org, metrics):
+    return set_goal(org.lead, owner_id=org.rep.id, metric_id=metrics["revenue"].id,
+                    start_value=0, target_value=400)
+
+
+def test_manager_changes_the_target_with_a_reason(client, login_as, org, revenue_goal):
+    login_as(org.lead)
+    response = client.post(f"/goals/{revenue_goal.id}/adjust", data={
+        "metric": revenue_goal.metric_id, "start_value": "0", "target_value": "250",
+        "quarter": Q3, "reason": "Largest account froze budgets"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    goal = db.session.get(Goal, revenue_goal.id)
+    (change,) = goal.adjustments
+    assert change.before == {"target_value": 400} and change.after == {"target_value": 250}
+    assert change.changed_by_id == org.lead.id and change.reason == "Largest account froze budgets"
+    assert compute_progress([goal], IN_Q3)[goal.id].fraction == pytest.approx(0.8)
+    body = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert 'data-testid="chart-change"' in body and "target 400 → 250" in body
+    history = body[body.index("data-testid=\"history\""):]
+    assert "Largest account froze budgets" in history, history[:1500]
+    assert "target: 400 → 250" in history, history[:1500]
+
+
+def test_a_reason_is_required_and_something_must_change(org, revenue_goal):
+    with pytest.raises(ServiceError) as caught:
+        adjust_goal(org.lead, revenue_goal, reason=" ", quarter=Q3, start_date=None,
+                    end_date=None, metric_id=revenue_goal.metric_id, start_value=0,
+                    target_value=300)
+    assert caught.value.field == "reason"
+    db.session.rollback()
+    with pytest.raises(ServiceError) as caught:
+        adjust_goal(org.lead, revenue_goal, reason="Same", quarter=Q3, start_date=None,
+                    end_date=None, metric_id=revenue_goal.metric_id, start_value=0,
+                    target_value=400)
+    assert "Nothing changed" in caught.value.message
+    db.session.rollback()
+    assert db.session.get(Goal, revenue_goal.id).target_value == 400
+    assert db.session.query(GoalAdjustment).count() == 0
+
+
+def test_the_same_rules_as_setting_a_goal(org, metrics, revenue_goal):
+    for kwargs, field in [({"target_value": 0}, "target_value"),
+                          ({"end_date": date(2026, 10, 31)}, "end_date"),
+                          ({"metric_id": None}, "metric")]:
+        values = {"reason": "r", "quarter": Q3, "start_date": None, "end_date": None,
+                  "metric_id": metrics["revenue"].id, "start_value": 0, "target_value": 300}
+        values.update(kwargs)
+        with pytest.raises(ServiceError) as caught:
+            adjust_goal(org.lead, revenue_goal, **values)
+        assert caught.value.field == field
+        db.session.rollback()
+
+
+def test_only_the_owners_manager_adjusts(client, login_as, org, revenue_goal):
+    url = f"/goals/{revenue_goal.id}/adjust"
+    login_as(org.rep)
+    assert client.get(url).status_code == 403
+    login_as(org.other_manager)
+    assert client.get(url).status_code == 404
+    login_as(org.boss)
+    assert client.get(url).status_code == 200
+
+
+def test_a_team_goal_period_must_keep_its_aligned_goals(org):
+    team_goal = set_goal(org.lead, scope="team", team_id=org.team.id, kind="percent",
+                         title="Team")
+    set_goal(org.lead, owner_id=org.rep.id, kind="percent", parent_id=team_goal.id,
+             start_date=date(2026, 9, 1))
+    with pytest.raises(ServiceError) as caught:
+        adjust_goal(org.lead, team_goal, reason="Shorter", quarter=Q3, start_date=None,
+                    end_date=date(2026, 8, 31))
+    assert caught.value.field == "end_date" and "aligned goal" in caught.value.message
+
+
+def test_chart_redraws_old_check_ins_against_the_current_target(org, revenue_goal):
+    add_check_in(org.rep, revenue_goal, held_on=date(2026, 8, 1), confidence=3, today=IN_Q3)
+    db.session.commit()
+    (point,) = [p for p in chart_points(revenue_goal, None, IN_Q3)]
+    assert point[1] == pytest.approx(0.5)  # 200 of 400
+    adjust_goal(org.lead, revenue_goal, reason="Budget freeze", quarter=Q3, start_date=None,
+                end_date=None, metric_id=revenue_goal.metric_id, start_value=0,
+                target_value=250, today=IN_Q3)
+    db.session.commit()
+    (point,) = chart_points(revenue_goal, None, IN_Q3)
+    assert point[1] == pytest.approx(0.8)  # the same 200, of 250
+    chart = progress_chart(revenue_goal, 0.8, IN_Q3, cumulative=True)
+    assert len(chart.changes) == 1 and chart.changes[0].label.startswith("16 Aug")
+    assert chart.today_x is not None and len(chart.dots) == 2

@@ -1,0 +1,87 @@
+"""A rep proposes their own goal; the manager approves it or returns it with a comment."""
+
+from reviewapp.extensions import db
+from reviewapp.goals.models import Goal, GoalState
+from tests.goals.conftest import Q3
+
+
+def propose(client, login_as, org, title="Learn the new CPQ tool"):
+    login_as(org.rep)
+    response = client.post("/goals/new", data={
+        "owner": org.rep.id, "title": title, "quarter": Q3, "kind": "percent", "weight": "1"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    return db.session.scalar(db.select(Goal).where(Goal.title == title))
+
+
+def test_a_rep_proposal_starts_as_proposed(client, login_as, org):
+    goal = propose(client, login_as, org)
+    assert goal.state == GoalState.PROPOSED and goal.owner_id == org.rep.id
+    body = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "Waiting for your manager" in body
+    # The rep cannot approve their own goal, and check-ins wait for agreement.
+    assert client.post(f"/goals/{goal.id}/approve").status_code == 403
+    assert client.post(f"/goals/{goal.id}/check-ins", data={
+        "held_on": "2026-08-01", "confidence": "3", "progress": "5"}).status_code == 422
+
+
+def test_the_manager_approves(client, login_as, org):
+    goal = propose(client, login_as, org)
+    login_as(org.lead)
+    body = client.get("/goals/").get_data(as_text=True)
+    assert "Waiting for your approval (1)" in body
+    assert 'data-testid="approval"' in client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert client.post(f"/goals/{goal.id}/approve", data={"comment": "Good one"}).status_code \
+        == 302
+    db.session.expire_all()
+    goal = db.session.get(Goal, goal.id)
+    assert goal.state == GoalState.ACTIVE and goal.approved_by_id == org.lead.id
+    assert [c.body for c in goal.comments] == ["Good one"]
+    # Approving twice is refused politely.
+    client.post(f"/goals/{goal.id}/approve")
+    db.session.expire_all()
+    assert db.session.get(Goal, goal.id).state == GoalState.ACTIVE
+
+
+def test_the_manager_returns_with_a_comment_and_the_rep_resubmits(client, login_as, org):
+    goal = propose(client, login_as, org)
+    login_as(org.lead)
+    response = client.post(f"/goals/{goal.id}/return", data={"comment": ""})
+    assert response.status_code == 422
+    assert 'id="comment-error"' in response.get_data(as_text=True)
+    assert client.post(f"/goals/{goal.id}/return",
+                       data={"comment": "Tie it to a customer outcome"}).status_code == 302
+    db.session.expire_all()
+    goal = db.session.get(Goal, goal.id)
+    assert goal.state == GoalState.RETURNED
+    assert goal.comments[-1].body == "Tie it to a customer outcome"
+
+    login_as(org.rep)
+    assert "Returned to you" in client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    response = client.post(f"/goals/{goal.id}/edit", data={
+        "title": "Use CPQ for every renewal", "quarter": Q3, "kind": "percent", "weight": "1"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    goal = db.session.get(Goal, goal.id)
+    assert goal.state == GoalState.PROPOSED and goal.title == "Use CPQ for every renewal"
+
+
+def test_only_the_owners_managers_decide(client, login_as, org):
+    goal = propose(client, login_as, org)
+    login_as(org.other_manager)
+    assert client.post(f"/goals/{goal.id}/approve").status_code == 404
+    login_as(org.hr)
+    assert client.post(f"/goals/{goal.id}/approve").status_code == 403
+    login_as(org.boss)  # above the lead: may decide too
+    assert client.post(f"/goals/{goal.id}/approve").status_code == 302
+
+
+def test_an_agreed_goal_is_not_edited_by_the_rep(client, login_as, org):
+    goal = propose(client, login_as, org)
+    login_as(org.lead)
+    client.post(f"/goals/{goal.id}/approve")
+    login_as(org.rep)
+    assert client.get(f"/goals/{goal.id}/edit").status_code == 403
+    assert client.post(f"/goals/{goal.id}/delete").status_code == 403
+    # ... but the rep follows it: check-ins and comments.
+    assert client.post(f"/goals/{goal.id}/comments", data={"body": "On it"}).status_code == 302

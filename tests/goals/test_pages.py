@@ -1,0 +1,110 @@
+"""The goal pages in the browser's place: list, tree, a goal, forms, dashboards."""
+
+from datetime import date
+
+import pytest
+
+from reviewapp import policy
+from reviewapp.extensions import db
+from reviewapp.goals.models import Goal
+from reviewapp.goals.queries import visible_goals
+from reviewapp.metrics.periods import current_quarter
+from tests.goals.conftest import make_metric, observe, set_goal
+
+NOW = current_quarter().label
+
+
+@pytest.fixture
+def running(org):
+    """Goals in the current quarter: a team goal with two aligned goals; one far behind."""
+    revenue = make_metric("revenue", name="Revenue")
+    quarter = current_quarter()
+    observe(org.rep, revenue, quarter.start.strftime("%Y-%m"), 10)
+    observe(org.rep2, revenue, quarter.start.strftime("%Y-%m"), 10)
+    team_goal = set_goal(org.lead, scope="team", team_id=org.team.id, kind="percent",
+                         title="Alpha opens the north region", quarter=NOW)
+    rita = set_goal(org.lead, owner_id=org.rep.id, metric_id=revenue.id, start_value=0,
+                    target_value=1000, title="Rita: first north customers",
+                    parent_id=team_goal.id, quarter=NOW)
+    ravi = set_goal(org.lead, owner_id=org.rep2.id, kind="checklist", title="Ravi: map north",
+                    milestones="List accounts\nCall ten", parent_id=team_goal.id, quarter=NOW)
+    return {"team": team_goal, "rita": rita, "ravi": ravi, "revenue": revenue}
+
+
+def test_list_shows_what_each_person_may_see(client, login_as, org, running):
+    login_as(org.rep)
+    body = client.get("/goals/").get_data(as_text=True)
+    assert "Alpha opens the north region" in body and "Rita: first north customers" in body
+    assert "Ravi: map north" not in body
+    login_as(org.lead)
+    body = client.get("/goals/").get_data(as_text=True)
+    assert "Ravi: map north" in body and "New team goal" in body
+    login_as(org.other_manager)
+    body = client.get("/goals/").get_data(as_text=True)
+    assert "Alpha opens" not in body
+
+
+def test_tree_nests_aligned_goals_and_rolls_them_up(client, login_as, org, running):
+    login_as(org.lead)
+    response = client.get(f"/goals/tree?period={NOW}&team={org.team.id}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.index("Alpha opens the north region") < body.index("Rita: first north")
+    assert "2 aligned" in body
+    login_as(org.rep)
+    body = client.get("/goals/tree").get_data(as_text=True)
+    assert "Rita: first north" in body and "Ravi: map north" not in body
+    assert "1 aligned · 1 not shown to you" in body
+
+
+def test_goal_page(client, login_as, org, running):
+    login_as(org.rep)
+    response = client.get(f"/goals/{running['rita'].id}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Rita: first north customers" in body and 'data-testid="progress-chart"' in body
+    assert "1%" in body  # 10 of 1,000
+    assert "New check-in" in body and "Adjust target" not in body
+    assert "never scored" in body
+
+
+def test_forms_render(client, login_as, org, running):
+    login_as(org.lead)
+    for url in ["/goals/new?scope=team", "/goals/new?scope=individual",
+                f"/goals/{running['rita'].id}/edit", f"/goals/{running['rita'].id}/adjust"]:
+        assert client.get(url).status_code == 200, url
+    login_as(org.rep)
+    body = client.get("/goals/new").get_data(as_text=True)
+    assert "Propose a goal" in body
+
+
+def test_rep_dashboard_lists_goals_and_next_check_in(client, login_as, org, running):
+    login_as(org.rep)
+    body = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="my-goals"' in body and "Rita: first north customers" in body
+    assert "Next check-in" in body
+
+
+def test_manager_dashboard_lists_goals_at_risk(client, login_as, org, running):
+    today = date.today()
+    quarter = current_quarter()
+    behind = (today - quarter.start).days > 20  # early in a quarter nothing is behind yet
+    login_as(org.lead)
+    body = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="goals-at-risk"' in body
+    if behind:
+        assert "Rita: first north customers" in body  # 1% of the way late in the quarter
+
+
+def test_visible_goals_matches_the_policy(org, running):
+    outsider_goal = set_goal(org.other_manager, owner_id=org.outsider.id, kind="percent",
+                             title="Olga's", quarter=NOW)
+    boss_goal = set_goal(org.boss, owner_id=org.boss_rep.id, kind="percent", title="Bob's",
+                         quarter=NOW)
+    every = db.session.scalars(db.select(Goal)).all()
+    assert len(every) == 5 and outsider_goal and boss_goal
+    for actor in (org.hr, org.boss, org.lead, org.other_manager, org.rep, org.rep2,
+                  org.boss_rep, org.outsider):
+        listed = {g.id for g in visible_goals(actor)}
+        allowed = {g.id for g in every if policy.can_view_goal(actor, g)}
+        assert listed == allowed, actor
