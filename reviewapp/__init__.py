@@ -98,6 +98,8 @@ def register_blueprints(app: Flask) -> None:
     from reviewapp.goals import bp as goals_bp
     from reviewapp.kpis import bp as kpis_bp
     from reviewapp.metrics import bp as metrics_bp
+    from reviewapp.reviews import bp as reviews_bp
+    from reviewapp.reviews import cycles_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
@@ -107,6 +109,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp)
     app.register_blueprint(kpis_bp)
     app.register_blueprint(goals_bp)
+    app.register_blueprint(cycles_bp)
+    app.register_blueprint(reviews_bp)
     errors.init_app(app)
 
 

@@ -13,9 +13,19 @@ from reviewapp.goals.models import (
 )
 from reviewapp.kpis.models import BehaviourNote, OrgSetting, ValidationCandidate, ValidationRun
 from reviewapp.metrics.models import ImportBatch, Metric, Observation, ReplacedValue
+from reviewapp.reviews.cycle_models import (
+    Competency,
+    Cycle,
+    CycleCompetency,
+    CycleKpi,
+    CycleKpiTarget,
+)
+from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
 
 __all__ = ["ApiToken", "AuditEvent", "ImportBatch", "Metric", "Observation", "ReplacedValue",
            "Team", "User"]
 __all__ += ["BehaviourNote", "OrgSetting", "ValidationCandidate", "ValidationRun"]
 
 __all__ += ["CheckIn", "Goal", "GoalAdjustment", "GoalComment", "GoalTemplate", "Milestone"]
+__all__ += ["Competency", "CompetencyRating", "Cycle", "CycleCompetency", "CycleKpi",
+            "CycleKpiTarget", "KpiScore", "Review"]

@@ -19,6 +19,7 @@ def nav_items(user: User) -> list[NavItem]:
     """Links the user may follow, in menu order."""
     items: list[NavItem] = []
     if user.role == Role.REP:
+        items.append(NavItem("My review", url_for("reviews.mine"), "reviews."))
         items.append(NavItem("My metrics", url_for("metrics.person", user_id=user.id),
                              "metrics.person"))
     if policy.can_view_goals(user):
@@ -35,6 +36,8 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("KPI lab", url_for("kpis.lab"), "kpis."))
     elif policy.can_view_kpis(user):
         items.append(NavItem("KPIs", url_for("kpis.index"), "kpis.index"))
+    if policy.can_view_cycle_overview(user):
+        items.append(NavItem("Cycles", url_for("cycles.index"), "cycles."))
     if policy.can_import_metrics(user):
         items.append(NavItem("Import", url_for("metrics.upload"), "metrics.upload"))
     return items

@@ -271,3 +271,73 @@ def can_use_goal_templates(actor: User) -> bool:
 def can_use_goal_template(actor: User, template) -> bool:
     """A template belongs to the manager who saved it."""
     return can_use_goal_templates(actor) and template.created_by_id == actor.id
+
+
+# Review cycles and reviews -------------------------------------------------------------------
+
+
+def can_manage_cycles(actor: User) -> bool:
+    """Create, edit and launch cycles; maintain competencies and weight bounds."""
+    return _is_hr(actor)
+
+
+def can_view_cycle_overview(actor: User) -> bool:
+    """A cycle's overview: managers see their people, HR everyone."""
+    return actor.is_authenticated and actor.role in (Role.MANAGER, Role.HR_ADMIN)
+
+
+def can_view_review(actor: User, review) -> bool:
+    """The rep, the managers above them, and HR may open a review (what they see varies)."""
+    return in_scope(actor, review.rep_id)
+
+
+def can_act_as_reviewee(actor: User, review) -> bool:
+    """The person being reviewed."""
+    return actor.is_authenticated and actor.id == review.rep_id
+
+
+def can_write_self_assessment(actor: User, review) -> bool:
+    """Only the rep, only while the review is in self-review."""
+    return can_act_as_reviewee(actor, review) and review.state.value == "self_review"
+
+
+def can_see_self_assessment(actor: User, review) -> bool:
+    """The rep always; everyone else once it has been submitted (a draft stays private)."""
+    if not can_view_review(actor, review):
+        return False
+    return actor.id == review.rep_id or review.self_submitted_at is not None
+
+
+def can_write_manager_side(actor: User, review) -> bool:
+    """The reviewing manager (the rep's manager at launch)."""
+    return actor.is_authenticated and actor.id == review.manager_id
+
+
+def can_write_manager_review(actor: User, review) -> bool:
+    """The reviewing manager, while the review is in manager review."""
+    return can_write_manager_side(actor, review) and review.state.value == "manager_review"
+
+
+def can_see_manager_side(actor: User, review) -> bool:
+    """The reviewing manager from manager review on; HR and higher managers from calibration
+    (until then it is the manager's draft); the rep only once the review is shared."""
+    if not can_view_review(actor, review):
+        return False
+    state = review.state.value
+    if actor.id == review.rep_id:
+        return state in ("shared", "acknowledged", "finalized")
+    if actor.id == review.manager_id:
+        return state not in ("not_started", "self_review")
+    return state in ("calibration", "shared", "acknowledged", "finalized")
+
+
+def can_see_review_scores(actor: User, review) -> bool:
+    """Scores in a cycle's overview: the reviewing manager; HR and the managers above from
+    calibration on (until then the manager's ratings are a draft); the rep once shared."""
+    if not can_view_review(actor, review):
+        return False
+    if actor.id == review.rep_id:
+        return review.state.value in ("shared", "acknowledged", "finalized")
+    if actor.id == review.manager_id:
+        return True
+    return review.state.value in ("calibration", "shared", "acknowledged", "finalized")

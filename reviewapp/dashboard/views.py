@@ -12,6 +12,7 @@ from reviewapp.auth.models import Role, Team, User
 from reviewapp.dashboard import bp
 from reviewapp.extensions import db
 from reviewapp.goals.dashboard import manager_panel, rep_panel
+from reviewapp.reviews.dashboard import cycle_progress, manager_tasks, rep_tasks
 
 
 def _people(ids: frozenset[int] | None) -> list[User]:
@@ -41,13 +42,16 @@ def index():
         ).all()
         inactive = db.session.scalar(sa.select(sa.func.count()).where(sa.not_(User.active)))
         return render_template("dashboard/hr.html", counts=counts, teams=teams,
-                               inactive=inactive, roles=list(Role))
+                               inactive=inactive, roles=list(Role),
+                               cycle_progress=cycle_progress())
     if current_user.role == Role.MANAGER:
         ids = policy.people_scope_ids(current_user) - {current_user.id}
         return render_template("dashboard/manager.html", people=_people(ids),
-                               goal_panel=manager_panel(current_user))
+                               goal_panel=manager_panel(current_user),
+                               review_tasks=manager_tasks(current_user), today=date.today())
     return render_template("dashboard/rep.html", person=current_user,
-                           goal_lines=rep_panel(current_user), today=date.today())
+                           goal_lines=rep_panel(current_user), today=date.today(),
+                           review_tasks=rep_tasks(current_user))
 
 
 @bp.route("/people")

@@ -37,5 +37,6 @@ def _later_steps():
     from reviewapp.demo.goals import load_goals
     from reviewapp.demo.kpis import load_kpis
     from reviewapp.demo.metrics import load_metrics
+    from reviewapp.demo.reviews import load_reviews
 
-    return [load_metrics, load_kpis, load_goals]
+    return [load_metrics, load_kpis, load_goals, load_reviews]

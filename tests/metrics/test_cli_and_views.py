@@ -4,7 +4,7 @@
 import openpyxl
 import sqlalchemy as sa
 
-from reviewapp.metrics.models import ImportBatch, Metric, Observation
+from reviewapp.metrics.models import ImportBatch, Observation
 from tests.metrics.conftest import table_state
 
 GOOD = ("rep_email,period,metric,value\n"
@@ -117,14 +117,3 @@ def test_hr_sees_everyone_and_all_batches(client, runner, corpus_org, login_as, 
     login_as(corpus_org.elsewhere)
     assert f"#{batch.id}</a>" not in client.get("/metrics/batches").get_data(as_text=True)
     assert client.get(f"/metrics/batches/{batch.id}").status_code == 404
-
-
-def test_demo_metric_data_is_loaded_once(runner, db):
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(Observation))
-    assert count > 1000
-    keys = set(db.session.scalars(sa.select(Metric.key)))
-    assert {"revenue", "calls_per_day", "meetings", "proposals"} <= keys
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0 and "already loaded" in result.output
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == count

@@ -1,0 +1,342 @@
+"""HR's side of review cycles: competencies, cycle drafts, the launch checks and launch itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from reviewapp.audit.services import record
+from reviewapp.auth.models import Role, Team, User
+from reviewapp.errors import ServiceError
+from reviewapp.extensions import db
+from reviewapp.kpis.models import OrgSetting
+from reviewapp.kpis.queries import made_kpi_by
+from reviewapp.kpis.settings import get_setting
+from reviewapp.metrics.models import KpiStatus, Metric
+from reviewapp.metrics.periods import Grain, PeriodError, parse_period
+from reviewapp.reviews.cycle_models import (
+    Competency,
+    Cycle,
+    CycleCompetency,
+    CycleKpi,
+    CycleKpiTarget,
+    CycleStatus,
+)
+from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
+from reviewapp.reviews.scoring import validate_bands
+
+MAX_KPIS = 5
+WEIGHT_MIN_KEY, WEIGHT_MAX_KEY = "reviews.quant_weight_min", "reviews.quant_weight_max"
+DEFAULT_COMPETENCIES = [
+    ("Relationships", "Builds trust with customers and colleagues over time.", [
+        "Contacts are transactional; customers rarely come back to them.",
+        "Keeps some relationships warm but mostly when a deal is open.",
+        "Maintains good working relationships with most accounts.",
+        "Customers ask for them by name; relationships survive setbacks.",
+        "Trusted adviser to key accounts; opens doors for the whole team."]),
+    ("Adaptability", "Adjusts approach when markets, customers or plans change.", [
+        "Sticks to the script even when it clearly is not working.",
+        "Adapts when told to, slowly.",
+        "Adjusts the approach when a customer or market changes.",
+        "Anticipates change and adjusts before being asked.",
+        "Turns change into opportunity and shows others how."]),
+    ("Collaboration", "Works with others to win: shares knowledge, hands off cleanly.", [
+        "Works alone; hoards leads and information.",
+        "Helps when asked, rarely offers.",
+        "Shares information and helps colleagues as a matter of course.",
+        "Actively pairs on deals and improves team processes.",
+        "Raises the whole team's results; others seek their help."]),
+    ("Customer satisfaction", "Customers are better off for having worked with them.", [
+        "Frequent complaints; promises not kept.",
+        "Customers are satisfied with the basics.",
+        "Customers are satisfied and would buy again.",
+        "Customers recommend them; issues are resolved before escalation.",
+        "Customers are advocates; renewal and referral rates stand out."]),
+    ("Learning", "Grows skills and product knowledge; learns from wins and losses.", [
+        "Repeats the same mistakes; avoids feedback.",
+        "Learns when training is scheduled.",
+        "Seeks feedback and applies it.",
+        "Learns from every deal and shares the lessons.",
+        "Teaches others; brings new practices into the team."]),
+]
+
+
+def ensure_default_competencies() -> list[Competency]:
+    """Create the five default competencies when the catalogue is empty."""
+    existing = list(db.session.scalars(sa.select(Competency).order_by(Competency.position)))
+    if existing:
+        return existing
+    for position, (name, description, anchors) in enumerate(DEFAULT_COMPETENCIES):
+        db.session.add(Competency(name=name, description=description, anchors=anchors,
+                                  position=position))
+    db.session.flush()
+    return list(db.session.scalars(sa.select(Competency).order_by(Competency.position)))
+
+
+def save_competency(actor: User, competency: Competency | None, *, name: str, description: str,
+                    anchors: list[str], active: bool = True) -> Competency:
+    """Create or edit a competency; every level needs an anchor."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("Enter a name.", field="name")
+    clash = sa.select(Competency.id).where(sa.func.lower(Competency.name) == name.lower())
+    if competency is not None:
+        clash = clash.where(Competency.id != competency.id)
+    if db.session.scalar(clash) is not None:
+        raise ServiceError(f"A competency called {name} already exists.", field="name")
+    anchors = [(a or "").strip() for a in anchors]
+    for level, text in enumerate(anchors, start=1):
+        if not text:
+            raise ServiceError(f"Describe what level {level} looks like.",
+                               field=f"anchor_{level}")
+    created = competency is None
+    if created:
+        position = db.session.scalar(sa.select(sa.func.count()).select_from(Competency))
+        competency = Competency(position=position)
+        db.session.add(competency)
+    before = None if created else {"name": competency.name, "anchors": competency.anchors,
+                                   "active": competency.active}
+    competency.name, competency.description = name, (description or "").strip()
+    competency.anchors, competency.active = anchors, active
+    db.session.flush()
+    record(actor, "competency.create" if created else "competency.update", "competency",
+           competency.id, before=before,
+           after={"name": name, "anchors": anchors, "active": active})
+    return competency
+
+
+def weight_bounds() -> tuple[float, float]:
+    """HR's bounds for a cycle's quantitative weight (default 0.3–0.7)."""
+    return (float(get_setting(WEIGHT_MIN_KEY, "0.3")), float(get_setting(WEIGHT_MAX_KEY, "0.7")))
+
+
+def set_weight_bounds(actor: User, low: float, high: float) -> None:
+    """Change the bounds (audited); draft cycles outside them cannot launch until fixed."""
+    if not (0 <= low <= high <= 1):
+        raise ServiceError("Bounds must satisfy 0 ≤ minimum ≤ maximum ≤ 1.", field="weight_min")
+    before = weight_bounds()
+    for key, value in ((WEIGHT_MIN_KEY, low), (WEIGHT_MAX_KEY, high)):
+        setting = db.session.get(OrgSetting, key)
+        if setting is None:
+            db.session.add(OrgSetting(key=key, value=str(value), updated_by_id=actor.id))
+        else:
+            setting.value, setting.updated_by_id = str(value), actor.id
+    db.session.flush()
+    record(actor, "settings.weight_bounds", "settings", None,
+           before={"min": before[0], "max": before[1]}, after={"min": low, "max": high})
+
+
+@dataclass
+class CycleDraft:
+    """What HR enters for a cycle; checked by save_cycle."""
+
+    name: str
+    period: str
+    self_due: date
+    manager_due: date
+    calibration_due: date
+    acknowledgement_due: date
+    quant_weight: float = 0.5
+    bands: list[float] = field(default_factory=lambda: [0.70, 0.90, 1.00, 1.15])
+    team_ids: list[int] = field(default_factory=list)
+    person_ids: list[int] = field(default_factory=list)
+    competency_ids: list[int] = field(default_factory=list)
+    kpis: list[tuple[int, float, float]] = field(default_factory=list)  # metric, target, weight
+
+
+def _check_draft(draft: CycleDraft, cycle: Cycle | None) -> None:
+    name = (draft.name or "").strip()
+    if not name:
+        raise ServiceError("Enter a name.", field="name")
+    clash = sa.select(Cycle.id).where(sa.func.lower(Cycle.name) == name.lower())
+    if cycle is not None:
+        clash = clash.where(Cycle.id != cycle.id)
+    if db.session.scalar(clash) is not None:
+        raise ServiceError(f"A cycle called {name} already exists.", field="name")
+    try:
+        period = parse_period(draft.period)
+    except PeriodError as exc:
+        raise ServiceError(str(exc), field="period") from exc
+    if period.grain not in (Grain.MONTH, Grain.QUARTER):
+        raise ServiceError("A cycle covers a month or a quarter (e.g. 2026-Q3).", field="period")
+    dues = [("self_due", draft.self_due), ("manager_due", draft.manager_due),
+            ("calibration_due", draft.calibration_due),
+            ("acknowledgement_due", draft.acknowledgement_due)]
+    for (_, earlier), (field_name, later) in zip(dues, dues[1:], strict=False):
+        if later < earlier:
+            raise ServiceError("Deadlines must follow the workflow order: self-assessment, "
+                               "manager review, calibration, acknowledgement.", field=field_name)
+    if not 0 <= draft.quant_weight <= 1:
+        raise ServiceError("The weight is a fraction between 0 and 1.", field="quant_weight")
+    try:
+        validate_bands(draft.bands)
+    except ValueError as exc:
+        raise ServiceError(str(exc), field="bands") from exc
+    metric_ids = [m for m, _, _ in draft.kpis]
+    if len(set(metric_ids)) != len(metric_ids):
+        raise ServiceError("Each KPI may appear once.", field="kpis")
+    for metric_id, target, weight in draft.kpis:
+        if target is None or target <= 0 or weight is None or weight <= 0:
+            metric = db.session.get(Metric, metric_id)
+            raise ServiceError(f"{metric.name if metric else 'A KPI'} needs a positive target "
+                               "and weight.", field="kpis")
+
+
+def save_cycle(actor: User, cycle: Cycle | None, draft: CycleDraft) -> Cycle:
+    """Create or edit a draft cycle. A launched cycle's rules cannot change."""
+    if cycle is not None and cycle.launched:
+        raise ServiceError("This cycle has been launched; its scoring rules are frozen.")
+    _check_draft(draft, cycle)
+    period = parse_period(draft.period)
+    created = cycle is None
+    if created:
+        cycle = Cycle()
+        db.session.add(cycle)
+    cycle.name, cycle.period_label = draft.name.strip(), period.label
+    cycle.period_start, cycle.period_end = period.start, period.end
+    cycle.self_due, cycle.manager_due = draft.self_due, draft.manager_due
+    cycle.calibration_due, cycle.acknowledgement_due = draft.calibration_due, \
+        draft.acknowledgement_due
+    cycle.quant_weight, cycle.bands = float(draft.quant_weight), [float(b) for b in draft.bands]
+    cycle.teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(draft.team_ids))))
+    cycle.people = list(db.session.scalars(sa.select(User).where(User.id.in_(draft.person_ids))))
+    by_metric = {k.metric_id: k for k in cycle.kpis}
+    kept = []
+    for position, (metric_id, target, weight) in enumerate(draft.kpis):
+        kpi = by_metric.get(metric_id) or CycleKpi(metric_id=metric_id)
+        kpi.target, kpi.weight, kpi.position = float(target), float(weight), position
+        kept.append(kpi)
+    cycle.kpis = kept
+    by_comp = {c.competency_id: c for c in cycle.competencies}
+    cycle.competencies = [
+        by_comp.get(cid) or CycleCompetency(competency_id=cid, position=i)
+        for i, cid in enumerate(draft.competency_ids)
+    ]
+    for i, comp in enumerate(cycle.competencies):
+        comp.position = i
+    db.session.flush()
+    record(actor, "cycle.create" if created else "cycle.update", "cycle", cycle.id,
+           after={"name": cycle.name, "period": cycle.period_label, "w": cycle.quant_weight,
+                  "kpis": [k.metric_id for k in cycle.kpis],
+                  "competencies": [c.competency_id for c in cycle.competencies]})
+    return cycle
+
+
+def participants(cycle: Cycle) -> list[User]:
+    """Active reps in the cycle's teams or named in it, by name."""
+    team_ids = [t.id for t in cycle.teams]
+    person_ids = [p.id for p in cycle.people]
+    return list(db.session.scalars(
+        sa.select(User).where(User.role == Role.REP, User.active,
+                              sa.or_(User.team_id.in_(team_ids), User.id.in_(person_ids)))
+        .order_by(User.name)))
+
+
+@dataclass
+class LaunchCheck:
+    ok: bool
+    problems: list[str]
+    reps: list[User]
+
+
+def launch_check(cycle: Cycle) -> LaunchCheck:
+    """Everything that would stop a launch, in words HR can act on."""
+    problems: list[str] = []
+    if cycle.launched:
+        problems.append("The cycle has already been launched.")
+    reps = participants(cycle)
+    if not reps:
+        problems.append("No reps are in the cycle: add a team or people.")
+    without_manager = [r.name for r in reps if r.manager_id is None]
+    if without_manager:
+        problems.append("These reps have no manager to review them: "
+                        + ", ".join(without_manager) + ".")
+    if len(cycle.kpis) > MAX_KPIS:
+        problems.append(f"{len(cycle.kpis)} KPIs chosen; at most {MAX_KPIS} (more is "
+                        "micromanagement).")
+    for kpi in cycle.kpis:
+        metric = kpi.metric
+        if metric.kpi_status != KpiStatus.KPI:
+            status = metric.kpi_status.label.lower() if metric.kpi_status else "an outcome"
+            problems.append(f"{metric.name} is not a validated KPI (status: {status}); only "
+                            "metrics the KPI lab has validated may score a review.")
+    if not cycle.competencies:
+        problems.append("Choose at least one competency for the qualitative side.")
+    low, high = weight_bounds()
+    if not low <= cycle.quant_weight <= high:
+        problems.append(f"The quantitative weight {cycle.quant_weight:.2f} is outside HR's "
+                        f"bounds {low:.2f}–{high:.2f}.")
+    return LaunchCheck(not problems, problems, reps)
+
+
+def launch(actor: User, cycle: Cycle) -> list[Review]:
+    """Freeze the cycle's rules and evidence and open one review per rep in self-review."""
+    check = launch_check(cycle)
+    if not check.ok:
+        raise ServiceError("The cycle cannot be launched: " + " ".join(check.problems))
+    for kpi in cycle.kpis:
+        metric = kpi.metric
+        kpi.frozen_name, kpi.frozen_unit = metric.name, metric.unit
+        kpi.frozen_direction, kpi.frozen_rollup = metric.direction.value, metric.rollup.value
+        evidence = made_kpi_by(metric.id)
+        if evidence is not None:
+            kpi.evidence_run_id, kpi.evidence_candidate_id = evidence.run_id, evidence.id
+            kpi.evidence_sentence, kpi.evidence_q = evidence.sentence, evidence.q
+    for comp in cycle.competencies:
+        comp.frozen_name = comp.competency.name
+        comp.frozen_description = comp.competency.description
+        comp.frozen_anchors = list(comp.competency.anchors)
+    cycle.status = CycleStatus.LAUNCHED
+    cycle.launched_at = datetime.now(UTC)
+    cycle.launched_by_id = actor.id
+    reviews = []
+    for rep in check.reps:
+        review = Review(cycle=cycle, rep=rep, manager_id=rep.manager_id,
+                        state=ReviewState.SELF_REVIEW, updated_by_id=actor.id)
+        review.ratings = [CompetencyRating(cycle_competency=c) for c in cycle.competencies]
+        review.kpi_scores = [KpiScore(cycle_kpi=k, target=k.target_for(rep.id))
+                             for k in cycle.kpis]
+        db.session.add(review)
+        reviews.append(review)
+    db.session.flush()
+    from reviewapp.reviews.services import refresh_scores  # scoring needs the reviews' ids
+
+    for review in reviews:
+        refresh_scores(review)
+    record(actor, "cycle.launch", "cycle", cycle.id, after={
+        "reviews": len(reviews), "kpis": [
+            {"metric": k.frozen_name, "run": k.evidence_run_id} for k in cycle.kpis]})
+    return reviews
+
+
+def set_rep_targets(actor: User, cycle: Cycle, kpi: CycleKpi,
+                    targets: dict[int, float | None]) -> None:
+    """Per-rep targets for one KPI of a draft cycle; None clears a rep's own target."""
+    if cycle.launched:
+        raise ServiceError("This cycle has been launched; its targets are frozen.")
+    if kpi.cycle_id != cycle.id:
+        raise ServiceError("That KPI is not in this cycle.")
+    reps = {r.id: r for r in participants(cycle)}
+    for rep_id, value in targets.items():
+        if rep_id not in reps:
+            raise ServiceError("Only reps in the cycle can have their own target.",
+                               field=f"target_{rep_id}")
+        if value is not None and not value > 0:
+            raise ServiceError(f"{reps[rep_id].name} needs a positive target (or leave it "
+                               "empty for the cycle's).", field=f"target_{rep_id}")
+    before = {t.rep_id: t.target for t in kpi.targets}
+    by_rep = {t.rep_id: t for t in kpi.targets}
+    for rep_id, value in targets.items():
+        if value is None:
+            if rep_id in by_rep:
+                kpi.targets.remove(by_rep[rep_id])
+        elif rep_id in by_rep:
+            by_rep[rep_id].target = float(value)
+        else:
+            kpi.targets.append(CycleKpiTarget(rep_id=rep_id, target=float(value)))
+    db.session.flush()
+    record(actor, "cycle.rep_targets", "cycle", cycle.id,
+           before={"metric": kpi.metric_id, "targets": before},
+           after={"metric": kpi.metric_id, "targets": {t.rep_id: t.target for t in kpi.targets}})

@@ -1,0 +1,160 @@
+"""Reviews: one per rep per cycle, with competency ratings, KPI scores and the workflow state."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reviewapp.auth.models import User, enum_column, utcnow
+from reviewapp.extensions import db
+from reviewapp.reviews.cycle_models import Cycle, CycleCompetency, CycleKpi
+
+
+class ReviewState(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    SELF_REVIEW = "self_review"
+    MANAGER_REVIEW = "manager_review"
+    CALIBRATION = "calibration"
+    SHARED = "shared"
+    ACKNOWLEDGED = "acknowledged"
+    FINALIZED = "finalized"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_started": "Not started", "self_review": "Self-assessment",
+            "manager_review": "Manager review", "calibration": "Calibration",
+            "shared": "Shared", "acknowledged": "Acknowledged", "finalized": "Finalized",
+        }[self.value]
+
+    @property
+    def rank(self) -> int:
+        return list(ReviewState).index(self)
+
+
+AFTER_SELF = ("manager_review", "calibration", "shared", "acknowledged", "finalized")
+AFTER_MANAGER = ("calibration", "shared", "acknowledged", "finalized")
+
+
+class Review(db.Model):
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("cycles.id", ondelete="CASCADE"))
+    rep_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    state: Mapped[ReviewState] = mapped_column(
+        enum_column(ReviewState, "review_state"), default=ReviewState.NOT_STARTED
+    )
+    version: Mapped[int] = mapped_column(default=1)
+
+    # The rep's side.
+    achievements: Mapped[str] = mapped_column(sa.Text, default="")
+    goals_reflection: Mapped[str] = mapped_column(sa.Text, default="")
+    development_wishes: Mapped[str] = mapped_column(sa.Text, default="")
+    self_submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    self_skipped: Mapped[bool] = mapped_column(default=False)
+
+    # The manager's side.
+    strengths: Mapped[str] = mapped_column(sa.Text, default="")
+    development_areas: Mapped[str] = mapped_column(sa.Text, default="")
+    overall_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    reconciliation_note: Mapped[str] = mapped_column(sa.Text, default="")
+    manager_submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    # Scores as last computed (the scoring service is the only writer).
+    quant_score: Mapped[float | None] = mapped_column(sa.Float)
+    qual_score: Mapped[float | None] = mapped_column(sa.Float)
+    overall_score: Mapped[float | None] = mapped_column(sa.Float)
+    effective_quant_weight: Mapped[float | None] = mapped_column(sa.Float)
+
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
+                                                 onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    cycle: Mapped[Cycle] = relationship()
+    rep: Mapped[User] = relationship(foreign_keys=[rep_id])
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    ratings: Mapped[list[CompetencyRating]] = relationship(
+        back_populates="review", cascade="all, delete-orphan",
+        order_by="CompetencyRating.cycle_competency_id")
+    kpi_scores: Mapped[list[KpiScore]] = relationship(
+        back_populates="review", cascade="all, delete-orphan", order_by="KpiScore.cycle_kpi_id")
+
+    # Optimistic locking: a save over a newer version fails instead of overwriting it.
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        sa.UniqueConstraint("cycle_id", "rep_id", name="uq_reviews_cycle_rep"),
+        sa.CheckConstraint(
+            f"state NOT IN {AFTER_SELF} OR self_submitted_at IS NOT NULL OR self_skipped",
+            "self_done_before_manager"),
+        sa.CheckConstraint(
+            f"state NOT IN {AFTER_MANAGER} OR manager_submitted_at IS NOT NULL",
+            "manager_done_before_calibration"),
+    )
+
+
+class CompetencyRating(db.Model):
+    """The rep's and the manager's 1–5 rating of one competency, each with written evidence."""
+
+    __tablename__ = "competency_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("reviews.id", ondelete="CASCADE"))
+    cycle_competency_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cycle_competencies.id", ondelete="CASCADE"))
+    self_rating: Mapped[int | None]
+    self_note: Mapped[str] = mapped_column(sa.Text, default="")
+    manager_rating: Mapped[int | None]
+    manager_note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    review: Mapped[Review] = relationship(back_populates="ratings")
+    cycle_competency: Mapped[CycleCompetency] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("review_id", "cycle_competency_id", name="uq_competency_ratings_pair"),
+        sa.CheckConstraint("self_rating IS NULL OR self_rating BETWEEN 1 AND 5", "self_range"),
+        sa.CheckConstraint("manager_rating IS NULL OR manager_rating BETWEEN 1 AND 5",
+                           "manager_range"),
+    )
+
+
+class KpiScore(db.Model):
+    """One KPI's actual, target, attainment and band score in a review; overrides are explained."""
+
+    __tablename__ = "kpi_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("reviews.id", ondelete="CASCADE"))
+    cycle_kpi_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle_kpis.id", ondelete="CASCADE"))
+    actual: Mapped[float | None] = mapped_column(sa.Float)
+    target: Mapped[float] = mapped_column(sa.Float)
+    attainment: Mapped[float | None] = mapped_column(sa.Float)
+    computed_score: Mapped[int | None]
+    override_score: Mapped[int | None]
+    override_justification: Mapped[str] = mapped_column(sa.Text, default="")
+    overridden_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    overridden_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    review: Mapped[Review] = relationship(back_populates="kpi_scores")
+    cycle_kpi: Mapped[CycleKpi] = relationship()
+    overridden_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("review_id", "cycle_kpi_id", name="uq_kpi_scores_pair"),
+        sa.CheckConstraint("override_score IS NULL OR override_score BETWEEN 1 AND 5",
+                           "override_range"),
+        sa.CheckConstraint(
+            "override_score IS NULL OR length(override_justification) > 0",
+            "override_needs_justification"),
+    )
+
+    @property
+    def score(self) -> int | None:
+        """The score that counts: the override if there is one, else the computed score."""
+        return self.override_score if self.override_score is not None else self.computed_score

@@ -1,0 +1,86 @@
+"""Review scoring, as pure functions: attainment, band scores, the two sides and the overall.
+
+Goals never enter here: only validated KPIs (quantitative) and manager competency ratings
+(qualitative) are scored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+DIVERGENCE_THRESHOLD = 1.5
+# Cap for attainment: reaching zero on a lower-is-better KPI is as good as it gets, not a
+# division by zero, and a stored number must stay finite on every database.
+MAX_ATTAINMENT = 10.0
+
+
+def attainment(actual: float | None, target: float, direction: str) -> float | None:
+    """actual / target, inverted (target / actual) when lower is better; None without data."""
+    if actual is None or not math.isfinite(actual) or target <= 0:
+        return None
+    if direction == "lower":
+        return MAX_ATTAINMENT if actual <= 0 else min(target / actual, MAX_ATTAINMENT)
+    return min(actual / target, MAX_ATTAINMENT)
+
+
+def band_score(value: float | None, bands: Sequence[float]) -> int | None:
+    """Map attainment to 1–5: below bands[0] → 1, [bands[0], bands[1]) → 2, …, ≥ bands[3] → 5."""
+    if value is None:
+        return None
+    score = 1
+    for threshold in bands:
+        if value >= threshold:
+            score += 1
+    return score
+
+
+def validate_bands(bands: Sequence[float]) -> list[float]:
+    """Four strictly increasing positive thresholds, or ValueError saying what is wrong."""
+    values = [float(b) for b in bands]
+    if len(values) != 4:
+        raise ValueError("Give four thresholds: where scores 2, 3, 4 and 5 begin.")
+    if any(v <= 0 for v in values) or any(b <= a for a, b in zip(values, values[1:],
+                                                                 strict=False)):
+        raise ValueError("Thresholds must be positive and strictly increasing.")
+    return values
+
+
+@dataclass(frozen=True)
+class Scores:
+    quant: float | None
+    qual: float | None
+    overall: float | None
+    weight_used: float | None  # the quantitative weight after renormalisation
+    renormalised: bool
+    divergence: float | None
+
+    @property
+    def divergent(self) -> bool:
+        return self.divergence is not None and self.divergence >= DIVERGENCE_THRESHOLD
+
+
+def weighted_mean(values: Sequence[tuple[float | None, float]]) -> float | None:
+    """Mean of (value, weight) pairs, ignoring missing values; None when nothing is there."""
+    present = [(v, w) for v, w in values if v is not None]
+    total = sum(w for _, w in present)
+    if not present or total <= 0:
+        return None
+    return sum(v * w for v, w in present) / total
+
+
+def combine(kpi_scores: Sequence[tuple[int | None, float]], ratings: Sequence[int | None],
+            weight: float) -> Scores:
+    """Quantitative = weighted mean of KPI scores; qualitative = mean of manager ratings;
+    overall = w·quant + (1 − w)·qual, renormalised over the sides that exist."""
+    quant = weighted_mean(kpi_scores)
+    qual = weighted_mean([(r, 1.0) for r in ratings])
+    if quant is not None and qual is not None:
+        return Scores(quant, qual, weight * quant + (1 - weight) * qual, weight, False,
+                      abs(quant - qual))
+    if quant is not None:
+        return Scores(quant, None, quant, 1.0, True, None)
+    if qual is not None:
+        return Scores(None, qual, qual, 0.0, True, None)
+    return Scores(None, None, None, None, False, None)

@@ -1,0 +1,67 @@
+"""Scoring as pure functions: attainment, bands, both sides, renormalisation, divergence."""
+
+import pytest
+
+from reviewapp.reviews.scoring import (
+    MAX_ATTAINMENT,
+    attainment,
+    band_score,
+    combine,
+    validate_bands,
+)
+
+BANDS = [0.70, 0.90, 1.00, 1.15]
+
+
+@pytest.mark.parametrize("value,score", [
+    (0.0, 1), (0.6999, 1), (0.70, 2), (0.8999, 2), (0.90, 3), (0.9999, 3), (1.00, 4),
+    (1.1499, 4), (1.15, 5), (3.0, 5), (None, None),
+])
+def test_band_edges(value, score):
+    assert band_score(value, BANDS) == score
+
+
+def test_attainment_higher_and_lower_is_better():
+    assert attainment(45, 40, "higher") == pytest.approx(1.125)
+    # Lower is better: beating a target of 10 days with 8 is 125 %, missing it with 20 is 50 %.
+    assert attainment(8, 10, "lower") == pytest.approx(1.25)
+    assert attainment(20, 10, "lower") == pytest.approx(0.5)
+    assert band_score(attainment(8, 10, "lower"), BANDS) == 5
+    assert band_score(attainment(20, 10, "lower"), BANDS) == 1
+    assert attainment(0, 10, "lower") == MAX_ATTAINMENT
+    assert attainment(None, 10, "higher") is None
+
+
+def test_overall_is_weighted_mean_of_the_two_sides():
+    scores = combine([(4, 1.0), (2, 1.0)], [3, 4, 5], 0.4)
+    assert scores.quant == pytest.approx(3.0)
+    assert scores.qual == pytest.approx(4.0)
+    assert scores.overall == pytest.approx(0.4 * 3.0 + 0.6 * 4.0)
+    assert not scores.renormalised and not scores.divergent
+
+
+def test_kpi_weights_are_respected():
+    assert combine([(5, 3.0), (1, 1.0)], [], 0.5).quant == pytest.approx(4.0)
+
+
+def test_a_missing_side_does_not_drag_the_score_down():
+    only_qual = combine([(None, 1.0)], [4, 4], 0.5)
+    assert only_qual.overall == pytest.approx(4.0) and only_qual.renormalised
+    assert only_qual.weight_used == 0.0
+    only_quant = combine([(5, 1.0)], [None, None], 0.5)
+    assert only_quant.overall == pytest.approx(5.0) and only_quant.renormalised
+    nothing = combine([], [], 0.5)
+    assert nothing.overall is None
+
+
+def test_divergence_rule_at_one_and_a_half():
+    assert combine([(5, 1.0)], [3, 4], 0.5).divergent  # 5 vs 3.5
+    assert not combine([(5, 1.0)], [4, 3.2], 0.5).divergent  # 5 vs 3.6
+    assert combine([(1, 1.0)], [3, 2], 0.5).divergence == pytest.approx(1.5)
+
+
+def test_bands_must_increase():
+    assert validate_bands([0.5, 0.8, 1, 1.2]) == [0.5, 0.8, 1.0, 1.2]
+    for bad in ([0.7, 0.9, 1.0], [0.9, 0.7, 1.0, 1.2], [0, 0.5, 1, 2]):
+        with pytest.raises(ValueError):
+            validate_bands(bad)

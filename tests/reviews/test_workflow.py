@@ -1,0 +1,249 @@
+"""The review workflow through the pages: who may do what in which state, drafts stay private."""
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from reviewapp.audit.models import AuditEvent
+from reviewapp.metrics.models import Observation
+from reviewapp.reviews.models import Review, ReviewState
+
+
+def self_form(review, *, rating="4", note="Kept three key accounts through a re-org.",
+              action="save", version=None, **extra):
+    data = {"achievements": "Closed the Hansen deal.", "goals_reflection": "On track.",
+            "development_wishes": "Negotiation.", "action": action,
+            "version": str(version if version is not None else review.version)}
+    for r in review.ratings:
+        data[f"self_rating_{r.cycle_competency_id}"] = rating
+        data[f"self_note_{r.cycle_competency_id}"] = note
+    data.update(extra)
+    return data
+
+
+def manager_form(review, *, rating="4", note="Seen in three customer escalations.",
+                 action="save", version=None, **extra):
+    data = {"strengths": "Calm under pressure.", "development_areas": "Forecasting.",
+            "overall_comment": "A solid quarter.", "reconciliation_note": "", "action": action,
+            "version": str(version if version is not None else review.version)}
+    for r in review.ratings:
+        data[f"manager_rating_{r.cycle_competency_id}"] = rating
+        data[f"manager_note_{r.cycle_competency_id}"] = note
+    data.update(extra)
+    return data
+
+
+def fresh(db, review_id) -> Review:
+    db.session.expire_all()
+    return db.session.get(Review, review_id)
+
+
+def submit_self(client, login_as, review):
+    login_as(review.rep)
+    response = client.post(f"/reviews/{review.id}/self", data=self_form(review, action="submit"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+
+
+def test_launch_puts_each_rep_in_self_review(launched, db):
+    reviews = db.session.scalars(sa.select(Review).where(Review.cycle_id == launched.cycle.id)
+                                 ).all()
+    org = launched.org
+    assert {r.rep_id for r in reviews} >= {org.rep.id, org.rep2.id, org.boss_rep.id}
+    assert org.outsider.id not in {r.rep_id for r in reviews}
+    assert all(r.state == ReviewState.SELF_REVIEW for r in reviews)
+    assert launched.review.manager_id == org.lead.id
+
+
+def test_draft_is_private_until_submitted(client, launched, login_as, db):
+    review, org = launched.review, launched.org
+    login_as(org.rep)
+    client.post(f"/reviews/{review.id}/self", data=self_form(review, note="SECRET-DRAFT"))
+    assert "SECRET-DRAFT" in client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    for viewer in (org.lead, org.boss, org.hr):
+        login_as(viewer)
+        body = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+        assert "SECRET-DRAFT" not in body and "Closed the Hansen deal" not in body
+    for outsider in (org.rep2, org.outsider, org.other_manager):
+        login_as(outsider)
+        assert client.get(f"/reviews/{review.id}").status_code == 404
+
+
+def test_submit_needs_every_rating_and_evidence(client, launched, login_as, db):
+    review = launched.review
+    login_as(review.rep)
+    response = client.post(f"/reviews/{review.id}/self",
+                           data=self_form(review, note="", action="submit"))
+    assert response.status_code == 422
+    assert "write your evidence before submitting" in response.get_data(as_text=True)
+    assert fresh(db, review.id).state == ReviewState.SELF_REVIEW
+
+
+def test_rep_submits_then_manager_sees_it_and_rep_cannot_edit(client, launched, login_as, db):
+    review, org = launched.review, launched.org
+    submit_self(client, login_as, review)
+    review = fresh(db, review.id)
+    assert review.state == ReviewState.MANAGER_REVIEW and review.self_submitted_at
+    login_as(org.lead)
+    body = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "Closed the Hansen deal" in body and "Submit to calibration" in body
+    login_as(org.rep)
+    response = client.post(f"/reviews/{review.id}/self", data=self_form(review, note="late"))
+    assert response.status_code == 422
+    assert "only possible during self-assessment" in response.get_data(as_text=True)
+    assert "late" not in [r.self_note for r in fresh(db, review.id).ratings]
+    event = db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "review.state", AuditEvent.entity_id == review.id))
+    assert event.before == {"state": "self_review"} and event.after == {"state": "manager_review"}
+
+
+@pytest.mark.parametrize("who", ["rep", "rep2", "boss", "hr", "other_manager"])
+def test_only_the_reviewing_manager_may_write_the_manager_side(client, launched, login_as, db,
+                                                               who):
+    review, org = launched.review, launched.org
+    submit_self(client, login_as, review)
+    login_as(getattr(org, who))
+    response = client.post(f"/reviews/{review.id}/manager",
+                           data=manager_form(fresh(db, review.id), action="submit"))
+    assert response.status_code in (403, 404)
+    assert fresh(db, review.id).state == ReviewState.MANAGER_REVIEW
+
+
+def test_manager_cannot_write_before_self_review_ends(client, launched, login_as, db):
+    review = launched.review
+    login_as(launched.org.lead)
+    response = client.post(f"/reviews/{review.id}/manager", data=manager_form(review))
+    assert response.status_code == 422
+    assert "only possible during manager review" in response.get_data(as_text=True)
+
+
+def test_skip_self_only_after_the_deadline(client, launched, login_as, db):
+    review, org = launched.review, launched.org
+    login_as(org.lead)
+    body = client.post(f"/reviews/{review.id}/skip-self", follow_redirects=True
+                       ).get_data(as_text=True)
+    assert "you can move on without it only after that" in body
+    assert fresh(db, review.id).state == ReviewState.SELF_REVIEW
+    login_as(org.rep)
+    assert client.post(f"/reviews/{review.id}/skip-self").status_code == 403
+    launched.cycle.self_due = date.today() - timedelta(days=1)
+    db.session.commit()
+    login_as(org.lead)
+    client.post(f"/reviews/{review.id}/skip-self")
+    review = fresh(db, review.id)
+    assert review.state == ReviewState.MANAGER_REVIEW and review.self_skipped
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "review.state",
+                                                          AuditEvent.entity_id == review.id))
+    assert "deadline" in event.reason
+
+
+def test_kpi_table_is_computed_from_observations(client, launched, login_as, db):
+    review, org = launched.review, launched.org
+    submit_self(client, login_as, review)
+    login_as(org.lead)
+    body = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    meetings = launched.metrics["meetings"]
+    expected = db.session.scalar(sa.select(sa.func.sum(Observation.value)).where(
+        Observation.rep_id == org.rep.id, Observation.metric_id == meetings.id,
+        Observation.period_start >= launched.cycle.period_start,
+        Observation.period_start <= launched.cycle.period_end))
+    review = fresh(db, review.id)
+    score = next(s for s in review.kpi_scores if s.cycle_kpi.metric_id == meetings.id)
+    assert score.actual == pytest.approx(expected)
+    assert score.attainment == pytest.approx(expected / 40.0)
+    assert f"{expected:,.1f}" in body
+    assert launched.cycle.kpis[0].evidence_sentence in body
+
+
+def test_override_needs_justification_and_is_audited(client, launched, login_as, db):
+    review, org = launched.review, launched.org
+    submit_self(client, login_as, review)
+    login_as(org.lead)
+    review = fresh(db, review.id)
+    score = review.kpi_scores[0]
+    url = f"/reviews/{review.id}/kpis/{score.id}/override"
+    response = client.post(url, data={"override_score": "5", "justification": " "})
+    assert response.status_code == 422
+    assert "Explain why the computed score" in response.get_data(as_text=True)
+    assert fresh(db, review.id).kpi_scores[0].override_score is None
+    client.post(url, data={"override_score": "5", "justification": "Two deals slipped a week."})
+    review = fresh(db, review.id)
+    assert review.kpi_scores[0].override_score == 5
+    body = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "Two deals slipped a week." in body
+    event = db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "review.kpi_override"))
+    assert event.after["override_score"] == 5 and event.after["justification"]
+
+
+def test_divergent_scores_need_a_reconciliation_note(client, launched, login_as, db):
+    review, org = launched.review, launched.org
+    submit_self(client, login_as, review)
+    login_as(org.lead)
+    review = fresh(db, review.id)
+    for score in review.kpi_scores:  # push the KPI side to 5
+        client.post(f"/reviews/{review.id}/kpis/{score.id}/override",
+                    data={"override_score": "5", "justification": "Exceptional quarter."})
+    review = fresh(db, review.id)
+    response = client.post(f"/reviews/{review.id}/manager",
+                           data=manager_form(review, rating="2", action="submit"))
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Write a reconciliation note" in body and "Seen in three customer" in body
+    review = fresh(db, review.id)
+    assert review.state == ReviewState.MANAGER_REVIEW
+    assert review.ratings[0].manager_rating == 2  # what was typed is kept
+    client.post(f"/reviews/{review.id}/manager", data=manager_form(
+        review, rating="2", action="submit",
+        reconciliation_note="Numbers came from one inherited account; conduct needs work."))
+    review = fresh(db, review.id)
+    assert review.state == ReviewState.CALIBRATION and review.manager_submitted_at
+    assert review.quant_score == 5 and review.qual_score == 2
+    assert review.overall_score == pytest.approx(3.5)
+
+
+def test_rep_sees_nothing_of_the_manager_side_in_calibration(client, launched, login_as, db):
+    review, org = launched.review, launched.org
+    submit_self(client, login_as, review)
+    login_as(org.lead)
+    client.post(f"/reviews/{review.id}/manager", data=manager_form(
+        fresh(db, review.id), note="MANAGER-EYES-ONLY", action="submit",
+        reconciliation_note="x"))
+    assert fresh(db, review.id).state == ReviewState.CALIBRATION
+    login_as(org.rep)
+    body = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "MANAGER-EYES-ONLY" not in body and 'data-testid="kpi-table"' not in body
+    login_as(org.boss)
+    assert "MANAGER-EYES-ONLY" in client.get(f"/reviews/{review.id}").get_data(as_text=True)
+
+
+def test_saving_over_a_newer_version_keeps_the_text_and_says_who(client, launched, login_as,
+                                                                 db):
+    review = launched.review
+    login_as(review.rep)
+    stale_version = review.version
+    client.post(f"/reviews/{review.id}/self", data=self_form(review, note="first tab"))
+    response = client.post(f"/reviews/{review.id}/self",
+                           data=self_form(review, note="SECOND TAB TEXT",
+                                          version=stale_version))
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "SECOND TAB TEXT" in body
+    assert f"{review.rep.name} saved this review at" in body
+    assert "first tab" in [r.self_note for r in fresh(db, review.id).ratings]
+
+
+def test_database_backs_the_workflow_rules(launched, db):
+    review = launched.review
+    with pytest.raises(IntegrityError):
+        db.session.execute(sa.text("UPDATE reviews SET state = 'calibration' WHERE id = :id"),
+                           {"id": review.id})
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(IntegrityError):
+        db.session.execute(sa.text("UPDATE reviews SET state = 'approved' WHERE id = :id"),
+                           {"id": review.id})
+        db.session.flush()
+    db.session.rollback()
+    assert fresh(db, review.id).state == ReviewState.SELF_REVIEW
