@@ -303,7 +303,8 @@ def read_records(records: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, An
         {i: _column_text(frame.iloc[:, i]) for i in range(len(names))}, index=frame.index
     )
     text.index = pd.RangeIndex(1, len(text) + 1)
-    return _finish(text, names, 0, "records")
+    # An empty record in an API payload is a mistake to report, not a blank line to skip.
+    return _finish(text, names, 0, "records", check_blank=False)
 
 
 def _column_text(col: pd.Series) -> pd.Series:

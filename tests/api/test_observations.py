@@ -203,3 +203,13 @@ def test_metrics_catalogue(org, db, metrics, token_for, api):
     assert by_key["revenue"]["kind"] == "outcome" and by_key["revenue"]["kpi_status"] is None
     assert by_key["revenue"]["archived"] is True
     assert list(response.get_json()) == ["metrics"]
+
+
+def test_an_empty_row_is_reported_not_skipped(org, db, metrics, token_for, api):
+    rows = rows_for(org)
+    rows.insert(1, {})
+    response = api.post(token_for(org.lead), rows)
+    assert response.status_code == 422
+    fields = {(e["row"], e["field"]) for e in response.get_json()["errors"]}
+    assert (1, "rep_email") in fields
+    assert count(db, Observation) == 0
