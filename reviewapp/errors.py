@@ -1,6 +1,6 @@
 """Errors shared by services and the pages that show them."""
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from reviewapp.extensions import db
@@ -23,6 +23,17 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def show_on_form(form, exc: ServiceError, extra: dict[str, str] | None = None) -> None:
+    """Put a service's refusal on the form field it names; else in `extra`, else flash it."""
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = list(target.errors) + [exc.message]
+    elif extra is not None and exc.field:
+        extra[exc.field] = exc.message
+    else:
+        flash(exc.message, "error")
 
 
 def init_app(app: Flask) -> None:

@@ -17,7 +17,7 @@ from reviewapp.admin.services import (
 )
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.auth.services import make_set_password_token
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 
 
@@ -70,12 +70,6 @@ def users():
                            team_id=team_id, status=status, roles=list(Role))
 
 
-def _apply_service_error(form, exc: ServiceError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -92,7 +86,7 @@ def user_new():
             )
         except ServiceError as exc:
             db.session.rollback()
-            _apply_service_error(form, exc)
+            show_on_form(form, exc)
         else:
             link = _set_link(user)
             db.session.commit()
@@ -123,7 +117,7 @@ def user_edit(user_id: int):
         except ServiceError as exc:
             db.session.rollback()
             user = db.get_or_404(User, user_id)
-            _apply_service_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"{user.name} was updated.", "success")
@@ -180,7 +174,7 @@ def teams():
                       else None)
         except ServiceError as exc:
             db.session.rollback()
-            _apply_service_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"Team {form.name.data} was created.", "success")
@@ -207,7 +201,7 @@ def team_edit(team_id: int):
         except ServiceError as exc:
             db.session.rollback()
             team = db.get_or_404(Team, team_id)
-            _apply_service_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"Team {team.name} was updated.", "success")

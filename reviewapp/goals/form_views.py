@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from reviewapp import policy
 from reviewapp.auth.models import Role, User
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, bp, choices
 from reviewapp.goals.adjustments import adjust_goal
@@ -20,15 +20,6 @@ from reviewapp.goals.queries import load_goal
 from reviewapp.goals.services import GoalDraft, create_goal, milestones_text, update_goal
 from reviewapp.metrics.models import Metric
 from reviewapp.metrics.periods import current_quarter
-
-
-def field_error(form, exc: ServiceError) -> None:
-    """Put a service's refusal on the form field it names (or flash it)."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 def flash_warnings(warnings) -> None:
@@ -114,7 +105,7 @@ def new():
             goal, warnings = create_goal(current_user, _draft(form, scope))
         except ServiceError as exc:
             db.session.rollback()
-            field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash("Your goal was proposed to your manager." if goal.state == GoalState.PROPOSED
@@ -148,7 +139,7 @@ def edit(goal_id: int):
         except ServiceError as exc:
             db.session.rollback()
             goal = load_goal(goal_id)
-            field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash("The goal was saved." if goal.state != GoalState.PROPOSED
@@ -184,7 +175,7 @@ def adjust(goal_id: int):
         except ServiceError as exc:
             db.session.rollback()
             goal = load_goal(goal_id)
-            field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash("The goal was adjusted; its history keeps the old values.", "success")

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from reviewapp import policy
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, bp, choices
-from reviewapp.goals.form_views import field_error, visible_goal_or_404
+from reviewapp.goals.form_views import visible_goal_or_404
 from reviewapp.goals.forms import AssignForm
 from reviewapp.goals.models import GoalTemplate
 from reviewapp.goals.periods import CUSTOM, choices_with_custom
@@ -93,7 +93,7 @@ def template_assign(template_id: int):
                 flash(exc.message, "error")
         except ServiceError as exc:
             db.session.rollback()
-            field_error(form, exc)
+            show_on_form(form, exc)
         else:
             if confirm:
                 db.session.commit()

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from reviewapp import policy
 from reviewapp.auth.models import Role, Team
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, bp, checkins, choices, form_views, tracking
 from reviewapp.goals import progress as maths
@@ -150,7 +150,7 @@ def check_in(goal_id: int):
                                   progress=form.progress.data)
         except ServiceError as exc:
             db.session.rollback()
-            form_views.field_error(form, exc)
+            show_on_form(form, exc)
         else:
             return _done(goal_id, "Check-in saved.")
     return _render_detail(form_views.visible_goal_or_404(goal_id), check_in_form=form,
@@ -167,7 +167,7 @@ def set_status(goal_id: int):
             checkins.set_status(current_user, goal, form.status.data or None, form.note.data)
         except ServiceError as exc:
             db.session.rollback()
-            form_views.field_error(form, exc)
+            show_on_form(form, exc)
         else:
             return _done(goal_id, "Status saved." if form.status.data
                          else "The status follows the suggestion again.")
@@ -199,7 +199,7 @@ def comment(goal_id: int):
             checkins.add_comment(current_user, goal, form.body.data)
         except ServiceError as exc:
             db.session.rollback()
-            form_views.field_error(form, exc)
+            show_on_form(form, exc)
         else:
             return _done(goal_id, "Comment added.")
     return _render_detail(form_views.visible_goal_or_404(goal_id), comment_form=form,
@@ -229,7 +229,7 @@ def return_to_owner(goal_id: int):
             return_goal(current_user, goal, form.comment.data)
         except ServiceError as exc:
             db.session.rollback()
-            form_views.field_error(form, exc)
+            show_on_form(form, exc)
         else:
             return _done(goal_id, f"The goal went back to {goal.owner_name} with your comment.")
     return _render_detail(form_views.visible_goal_or_404(goal_id), return_form=form,

@@ -1,6 +1,5 @@
 """Forms of the KPI lab: a run, the primary outcome, status by hand, notes and proposals."""
 
-from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import (
     IntegerField,
@@ -12,17 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from reviewapp.errors import ServiceError
 from reviewapp.metrics.models import Direction, Rollup
-
-
-def field_error(form, exc: ServiceError) -> None:
-    """Show a service error on its form field, or as a flash message."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 class LabForm(FlaskForm):

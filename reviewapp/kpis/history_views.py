@@ -4,10 +4,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from reviewapp import policy
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.kpis import bp, charts, queries
-from reviewapp.kpis.forms import OutcomeForm, StatusForm, field_error
+from reviewapp.kpis.forms import OutcomeForm, StatusForm
 from reviewapp.kpis.runs import singular
 from reviewapp.kpis.settings import outcome_metrics, primary_outcome_key, set_primary_outcome
 from reviewapp.kpis.status import reinstate, retire
@@ -54,7 +54,7 @@ def metric_status(metric_id: int):
                 retire(current_user, metric, form.reason.data)
         except ServiceError as exc:
             db.session.rollback()
-            field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"{metric.name} is now {metric.kpi_status.label.lower()}.", "success")
@@ -75,7 +75,7 @@ def settings():
             set_primary_outcome(current_user, form.outcome.data)
         except ServiceError as exc:
             db.session.rollback()
-            field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"The primary outcome is {form.outcome.data}.", "success")

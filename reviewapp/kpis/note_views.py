@@ -5,10 +5,10 @@ from flask_login import current_user
 
 from reviewapp import policy
 from reviewapp.auth.models import User
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.kpis import bp, queries
-from reviewapp.kpis.forms import AcceptProposalForm, DeclineForm, NoteForm, field_error
+from reviewapp.kpis.forms import AcceptProposalForm, DeclineForm, NoteForm
 from reviewapp.kpis.models import BehaviourNote, ProposalStatus
 from reviewapp.kpis.notes import (
     accept_proposal,
@@ -44,7 +44,7 @@ def note_new(run_id: int, rep_id: int):
                      proposed_description=form.proposed_description.data)
         except ServiceError as exc:
             db.session.rollback()
-            field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"The note on {rep.name} is saved.", "success")
@@ -78,7 +78,7 @@ def note_accept(note_id: int):
                                      description=form.description.data)
         except ServiceError as exc:
             db.session.rollback()
-            field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"{metric.name} is in the catalogue as a KPI candidate. Import its data, "

@@ -8,10 +8,10 @@ from reviewapp import policy
 from reviewapp.analytics import ValidationParams
 from reviewapp.analytics.wording import fmt_number
 from reviewapp.auth.models import Team
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.kpis import bp, charts, queries
-from reviewapp.kpis.forms import LabForm, field_error
+from reviewapp.kpis.forms import LabForm
 from reviewapp.kpis.models import RunScope
 from reviewapp.kpis.notes import notes_for_run
 from reviewapp.kpis.runs import Scope, run_validation
@@ -93,7 +93,7 @@ def lab():
                 lag=form.lag.data, window=form.window.data, scope=_scope_from(form.scope.data))
         except ServiceError as exc:
             db.session.rollback()
-            field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             run = outcome.run

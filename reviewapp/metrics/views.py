@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from reviewapp import policy
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.metrics import bp, uploads
 from reviewapp.metrics.catalogue import add_metric, list_metrics, set_archived, update_metric
@@ -22,12 +22,6 @@ def _logged_in():
     pass
 
 
-def _field_error(form, exc: ServiceError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 # Catalogue -----------------------------------------------------------------------------------
@@ -51,7 +45,7 @@ def metric_new():
                                 description=form.description.data)
         except ServiceError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"Metric {metric.name} was added.", "success")
@@ -75,7 +69,7 @@ def metric_edit(metric_id: int):
                           description=form.description.data)
         except ServiceError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"Metric {metric.name} was updated.", "success")

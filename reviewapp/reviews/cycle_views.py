@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from reviewapp import policy
 from reviewapp.auth.models import Role, Team, User
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
 from reviewapp.metrics.periods import current_quarter
@@ -56,15 +56,6 @@ def _require_hr() -> None:
     policy.require(policy.can_manage_cycles(current_user))
 
 
-def _field_error(form, exc: ServiceError, extra: dict[str, str] | None = None) -> None:
-    """Put a service's message on the field it names; otherwise flash it."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors) + [exc.message]
-    elif extra is not None and exc.field:
-        extra[exc.field] = exc.message
-    else:
-        flash(exc.message, "error")
 
 
 # Cycles list and weight bounds ---------------------------------------------------------------
@@ -116,7 +107,7 @@ def weight_bounds_save():
             set_weight_bounds(current_user, form.weight_min.data, form.weight_max.data)
         except ServiceError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"Cycles may now weigh KPIs between {form.weight_min.data:.2f} and "
@@ -151,7 +142,7 @@ def _competency_page(competency: Competency | None):
                                     active=form.active.data)
         except ServiceError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(f"{saved.name} was saved.", "success")
@@ -313,7 +304,7 @@ def _cycle_editor(cycle: Cycle | None):
             saved = save_cycle(current_user, cycle, draft)
         except ServiceError as exc:
             db.session.rollback()
-            _field_error(form, exc, errors)
+            show_on_form(form, exc, errors)
         else:
             db.session.commit()
             flash(f"{saved.name} was saved as a draft. Launch it when the checks are green.",
