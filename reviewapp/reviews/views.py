@@ -98,6 +98,39 @@ def review(review_id: int):
     return _render(found)
 
 
+def _save_then_submit(review: Review, save, submit, *, submitted: ReviewState,
+                      submitted_message: str, saved_message: str):
+    """Save what the user typed (never lose it), then submit when asked.
+
+    A conflict with a newer version or a refused save changes nothing and re-renders the form
+    with the user's text; a refused submission keeps the saved text and says what is missing.
+    """
+    review_id = review.id
+    try:
+        save()
+    except ReviewConflict as exc:
+        db.session.rollback()
+        return _render(_load(review_id), values=request.form, conflict=exc.message, status=409)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _render(_load(review_id), values=request.form,
+                       errors={exc.field or "form": exc.message}, status=422)
+    db.session.commit()
+    if request.form.get("action") == "submit":
+        try:
+            submit()
+        except ServiceError as exc:
+            db.session.rollback()
+            return _render(_load(review_id), values=request.form,
+                           errors={exc.field or "form": exc.message}, status=422)
+        db.session.commit()
+        if review.state == submitted:
+            flash(submitted_message, "success")
+            return redirect(url_for("reviews.review", review_id=review_id))
+    flash(saved_message, "success")
+    return redirect(url_for("reviews.review", review_id=review_id))
+
+
 @bp.route("/<int:review_id>/self", methods=["POST"])
 def self_assessment(review_id: int):
     found = _load(review_id)
@@ -107,24 +140,14 @@ def self_assessment(review_id: int):
         goals_reflection=request.form.get("goals_reflection", ""),
         development_wishes=request.form.get("development_wishes", ""),
         ratings=_ratings_from_form("self", found))
-    try:
-        save_self(current_user, found, data,
-                  expected_version=_int_or_none(request.form.get("version")))
-        if request.form.get("action") == "submit":
-            submit_self(current_user, found)
-    except ReviewConflict as exc:
-        db.session.rollback()
-        return _render(_load(review_id), values=request.form, conflict=exc.message, status=409)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _render(_load(review_id), values=request.form,
-                       errors={exc.field or "form": exc.message}, status=422)
-    db.session.commit()
-    if found.state == ReviewState.MANAGER_REVIEW:
-        flash("Your self-assessment is submitted. Your manager can read it now.", "success")
-    else:
-        flash("Draft saved. Only you can see it until you submit.", "success")
-    return redirect(url_for("reviews.review", review_id=review_id))
+    return _save_then_submit(
+        found,
+        lambda: save_self(current_user, found, data,
+                          expected_version=_int_or_none(request.form.get("version"))),
+        lambda: submit_self(current_user, found),
+        submitted=ReviewState.MANAGER_REVIEW,
+        submitted_message="Your self-assessment is submitted. Your manager can read it now.",
+        saved_message="Draft saved. Only you can see it until you submit.")
 
 
 @bp.route("/<int:review_id>/manager", methods=["POST"])
@@ -137,30 +160,14 @@ def manager_review(review_id: int):
         overall_comment=request.form.get("overall_comment", ""),
         reconciliation_note=request.form.get("reconciliation_note", ""),
         ratings=_ratings_from_form("manager", found))
-    try:
-        save_manager(current_user, found, data,
-                     expected_version=_int_or_none(request.form.get("version")))
-        if request.form.get("action") == "submit":
-            submit_manager(current_user, found)
-    except ReviewConflict as exc:
-        db.session.rollback()
-        return _render(_load(review_id), values=request.form, conflict=exc.message, status=409)
-    except ServiceError as exc:
-        db.session.rollback()
-        if request.form.get("action") == "submit" and exc.field == "reconciliation_note":
-            # Keep what was typed: save it, then show why it cannot be submitted yet.
-            save_manager(current_user, found, data, expected_version=None)
-            db.session.commit()
-            return _render(_load(review_id), values=request.form,
-                           errors={exc.field: exc.message}, status=422)
-        return _render(_load(review_id), values=request.form,
-                       errors={exc.field or "form": exc.message}, status=422)
-    db.session.commit()
-    if found.state == ReviewState.CALIBRATION:
-        flash(f"The review of {found.rep.name} went to calibration.", "success")
-    else:
-        flash("Saved.", "success")
-    return redirect(url_for("reviews.review", review_id=review_id))
+    return _save_then_submit(
+        found,
+        lambda: save_manager(current_user, found, data,
+                             expected_version=_int_or_none(request.form.get("version"))),
+        lambda: submit_manager(current_user, found),
+        submitted=ReviewState.CALIBRATION,
+        submitted_message=f"The review of {found.rep.name} went to calibration.",
+        saved_message="Saved.")
 
 
 @bp.route("/<int:review_id>/skip-self", methods=["POST"])
