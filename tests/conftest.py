@@ -1,7 +1,6 @@
 """Shared fixtures: app, client, runner, isolated database, factories, login_as."""
 
 import pytest
-import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from reviewapp import create_app
@@ -50,13 +49,11 @@ def _app(_database, tmp_path_factory):
 def _empty_all_tables() -> None:
     _db.session.remove()
     tables = list(reversed(_db.metadata.sorted_tables))
+    # DELETE, not TRUNCATE: on tables this small it is far cheaper in PostgreSQL, where
+    # TRUNCATE rewrites every table's files. Children go before parents.
     with _db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        for table in tables:
+            conn.execute(table.delete())
 
 
 @pytest.fixture
