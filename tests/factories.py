@@ -20,11 +20,18 @@ def password_hash(password: str = TEST_PASSWORD) -> str:
     return _hash_cache[password]
 
 
-def create_team(name: str | None = None, manager: User | None = None) -> Team:
-    team = Team(name=name or f"Team {next(_counter)}", manager=manager)
-    db.session.add(team)
-    db.session.commit()
-    return team
+def _save(obj, commit: bool):
+    db.session.add(obj)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return obj
+
+
+def create_team(name: str | None = None, manager: User | None = None, *,
+                commit: bool = True) -> Team:
+    return _save(Team(name=name or f"Team {next(_counter)}", manager=manager), commit)
 
 
 def create_user(
@@ -36,6 +43,7 @@ def create_user(
     team: Team | None = None,
     active: bool = True,
     password: str | None = TEST_PASSWORD,
+    commit: bool = True,
 ) -> User:
     n = next(_counter)
     role = Role(role)
@@ -48,23 +56,23 @@ def create_user(
         active=active,
         password_hash=password_hash(password) if password else None,
     )
-    db.session.add(user)
-    db.session.commit()
-    return user
+    return _save(user, commit)
 
 
 def build_org() -> SimpleNamespace:
     """HR; manager `boss` over manager `lead`; reps under each; a rep in another branch."""
-    hr = create_user(Role.HR_ADMIN, name="Hilda HR")
-    boss = create_user(Role.MANAGER, name="Bea Boss")
-    lead = create_user(Role.MANAGER, name="Leo Lead", manager=boss)
-    other_manager = create_user(Role.MANAGER, name="Otto Other")
-    team = create_team("Alpha", manager=lead)
-    other_team = create_team("Omega", manager=other_manager)
-    rep = create_user(Role.REP, name="Rita Rep", manager=lead, team=team)
-    rep2 = create_user(Role.REP, name="Ravi Rep", manager=lead, team=team)
-    boss_rep = create_user(Role.REP, name="Bob Direct", manager=boss, team=team)
-    outsider = create_user(Role.REP, name="Olga Outsider", manager=other_manager, team=other_team)
+    hr = create_user(Role.HR_ADMIN, name="Hilda HR", commit=False)
+    boss = create_user(Role.MANAGER, name="Bea Boss", commit=False)
+    lead = create_user(Role.MANAGER, name="Leo Lead", manager=boss, commit=False)
+    other_manager = create_user(Role.MANAGER, name="Otto Other", commit=False)
+    team = create_team("Alpha", manager=lead, commit=False)
+    other_team = create_team("Omega", manager=other_manager, commit=False)
+    rep = create_user(Role.REP, name="Rita Rep", manager=lead, team=team, commit=False)
+    rep2 = create_user(Role.REP, name="Ravi Rep", manager=lead, team=team, commit=False)
+    boss_rep = create_user(Role.REP, name="Bob Direct", manager=boss, team=team, commit=False)
+    outsider = create_user(Role.REP, name="Olga Outsider", manager=other_manager,
+                           team=other_team, commit=False)
+    db.session.commit()  # one transaction for the whole organisation
     return SimpleNamespace(hr=hr, boss=boss, lead=lead, other_manager=other_manager, team=team,
                            other_team=other_team, rep=rep, rep2=rep2, boss_rep=boss_rep,
                            outsider=outsider)
