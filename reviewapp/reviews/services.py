@@ -6,7 +6,7 @@ started from; saving over a newer version raises ReviewConflict instead of overw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -137,33 +137,38 @@ class SelfAssessment:
     ratings: dict[int, tuple[int | None, str]]  # cycle competency id -> (rating, evidence)
 
 
-def _self_snapshot(review: Review) -> dict:
-    snap = {"achievements": review.achievements, "goals_reflection": review.goals_reflection,
-            "development_wishes": review.development_wishes}
+def _snapshot(review: Review, side: str, text_fields) -> dict:
+    snap = {name: getattr(review, name) for name in text_fields}
     for r in review.ratings:
-        snap[f"self_rating_{r.cycle_competency_id}"] = r.self_rating
-        snap[f"self_note_{r.cycle_competency_id}"] = r.self_note
+        snap[f"{side}_rating_{r.cycle_competency_id}"] = getattr(r, f"{side}_rating")
+        snap[f"{side}_note_{r.cycle_competency_id}"] = getattr(r, f"{side}_note")
     return snap
+
+
+def _write_side(actor: User, review: Review, side: str, data, expected_version: int | None):
+    """Write one side's texts and competency ratings (side is "self" or "manager"), audited."""
+    _check_version(review, expected_version)
+    texts = {f.name: getattr(data, f.name) for f in fields(data) if f.name != "ratings"}
+    before = _snapshot(review, side, texts)
+    for name, value in texts.items():
+        setattr(review, name, (value or "").strip())
+    for rating in review.ratings:
+        value, note = data.ratings.get(rating.cycle_competency_id, (None, ""))
+        if value is not None and not 1 <= int(value) <= 5:
+            raise ServiceError("Ratings run from 1 to 5.",
+                               field=f"{side}_rating_{rating.cycle_competency_id}")
+        setattr(rating, f"{side}_rating", value)
+        setattr(rating, f"{side}_note", (note or "").strip())
+    review.updated_by_id = actor.id
+    refresh_scores(review)
+    _audit_changes(actor, review, before, _snapshot(review, side, texts), f"review.{side}_save")
 
 
 def save_self(actor: User, review: Review, data: SelfAssessment, *,
               expected_version: int | None) -> None:
     """Save the rep's draft self-assessment (only the rep, only in self-review)."""
     _as_rep(actor, review)
-    _check_version(review, expected_version)
-    before = _self_snapshot(review)
-    review.achievements = data.achievements.strip()
-    review.goals_reflection = data.goals_reflection.strip()
-    review.development_wishes = data.development_wishes.strip()
-    for rating in review.ratings:
-        value, note = data.ratings.get(rating.cycle_competency_id, (None, ""))
-        if value is not None and not 1 <= int(value) <= 5:
-            raise ServiceError("Ratings run from 1 to 5.",
-                               field=f"self_rating_{rating.cycle_competency_id}")
-        rating.self_rating, rating.self_note = value, (note or "").strip()
-    review.updated_by_id = actor.id
-    db.session.flush()
-    _audit_changes(actor, review, before, _self_snapshot(review), "review.self_save")
+    _write_side(actor, review, "self", data, expected_version)
 
 
 def submit_self(actor: User, review: Review) -> None:
@@ -205,35 +210,11 @@ class ManagerAssessment:
     ratings: dict[int, tuple[int | None, str]]
 
 
-def _manager_snapshot(review: Review) -> dict:
-    snap = {"strengths": review.strengths, "development_areas": review.development_areas,
-            "overall_comment": review.overall_comment,
-            "reconciliation_note": review.reconciliation_note}
-    for r in review.ratings:
-        snap[f"manager_rating_{r.cycle_competency_id}"] = r.manager_rating
-        snap[f"manager_note_{r.cycle_competency_id}"] = r.manager_note
-    return snap
-
-
 def save_manager(actor: User, review: Review, data: ManagerAssessment, *,
                  expected_version: int | None) -> None:
     """Save the manager's ratings and comments (the reviewing manager, in manager review)."""
     _as_manager(actor, review)
-    _check_version(review, expected_version)
-    before = _manager_snapshot(review)
-    review.strengths = data.strengths.strip()
-    review.development_areas = data.development_areas.strip()
-    review.overall_comment = data.overall_comment.strip()
-    review.reconciliation_note = data.reconciliation_note.strip()
-    for rating in review.ratings:
-        value, note = data.ratings.get(rating.cycle_competency_id, (None, ""))
-        if value is not None and not 1 <= int(value) <= 5:
-            raise ServiceError("Ratings run from 1 to 5.",
-                               field=f"manager_rating_{rating.cycle_competency_id}")
-        rating.manager_rating, rating.manager_note = value, (note or "").strip()
-    review.updated_by_id = actor.id
-    refresh_scores(review)
-    _audit_changes(actor, review, before, _manager_snapshot(review), "review.manager_save")
+    _write_side(actor, review, "manager", data, expected_version)
 
 
 def override_kpi(actor: User, review: Review, score_id: int, new_score: int | None,
