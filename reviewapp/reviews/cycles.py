@@ -26,6 +26,7 @@ from reviewapp.reviews.cycle_models import (
 )
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
 from reviewapp.reviews.scoring import validate_bands
+from reviewapp.reviews.services import refresh_scores
 
 MAX_KPIS = 5
 WEIGHT_MIN_KEY, WEIGHT_MAX_KEY = "reviews.quant_weight_min", "reviews.quant_weight_max"
@@ -301,8 +302,6 @@ def launch(actor: User, cycle: Cycle) -> list[Review]:
         db.session.add(review)
         reviews.append(review)
     db.session.flush()
-    from reviewapp.reviews.services import refresh_scores  # scoring needs the reviews' ids
-
     for review in reviews:
         refresh_scores(review)
     record(actor, "cycle.launch", "cycle", cycle.id, after={
