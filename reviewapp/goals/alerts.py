@@ -13,12 +13,13 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
-from werkzeug.routing import BuildError
 
 from reviewapp import policy
 from reviewapp.auth.models import User
 from reviewapp.extensions import db
 from reviewapp.goals.models import Goal, GoalKind, GoalScope, GoalState
+from reviewapp.kpis.models import ValidationRun
+from reviewapp.kpis.queries import decided_by
 from reviewapp.metrics.models import Direction, KpiStatus, Metric, MetricKind
 
 WARN_STATUSES = (KpiStatus.NOT_PREDICTIVE, KpiStatus.UNDER_REVIEW)
@@ -32,41 +33,22 @@ class GoalWarning:
     link_text: str | None = None
 
 
-def latest_validation_for(metric: Metric):
-    """The latest validation run that judged this metric, or None. Without the KPI lab
-    installed the warning is still shown, only without a link to the evidence."""
-    try:
-        from reviewapp.kpis.services import latest_run_for_metric
-    except ImportError:
-        pass
-    else:
-        return latest_run_for_metric(metric)
-    try:
-        from reviewapp.kpis.queries import decided_by
-    except ImportError:
-        return None
+def latest_validation_for(metric: Metric) -> ValidationRun | None:
+    """The latest organisation-wide validation run that decided this metric's status."""
     row = decided_by([metric.id]).get(metric.id)
     return row.run if row is not None else None
 
 
-def _outcome_name(run) -> str:
-    for attr in ("outcome_metric", "outcome"):
-        outcome = getattr(run, attr, None)
-        if outcome is not None and getattr(outcome, "name", None):
-            return outcome.name
-    return "results"
+def _outcome_name(run: ValidationRun) -> str:
+    return run.outcome_metric.name if run.outcome_metric else "results"
 
 
-def _run_url(run, viewer: User | None) -> str | None:
+def _run_url(run: ValidationRun, viewer: User | None) -> str | None:
     if not has_request_context():  # services also run from the command line
         return None
-    may_see = getattr(policy, "can_view_validation_run", None)
-    if viewer is not None and may_see is not None and not may_see(viewer, run):
+    if viewer is not None and not policy.can_view_validation_run(viewer, run):
         return None
-    try:
-        return url_for("kpis.run", run_id=run.id)
-    except BuildError:
-        return None
+    return url_for("kpis.run", run_id=run.id)
 
 
 def kpi_warning(metric: Metric | None, viewer: User | None = None) -> GoalWarning | None:

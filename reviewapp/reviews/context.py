@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
+from reviewapp.goals.review_context import goals_for_review
 from reviewapp.reviews.models import Review, ReviewState
 
 
@@ -28,8 +29,4 @@ def deadline_for(review: Review) -> Deadline | None:
 
 def goals_context(review: Review) -> list:
     """The rep's goals in the cycle's period with progress: shown for context, never scored."""
-    try:
-        from reviewapp.goals.review_context import goals_for_review
-    except ImportError:
-        return []
     return goals_for_review(review.rep, review.cycle.period_start, review.cycle.period_end)

@@ -1,41 +1,34 @@
 """Warnings that carry the product's idea; they inform and never block."""
 
-import sys
-import types
-from types import SimpleNamespace
-
 import pytest
 
 from reviewapp.goals import alerts
 from reviewapp.goals.services import create_goal
 from tests.goals.conftest import Q3, draft, make_metric, observe, set_goal
+from tests.kpis.factories import create_run
 
 
 @pytest.fixture
-def fake_kpi_lab(monkeypatch):
-    """A KPI lab whose latest run #7 found the metric not predictive of revenue."""
-    module = types.ModuleType("reviewapp.kpis.services")
-    run = SimpleNamespace(id=7, scope="organisation", created_by_id=None, team=None,
-                          outcome_metric=SimpleNamespace(name="Revenue"))
-    module.latest_run_for_metric = lambda metric: run
-    monkeypatch.setitem(sys.modules, "reviewapp.kpis.services", module)
+def lab_run(metrics, db):
+    """An organisation-wide run that found calls per day not predictive of revenue."""
+    run = create_run(metrics["revenue"], metrics["calls"], decision="not_predictive",
+                     status_before="candidate", status_after="not_predictive")
+    db.session.commit()
     return run
 
 
-def test_not_predictive_metric_warns_with_the_evidence(app, org, metrics, fake_kpi_lab):
+def test_not_predictive_metric_warns_with_the_evidence(app, org, metrics, lab_run):
     with app.test_request_context():
         warning = alerts.kpi_warning(metrics["calls"], viewer=org.lead)
         rep_warning = alerts.kpi_warning(metrics["calls"], viewer=org.rep)
     assert warning.message.startswith(
-        "Calls per day did not predict Revenue in the latest validation — run #7")
-    assert warning.link == "/kpis/runs/7"
+        f"Calls per day did not predict Revenue in the latest validation — run #{lab_run.id}")
+    assert warning.link == f"/kpis/runs/{lab_run.id}"
     # A rep may not open KPI runs: the warning stays, the link goes.
-    assert "run #7" in rep_warning.message and rep_warning.link is None
+    assert f"run #{lab_run.id}" in rep_warning.message and rep_warning.link is None
 
 
-def test_without_a_run_the_warning_has_no_link(org, metrics, monkeypatch):
-    monkeypatch.setitem(sys.modules, "reviewapp.kpis.services", None)  # import fails
-    monkeypatch.setitem(sys.modules, "reviewapp.kpis.queries", None)
+def test_without_a_run_the_warning_has_no_link(org, metrics):
     warning = alerts.kpi_warning(metrics["calls"], viewer=org.lead)
     assert warning.message.startswith("Calls per day did not predict results")
     assert warning.link is None
@@ -51,14 +44,13 @@ def test_under_review_and_healthy_metrics(org, metrics):
     assert alerts.kpi_warning(metrics["revenue"]) is None
 
 
-def test_goal_page_and_form_show_the_kpi_warning(client, login_as, org, metrics,
-                                                  fake_kpi_lab):
+def test_goal_page_and_form_show_the_kpi_warning(client, login_as, org, metrics, lab_run):
     goal = set_goal(org.lead, owner_id=org.rep.id, metric_id=metrics["calls"].id,
                     start_value=30, target_value=40, title="More calls")
     login_as(org.lead)
     page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
     assert 'data-warning="kpi"' in page and "did not predict Revenue" in page
-    assert 'href="/kpis/runs/7"' in page
+    assert f'href="/kpis/runs/{lab_run.id}"' in page
     form = client.get("/goals/new?scope=individual").get_data(as_text=True)
     assert "Calls per day did not predict Revenue" in form
     assert "(activity · Not predictive)" in form
