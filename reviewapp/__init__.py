@@ -15,16 +15,19 @@ SECRET_KEY_FILE = "secret_key"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: defaults, then instance/config.py, then REVIEWAPP_* env, then test_config."""
+    """Build the app: defaults, then either the mapping passed in (tests, benches) or
+    instance/config.py and REVIEWAPP_* env. An explicit mapping never meets the environment,
+    so a bench can never write into the database the shell points at."""
     app = Flask(
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_object(default_config)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("REVIEWAPP")
-    if test_config:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("REVIEWAPP")
+    else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_database(app)

@@ -59,3 +59,19 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app, db):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_explicit_config_wins_over_the_environment(tmp_path, monkeypatch):
+    """A bench or test passing its own database must never touch the configured one."""
+    monkeypatch.setenv("REVIEWAPP_DATABASE_URL", "postgresql://u@h/production")
+    monkeypatch.setenv("REVIEWAPP_IMPORT_MAX_BYTES", "7")
+    explicit = f"sqlite:///{tmp_path}/bench.db"
+    app = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": explicit})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == explicit
+    assert app.config["IMPORT_MAX_BYTES"] != 7
+
+
+def test_explicit_database_url_key_is_used_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("REVIEWAPP_DATABASE_URL", "postgresql://u@h/production")
+    app = create_app({"SECRET_KEY": "k", "DATABASE_URL": "postgres://me@localhost/mine"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://me@localhost/mine"
