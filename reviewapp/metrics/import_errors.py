@@ -1,6 +1,6 @@
 """Import errors: the reported type, a bounded sorted collector, and the CSV download.
 
-Shared by parsing (file-level problems) and validation (cell-level problems). Pure Python/numpy.
+Shared by parsing (file-level problems) and import_checks (cell-level problems). Pure Python/numpy.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_ERRORS_SHOWN", "ErrorCollector", "ImportError_", "cell_errors", "errors_to_csv"]
+__all__ = ["MAX_ERRORS_SHOWN", "ErrorCollector", "ImportProblem", "cell_errors", "errors_to_csv"]
 
 MAX_ERRORS_SHOWN = 200
 
 
 @dataclass(frozen=True)
-class ImportError_:  # trailing underscore: do not shadow the builtin ImportError
+class ImportProblem:
     """One problem in an import: where (line, column), the offending value and what is wrong."""
 
     line: int | None
@@ -36,17 +36,17 @@ class ErrorCollector:
     """Collects errors as (lines, builder) batches and builds only the first N, sorted."""
 
     def __init__(self) -> None:
-        self._batches: list[tuple[np.ndarray, int, Callable[[np.ndarray], list[ImportError_]]]]
+        self._batches: list[tuple[np.ndarray, int, Callable[[np.ndarray], list[ImportProblem]]]]
         self._batches = []
 
     def add(
-        self, lines: np.ndarray, rank: int, build: Callable[[np.ndarray], list[ImportError_]]
+        self, lines: np.ndarray, rank: int, build: Callable[[np.ndarray], list[ImportProblem]]
     ) -> None:
         """Queue errors at these lines; ``build(positions)`` makes the ones finally shown."""
         if len(lines):
             self._batches.append((np.asarray(lines, dtype=np.int64), rank, build))
 
-    def one(self, error: ImportError_, rank: int = -1) -> None:
+    def one(self, error: ImportProblem, rank: int = -1) -> None:
         """Queue a single ready-made error (header and file-level problems)."""
         line = -1 if error.line is None else error.line
         self.add(np.array([line]), rank, lambda pos: [error])
@@ -54,7 +54,7 @@ class ErrorCollector:
     def __len__(self) -> int:
         return sum(len(b[0]) for b in self._batches)
 
-    def finish(self, limit: int | None) -> tuple[list[ImportError_], int]:
+    def finish(self, limit: int | None) -> tuple[list[ImportProblem], int]:
         """Build the first ``limit`` errors by (line, column); return them and the total."""
         total = len(self)
         if not total:
@@ -66,7 +66,7 @@ class ErrorCollector:
         order = np.lexsort((pos, batch, ranks, lines))  # by line, then column, then arrival
         if limit is not None:
             order = order[:limit]
-        out: list[ImportError_ | None] = [None] * len(order)
+        out: list[ImportProblem | None] = [None] * len(order)
         chosen_batch, chosen_pos = batch[order], pos[order]
         for b in np.unique(chosen_batch):
             slots = np.flatnonzero(chosen_batch == b)
@@ -81,14 +81,14 @@ def cell_errors(
     cells: np.ndarray,
     column: str | None,
     message: Callable[[str], str],
-) -> Callable[[np.ndarray], list[ImportError_]]:
+) -> Callable[[np.ndarray], list[ImportProblem]]:
     """Builder for errors on the given frame rows of one column (built lazily, bounded)."""
 
-    def build(pos: np.ndarray) -> list[ImportError_]:
+    def build(pos: np.ndarray) -> list[ImportProblem]:
         out = []
         for r in rows[pos]:
             value = str(cells[r])
-            out.append(ImportError_(int(lines[r]), column, value, message(value)))
+            out.append(ImportProblem(int(lines[r]), column, value, message(value)))
         return out
 
     return build
@@ -104,7 +104,7 @@ def _safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def errors_to_csv(errors: Iterable[ImportError_]) -> str:
+def errors_to_csv(errors: Iterable[ImportProblem]) -> str:
     """Render errors as CSV (line, column, value, message) for download."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

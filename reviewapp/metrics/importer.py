@@ -23,9 +23,10 @@ from reviewapp.auth.models import Role, User
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics import bulk
+from reviewapp.metrics.import_checks import MetricRef, RepRef, Validated, validate
 from reviewapp.metrics.models import BatchStatus, ImportBatch, Metric, Observation, ReplacedValue
-from reviewapp.metrics.parsing import ImportError_, RawTable, TableError, read_records, read_table
-from reviewapp.metrics.validation import MetricRef, RepRef, Validated, validate
+from reviewapp.metrics.parsing import ImportProblem, RawTable, TableError, read_records, read_table
+from reviewapp.metrics.periods import Grain
 
 KEY = ["rep_id", "metric_id", "grain", "period_start"]
 PREVIEW_ROWS = 20
@@ -38,7 +39,7 @@ class ImportPlan:
     filename: str
     source: str
     checksum: str
-    errors: list[ImportError_] = field(default_factory=list)
+    errors: list[ImportProblem] = field(default_factory=list)
     error_count: int = 0
     layout: str = ""
     unknown_columns: list[str] = field(default_factory=list)
@@ -96,12 +97,28 @@ def _references(actor: User) -> tuple[dict[str, RepRef], dict[str, MetricRef]]:
         for rep_id, email in db.session.execute(
             sa.select(User.id, User.email).where(User.role == Role.REP))
     }
+    grains = _stored_grains()
     metrics = {
-        key: MetricRef(id=metric_id, archived=archived)
+        key: MetricRef(id=metric_id, archived=archived, grain=grains.get(metric_id))
         for metric_id, key, archived in db.session.execute(
             sa.select(Metric.id, Metric.key, Metric.archived))
     }
     return reps, metrics
+
+
+def _stored_grains() -> dict[int, str]:
+    """The grain of each metric's stored values, by metric id.
+
+    Should older data mix grains, the one with the most values is the metric's grain (ties: the
+    coarser), so that a stray row does not turn the metric's real data into the odd ones out.
+    """
+    best: dict[int, tuple[int, int, str]] = {}
+    for metric_id, grain, n in db.session.execute(
+            sa.select(Observation.metric_id, Observation.grain, sa.func.count())
+            .group_by(Observation.metric_id, Observation.grain)):
+        candidate = (n, Grain(grain).rank, grain)
+        best[metric_id] = max(best.get(metric_id, candidate), candidate)
+    return {metric_id: grain for metric_id, (_, _, grain) in best.items()}
 
 
 def prepare_import(
@@ -128,7 +145,7 @@ def prepare_import(
         else:
             raw = read_records(data)
     except TableError as exc:
-        plan.errors = [ImportError_(None, None, None, str(exc))]
+        plan.errors = [ImportProblem(None, None, None, str(exc))]
         plan.error_count = 1
         return plan
     plan.headers = [str(h) for h in raw.frame.columns]

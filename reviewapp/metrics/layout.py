@@ -3,6 +3,8 @@
 Layouts (header names are trimmed and case-insensitive):
 - long: ``rep_email, period, metric, value``; an empty value is an error;
 - wide: ``rep_email, period, <metric key>...``; an empty cell means "no value" and is skipped.
+A table is long only when it has both a metric and a value column: a metric may be keyed
+``value`` (or ``metric``), and then it is a wide file's column like any other key.
 Unknown wide columns can be mapped to a metric key or ignored (None) with a column map.
 """
 
@@ -12,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from reviewapp.metrics.import_errors import ErrorCollector, ImportError_
+from reviewapp.metrics.import_errors import ErrorCollector, ImportProblem
 
 __all__ = [
     "REQUIRED_LONG",
@@ -46,6 +48,12 @@ class Layout:
     extra_columns: tuple[str, ...] = ()  # long layout: columns beyond the four required ones
 
 
+# A wide column named like half of the long layout is most likely a long file missing the other.
+_LONG_HINT = dict.fromkeys(
+    ("metric", "value"), " (a long file needs both a 'metric' and a 'value' column)"
+)
+
+
 def normalise_header(name: object) -> str:
     """Header name as matched: trimmed, lower-case, without a stray BOM."""
     return str(name).replace("\ufeff", "").strip().lower()
@@ -57,9 +65,9 @@ def normalise_key(key: object) -> str:
 
 
 def detect_layout(headers: Sequence[str]) -> Layout:
-    """Long if the header has a metric or value column, else wide (other columns = metrics)."""
+    """Long if the header has both a metric and a value column, else wide (others = metrics)."""
     names = [normalise_header(h) for h in headers]
-    if "metric" in names or "value" in names:
+    if "metric" in names and "value" in names:
         extra = tuple(dict.fromkeys(n for n in names if n and n not in REQUIRED_LONG))
         return Layout(LayoutKind.LONG, extra_columns=extra)
     metric_cols = tuple(dict.fromkeys(n for n in names if n and n not in REQUIRED_WIDE))
@@ -75,13 +83,13 @@ def check_header(
     for i, name in enumerate(names):
         if not name:
             message = f"column {i + 1} has values but no header name"
-            errors.one(ImportError_(at, f"column {i + 1}", None, message), i)
+            errors.one(ImportProblem(at, f"column {i + 1}", None, message), i)
         elif name in position:
             message = (
                 f"column '{headers[i]}' appears more than once "
                 f"(columns {position[name] + 1} and {i + 1})"
             )
-            errors.one(ImportError_(at, headers[i], headers[i], message), i)
+            errors.one(ImportProblem(at, headers[i], headers[i], message), i)
             fatal = True  # which of the two columns holds the data is anyone's guess
         else:
             position[name] = i
@@ -90,14 +98,14 @@ def check_header(
         if name not in position:
             found = ", ".join(headers) or "(nothing)"
             message = f"required column '{name}' is missing; the header has: {found}"
-            errors.one(ImportError_(at, name, None, message))
+            errors.one(ImportProblem(at, name, None, message))
             fatal = True
     if not long and not layout.metric_columns:
         message = (
             "no metric columns: add a 'metric' and a 'value' column (long layout) or one "
             "column per metric key (wide layout)"
         )
-        errors.one(ImportError_(at, None, None, message))
+        errors.one(ImportProblem(at, None, None, message))
         fatal = True
     return None if fatal else position
 
@@ -135,7 +143,7 @@ def map_columns(
         header = headers[i]
 
         def fail(message: str, column_index: int = i, column: str = header) -> None:
-            errors.one(ImportError_(at, column, column, message), column_index)
+            errors.one(ImportProblem(at, column, column, message), column_index)
 
         if name in cmap and cmap[name] is None:
             mapping[name] = None  # explicitly ignored by the user
@@ -150,7 +158,8 @@ def map_columns(
                 fail(f"column '{header}' is mapped to unknown metric '{cmap[name]}'")
             else:
                 unknown.append(header)
-                fail(f"column '{header}' is not a metric key: map it to a metric or ignore it")
+                fail(f"column '{header}' is not a metric key: map it to a metric or ignore it"
+                     + _LONG_HINT.get(name, ""))
         else:
             m_pos = list(metric_keys).index(cmap.get(name, name))
             key = metric_names[m_pos]

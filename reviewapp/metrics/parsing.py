@@ -1,12 +1,12 @@
 """Reading metric import files (CSV, XLSX, API records) into a table of strings.
 
 This is the first half of the all-or-nothing metric import shared by the web page, the CLI and
-the JSON API; ``reviewapp.metrics.validation`` is the second half. Pure pandas, no Flask, no
+the JSON API; ``reviewapp.metrics.import_checks`` is the second half. Pure pandas, no Flask, no
 database.
 
 Problems that make the whole input unreadable (not a CSV/XLSX, empty, too big, not UTF-8, unknown
 sheet, ragged CSV row) raise ``TableError``; everything that can be pinned to a cell is reported
-later by validation as ``ImportError_`` entries.
+later by ``import_checks`` as ``ImportProblem`` entries.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from reviewapp.metrics.import_errors import MAX_ERRORS_SHOWN, ImportError_, errors_to_csv
+from reviewapp.metrics.import_errors import MAX_ERRORS_SHOWN, ImportProblem, errors_to_csv
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "MAX_ERRORS_SHOWN",
-    "ImportError_",
+    "ImportProblem",
     "RawTable",
     "TableError",
     "errors_to_csv",
@@ -66,9 +66,9 @@ class TableError(ValueError):
         self.message = message
         self.line = line
 
-    def as_import_error(self) -> ImportError_:
-        """The same problem as a single ImportError_ for uniform reporting."""
-        return ImportError_(line=self.line, column=None, value=None, message=self.message)
+    def as_import_error(self) -> ImportProblem:
+        """The same problem as a single ImportProblem for uniform reporting."""
+        return ImportProblem(line=self.line, column=None, value=None, message=self.message)
 
 
 @dataclass
@@ -88,6 +88,7 @@ class RawTable:
     delimiter: str | None = None
     sheet: str | None = None
     sheet_names: list[str] = field(default_factory=list)
+    may_hold_nul: bool = True  # False when the bytes were seen to hold no NUL (cheap for CSV)
 
     @property
     def line_offset(self) -> int:
@@ -129,9 +130,34 @@ def read_table(
             raise TableError(f"this is not a CSV or XLSX file: it looks like {what}")
     if filename.lower().endswith((".xlsx", ".xlsm")):
         raise TableError(f"'{filename}' is named like an Excel workbook but is not a valid .xlsx")
-    if b"\x00" in data[:65536]:
+    if _looks_binary(data[:65536]):
         raise TableError("this is not a CSV or XLSX file: it contains binary data")
     return _read_csv(data)
+
+
+# Bytes that plain text does not hold (all C0 controls but tab, line feed and carriage return).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13)) + b"\x7f"
+
+
+def _looks_binary(head: bytes) -> bool:
+    """True for content that is not text, as opposed to text with a stray NUL in a cell.
+
+    A stray NUL (a damaged export) is reported later at its line and column; binary content
+    has NULs and also either is not UTF-8 or is full of control bytes.
+    """
+    if b"\x00" not in head:
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls * 10 > len(head) or not _is_utf8_head(head)
+
+
+def _is_utf8_head(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # The head may end inside a multi-byte character: that alone is not an encoding error.
+        return exc.reason == "unexpected end of data"
+    return True
 
 
 def _check_utf8(data: bytes) -> str:
@@ -214,7 +240,11 @@ def _read_csv(data: bytes) -> RawTable:
     # Scanning the bytes is far cheaper than testing a million cells for blank rows.
     tail = data[data.rfind(b"\n") + 1 :]
     maybe_blank = _BLANK_ROW.search(data) is not None or (bool(tail) and not tail.strip(b" \t\r,;"))
-    return _finish(frame, headers, header_line, "csv", delimiter=delimiter, check_blank=maybe_blank)
+    table = _finish(
+        frame, headers, header_line, "csv", delimiter=delimiter, check_blank=maybe_blank
+    )
+    table.may_hold_nul = b"\x00" in data
+    return table
 
 
 def _cell_text(value: Any) -> str:

@@ -376,7 +376,8 @@ def rollup(df: pd.DataFrame, to_grain: Grain | str, how: str | Mapping[str, str]
 
     ``how`` is "sum", "mean" or "last" (value of the latest finer period), or a mapping
     metric -> how. Returns rep, metric, grain, start, value and n (number of finer periods),
-    one row per (rep, metric, coarser period), sorted by those keys.
+    one row per (rep, metric, coarser period), sorted by those keys. Where grains mix within
+    one coarser period, only the coarsest grain there counts (see ``_coarsest_only``).
     """
     target = Grain(to_grain)
     if target not in (Grain.MONTH, Grain.QUARTER):
@@ -409,14 +410,7 @@ def rollup(df: pd.DataFrame, to_grain: Grain | str, how: str | Mapping[str, str]
 
     keys = ["rep", "metric", "_target"]
     if len(present) > 1:
-        # Summing days and weeks of the same month would double count: refuse instead.
-        work["_grain"] = grains.to_numpy()
-        mixed = work.groupby(keys, sort=False)["_grain"].nunique()
-        if (mixed > 1).any():
-            first = mixed[mixed > 1].index[0]
-            raise ValueError(
-                f"rep {first[0]!r}, metric {first[1]!r} mixes grains within one {target.value}"
-            )
+        work = _coarsest_only(work, grains, keys)
 
     hows = _resolve_how(work["metric"], how)
     parts = []
@@ -438,6 +432,20 @@ def rollup(df: pd.DataFrame, to_grain: Grain | str, how: str | Mapping[str, str]
     result["n"] = result["n"].astype(np.int64)
     result = result.sort_values(["rep", "metric", "start"], kind="stable", ignore_index=True)
     return result[columns]
+
+
+def _coarsest_only(work: pd.DataFrame, grains: pd.Series, keys: list[str]) -> pd.DataFrame:
+    """Keep, in each (rep, metric, target period), only the values at the coarsest grain there.
+
+    The import refuses a second grain for a metric, but older data may still mix them. A
+    coarser value already covers the finer periods inside it: adding them as well would count
+    them twice (sum) or weigh them wrongly (mean, last). Refusing would take a whole page down
+    for one stray row; so the fuller, coarser figure is kept and the finer ones are ignored.
+    """
+    rank = grains.map(_GRAIN_RANK).to_numpy()
+    coarsest = pd.Series(rank, index=work.index).groupby(
+        [work[k] for k in keys], sort=False).transform("max").to_numpy()
+    return work[rank == coarsest]
 
 
 def _resolve_how(metrics: pd.Series, how: str | Mapping[str, str]) -> pd.Series:

@@ -78,6 +78,28 @@ def test_a_bad_row_rejects_everything(org, db, metrics, token_for, api, what, ch
     assert (count(db, Observation), count(db, ImportBatch)) == before == (0, 0)
 
 
+def test_a_second_grain_for_a_metric_rejects_everything(org, db, metrics, token_for, api):
+    token = token_for(org.lead)
+    assert api.post(token, rows_for(org, period="2026-Q3")).status_code == 201
+    before = (count(db, Observation), count(db, ImportBatch))
+    rows = rows_for(org, value=20, period="2026-Q4")
+    rows[1] = {**rows[1], "period": "2026-W30"}
+    response = api.post(token, {"rows": rows, "replace": True})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [{
+        "row": 1, "field": "period", "value": "2026-W30",
+        "message": "calls is stored by quarter; 2026-W30 is a week. Send all of one metric's "
+                   "values at one grain."}]
+    assert (count(db, Observation), count(db, ImportBatch)) == before
+
+
+def test_rows_with_a_value_but_no_metric_are_refused(org, db, metrics, token_for, api):
+    rows = [{k: v for k, v in row.items() if k != "metric"} for row in rows_for(org)]
+    body = api.post(token_for(org.lead), rows).get_json()
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(None, "metric")]
+    assert count(db, Observation) == 0
+
+
 def test_a_duplicate_row_points_at_the_repeat(org, db, metrics, token_for, api):
     rows = rows_for(org)
     rows.append({**rows[0], "value": 99})

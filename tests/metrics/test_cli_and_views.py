@@ -60,6 +60,20 @@ def test_cli_import_errors_replace_duplicate_and_export(runner, corpus_org, db, 
     assert sheet.max_row == 7
 
 
+def test_cli_refuses_a_second_grain_for_a_metric(runner, corpus_org, db, tmp_path):
+    _import(runner, tmp_path)  # calls by quarter
+    before = table_state(db)
+    path = tmp_path / "weekly.csv"
+    path.write_text("rep_email,period,metric,value\nben@example.com,2026-Q2,calls,1\n"
+                    "ben@example.com,2026-W30,calls,2\n")
+    result = runner.invoke(args=["metrics", "import", str(path)])
+    assert result.exit_code != 0
+    assert ("line 3, column period ('2026-W30'): calls is stored by quarter; 2026-W30 is a "
+            "week. Send all of one metric's values at one grain.") in result.output
+    assert "1 error(s); nothing was imported." in result.output
+    assert table_state(db) == before
+
+
 def test_cli_import_of_an_xlsx_sheet(runner, corpus_org, db, tmp_path):
     book = openpyxl.Workbook()
     book.active.title = "notes"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from reviewapp.metrics.catalogue import add_metric
 from reviewapp.metrics.models import BatchStatus, ImportBatch, Observation
 from tests.metrics.conftest import table_state
 
@@ -133,6 +134,41 @@ def test_wide_file_with_unknown_column_is_fixed_by_mapping(client, corpus_org, l
     client.post(preview, data={"action": "confirm", "map:Mtgs": "meetings", "map:notes": ""})
     keys = db.session.execute(sa.select(Observation.metric_id, Observation.value)).all()
     assert sorted(v for _, v in keys) == [3.0, 10.0]
+
+
+def test_a_week_for_a_metric_stored_by_quarter_is_refused_whole(client, corpus_org, login_as,
+                                                               db):
+    login_as(corpus_org.lead)
+    client.post(upload(client, csv_bytes(["ana@example.com,2026-Q3,calls,42"]), "q3.csv"),
+                data={"action": "confirm"})
+    before = table_state(db)
+    preview = upload(client, csv_bytes(["ben@example.com,2026-Q3,calls,30",
+                                        "ana@example.com,2026-W30,calls,50"]), "w30.csv")
+    page = client.get(preview).get_data(as_text=True)
+    assert ("<td>3</td><td>period</td><td>2026-W30</td><td>calls is stored by quarter; "
+            "2026-W30 is a week. Send all of one metric&#39;s values at one grain.</td>") in page
+    assert "Confirm import" not in page
+    response = client.post(preview, data={"action": "confirm", "replace": "1"})
+    assert "error(s); nothing was imported." in response.get_data(as_text=True)
+    assert table_state(db) == before
+
+
+def test_a_nul_byte_is_reported_at_its_line_and_column(client, corpus_org, login_as, db):
+    login_as(corpus_org.lead)
+    data = csv_bytes(["ana@example.com,2026-Q1,calls,1", "ben@example.com,2026-Q1,calls,2\x00"])
+    page = client.get(upload(client, data, "nul.csv")).get_data(as_text=True)
+    assert "<td>3</td><td>value</td>" in page and "contains a NUL byte" in page
+    assert "binary" not in page
+
+
+def test_a_wide_file_with_a_metric_keyed_value_imports(client, corpus_org, login_as, db):
+    add_metric(None, key="value", name="Deal value", kind="outcome", direction="higher",
+               rollup="sum")
+    db.session.commit()
+    login_as(corpus_org.lead)
+    preview = upload(client, b"rep_email,period,value,calls\nana@example.com,2026-Q1,900,10\n",
+                     "wide.csv")
+    assert re.search(r'data-testid="count-new">2<', client.get(preview).get_data(as_text=True))
 
 
 def test_manager_cannot_import_for_people_outside_scope_but_hr_can(client, corpus_org,

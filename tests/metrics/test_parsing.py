@@ -1,4 +1,4 @@
-"""Tests for the metric import core: reading (parsing.py) and validating (validation.py).
+"""Tests for the metric import core: reading (parsing.py) and checking (import_checks.py).
 
 Each error class has a small file in corpus/ (regenerate with corpus/make_corpus.py).
 """
@@ -15,16 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reviewapp.metrics.parsing import (
-    MAX_ERRORS_SHOWN,
-    ImportError_,
-    RawTable,
-    TableError,
-    errors_to_csv,
-    read_records,
-    read_table,
-)
-from reviewapp.metrics.validation import (
+from reviewapp.metrics.import_checks import (
     ROW_COLUMNS,
     LayoutKind,
     MetricRef,
@@ -32,6 +23,15 @@ from reviewapp.metrics.validation import (
     detect_layout,
     validate,
     validate_upload,
+)
+from reviewapp.metrics.parsing import (
+    MAX_ERRORS_SHOWN,
+    ImportProblem,
+    RawTable,
+    TableError,
+    errors_to_csv,
+    read_records,
+    read_table,
 )
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -88,8 +88,8 @@ def test_good_long_csv():
     ]
     assert rows.values.tolist() == [
         [1, 10, "month", pd.Timestamp("2026-03-01"), 120.0, 2],
-        [1, 11, "month", pd.Timestamp("2026-03-01"), 45.5, 3],  # " Ana@Example.COM "
-        [2, 10, "week", pd.Timestamp("2026-03-09"), 30.0, 4],
+        [1, 11, "week", pd.Timestamp("2026-03-09"), 45.5, 3],  # " Ana@Example.COM "
+        [2, 10, "month", pd.Timestamp("2026-03-01"), 30.0, 4],
         [2, 12, "day", pd.Timestamp("2026-03-15"), 2.0, 5],
         [3, 13, "quarter", pd.Timestamp("2026-01-01"), -1500.0, 6],
     ]
@@ -105,7 +105,7 @@ def test_good_long_xlsx_reads_typed_cells():
     assert triples(result) == [(6, "value", "abc")]
     assert result.errors[0].message == "value 'abc' is not a number"
     assert result.rows["line"].tolist() == [2, 3, 4, 5]
-    assert result.rows["grain"].tolist() == ["month", "month", "day", "week"]
+    assert result.rows["grain"].tolist() == ["month", "week", "day", "month"]
 
 
 def test_xlsx_sheet_selection_and_sheet_row_numbers():
@@ -161,7 +161,7 @@ def test_unreadable_error_lines_and_upload_wrapper():
     )
     assert not result.ok and result.layout is None and result.rows.empty
     assert result.errors == [
-        ImportError_(3, None, None, "line 3 has 5 fields but the header has 4")
+        ImportProblem(3, None, None, "line 3 has 5 fields but the header has 4")
     ]
 
 
@@ -246,7 +246,7 @@ def test_blank_lines_keep_file_line_numbers():
 def test_header_only_has_nothing_to_import():
     result = check("header_only.csv")
     assert result.errors == [
-        ImportError_(None, None, None, "nothing to import: the file has no values")
+        ImportProblem(None, None, None, "nothing to import: the file has no values")
     ]
 
 
@@ -260,7 +260,27 @@ def test_detect_layout():
     assert extra.extra_columns == ("note",)
     wide = detect_layout(["rep_email", "period", "Calls", "emails"])
     assert wide.kind is LayoutKind.WIDE and wide.metric_columns == ("calls", "emails")
-    assert detect_layout(["rep_email", "period", "value"]).kind is LayoutKind.LONG
+    # Long needs both columns: "value" or "metric" alone is a wide column (maybe a metric key).
+    assert detect_layout(["rep_email", "period", "value"]).kind is LayoutKind.WIDE
+    assert detect_layout(["rep_email", "period", "Metric"]).kind is LayoutKind.WIDE
+
+
+def test_a_metric_keyed_value_is_a_wide_column():
+    metrics = {**METRICS, "value": MetricRef(15)}
+    data = b"rep_email,period,Value,calls\nana@example.com,2026-03,900,12\n"
+    result = validate(read_table(data, "w.csv"), reps=REPS, metrics=metrics)
+    assert result.ok and result.layout.kind is LayoutKind.WIDE
+    assert result.rows[["metric_id", "value"]].values.tolist() == [[15, 900.0], [10, 12.0]]
+    unknown = validate(read_table(data, "w.csv"), reps=REPS, metrics=METRICS)
+    assert unknown.errors == [
+        ImportProblem(
+            1,
+            "Value",
+            "Value",
+            "column 'Value' is not a metric key: map it to a metric or ignore it "
+            "(a long file needs both a 'metric' and a 'value' column)",
+        )
+    ]
 
 
 # --- header errors ----------------------------------------------------------------------------
@@ -269,7 +289,7 @@ def test_detect_layout():
 def test_missing_header_column():
     result = check("bad_missing_header.csv")
     assert result.errors == [
-        ImportError_(
+        ImportProblem(
             1,
             "rep_email",
             None,
@@ -282,7 +302,7 @@ def test_missing_header_column():
 def test_duplicated_header_column():
     result = check("bad_dup_header.csv")
     assert result.errors == [
-        ImportError_(
+        ImportProblem(
             1, "Period", "Period", "column 'Period' appears more than once (columns 2 and 5)"
         )
     ]
@@ -302,10 +322,10 @@ def test_extra_column_in_long_layout_can_be_ignored():
 def test_unknown_rep():
     result = check("bad_unknown_rep.csv")
     assert result.errors == [
-        ImportError_(
+        ImportProblem(
             3, "rep_email", "nobody@example.com", "unknown rep email 'nobody@example.com'"
         ),
-        ImportError_(4, "rep_email", "", "rep_email is empty"),
+        ImportProblem(4, "rep_email", "", "rep_email is empty"),
     ]
     assert result.rows["line"].tolist() == [2]
 
@@ -313,7 +333,7 @@ def test_unknown_rep():
 def test_rep_outside_scope():
     result = check("bad_scope.csv")
     assert result.errors == [
-        ImportError_(
+        ImportProblem(
             3,
             "rep_email",
             "zoe@example.com",
@@ -326,9 +346,9 @@ def test_rep_outside_scope():
 def test_unknown_and_archived_metric():
     result = check("bad_metric.csv")
     assert result.errors == [
-        ImportError_(3, "metric", "dials", "unknown metric 'dials'"),
-        ImportError_(4, "metric", "faxes", "metric 'faxes' is archived"),
-        ImportError_(5, "metric", "", "metric is empty"),
+        ImportProblem(3, "metric", "dials", "unknown metric 'dials'"),
+        ImportProblem(4, "metric", "faxes", "metric 'faxes' is archived"),
+        ImportProblem(5, "metric", "", "metric is empty"),
     ]
 
 
@@ -376,13 +396,13 @@ def test_bad_values():
 def test_duplicates_report_first_occurrence():
     result = check("bad_duplicate.csv")
     assert result.errors == [
-        ImportError_(
+        ImportProblem(
             4,
             None,
             "ANA@example.com / calls / 2026-03",
             "duplicate of line 2: same rep, metric and period",
         ),
-        ImportError_(
+        ImportProblem(
             6,
             None,
             "ana@example.com / calls / 2026-03",
@@ -423,8 +443,8 @@ def test_wide_to_long():
         [1, 11, "month", 45.0, 2],
         [2, 11, "month", 12.0, 3],
         [2, 12, "month", 3.0, 3],
-        [3, 10, "week", 7.0, 4],
-        [3, 12, "week", 1.0, 4],
+        [3, 10, "month", 7.0, 4],
+        [3, 12, "month", 1.0, 4],
     ]
 
 
@@ -432,13 +452,13 @@ def test_wide_unknown_columns_and_column_map():
     result = check("wide_unknown_col.csv")
     assert result.unknown_columns == ["dials", "Notes"]
     assert result.errors == [
-        ImportError_(
+        ImportProblem(
             1,
             "dials",
             "dials",
             "column 'dials' is not a metric key: map it to a metric or ignore it",
         ),
-        ImportError_(
+        ImportProblem(
             1,
             "Notes",
             "Notes",
@@ -458,22 +478,22 @@ def test_wide_unknown_columns_and_column_map():
 def test_wide_column_map_errors():
     bad_target = check("wide_unknown_col.csv", column_map={"dials": "nope", "notes": None})
     assert bad_target.errors == [
-        ImportError_(1, "dials", "dials", "column 'dials' is mapped to unknown metric 'nope'")
+        ImportProblem(1, "dials", "dials", "column 'dials' is mapped to unknown metric 'nope'")
     ]
     archived = check("wide_unknown_col.csv", column_map={"dials": "faxes", "notes": None})
     assert archived.errors == [
-        ImportError_(1, "dials", "dials", "column 'dials' is mapped to archived metric 'faxes'")
+        ImportProblem(1, "dials", "dials", "column 'dials' is mapped to archived metric 'faxes'")
     ]
     twice = check("wide_unknown_col.csv", column_map={"dials": "calls", "notes": None})
     assert twice.errors == [
-        ImportError_(1, "dials", "dials", "columns 'calls' and 'dials' both map to metric 'calls'")
+        ImportProblem(1, "dials", "dials", "columns 'calls' and 'dials' both map to metric 'calls'")
     ]
 
 
 def test_wide_duplicate_rows_and_trailing_delimiter():
     result = check("wide_duplicate.csv")
     assert result.errors == [
-        ImportError_(
+        ImportProblem(
             4,
             "calls",
             "ana@example.com / calls / 2026-03",
@@ -490,6 +510,85 @@ def test_wide_line_errors_are_reported_once_per_line():
     assert triples(result) == [(2, "rep_email", "nobody@x.com")]
 
 
+# --- one grain per metric --------------------------------------------------------------------
+
+ONE_GRAIN = "Send all of one metric's values at one grain."
+
+
+def test_a_metric_at_two_grains_in_one_file_is_refused_at_the_odd_lines():
+    # Line 5 is another metric, with a grain of its own; line 6's bad period is reported once.
+    result = check("bad_mixed_grain.csv")
+    assert result.errors[0] == ImportProblem(
+        2,
+        "period",
+        "2026-W30",
+        "calls is given by quarter elsewhere in this file (first on line 3); "
+        "2026-W30 is a week. " + ONE_GRAIN,
+    )
+    assert triples(result) == [(2, "period", "2026-W30"), (6, "period", "2026-13")]
+    assert result.rows["line"].tolist() == [3, 4, 5]
+
+
+def test_a_metric_stored_at_one_grain_refuses_another():
+    metrics = {**METRICS, "calls": MetricRef(10, grain="quarter")}
+    data = (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-Q3,calls,42\n"
+        b"ana@example.com,2026-W30,calls,50\n"
+        b"ben@example.com,2026-W30,calls,30\n"
+        b"ben@example.com,2026-W30,emails,30\n"
+    )
+    result = validate(read_table(data, "x.csv"), reps=REPS, metrics=metrics)
+    message = "calls is stored by quarter; 2026-W30 is a week. " + ONE_GRAIN
+    # What is stored wins over what most of the file says.
+    assert result.errors == [
+        ImportProblem(3, "period", "2026-W30", message),
+        ImportProblem(4, "period", "2026-W30", message),
+    ]
+    assert result.rows["line"].tolist() == [2, 5]
+
+
+def test_a_wide_file_mixing_grains_names_the_metric():
+    metrics = {**METRICS, "emails": MetricRef(11, grain="day")}
+    data = (
+        b"rep_email,period,calls,emails\n"
+        b"ana@example.com,2026-03,1,\n"
+        b"ben@example.com,2026-03-02,3,4\n"
+    )
+    result = validate(read_table(data, "w.csv"), reps=REPS, metrics=metrics)
+    assert [e.message for e in result.errors] == [
+        "calls is given by month elsewhere in this file (first on line 2); "
+        "2026-03-02 is a day. " + ONE_GRAIN
+    ]
+    assert triples(result) == [(3, "period", "2026-03-02")]
+
+
+# --- stray NUL bytes ----------------------------------------------------------------------
+
+
+def test_a_nul_byte_in_one_row_is_reported_at_its_cell():
+    result = check("bad_nul.csv")
+    # One error per cell: the NUL is the problem, not "unknown rep" or "not a number".
+    assert result.errors == [
+        ImportProblem(
+            3, "value", "2\\x00", "value contains a NUL byte (shown as \\x00): remove it"
+        ),
+        ImportProblem(
+            4,
+            "rep_email",
+            "ana\\x00@example.com",
+            "rep_email contains a NUL byte (shown as \\x00): remove it",
+        ),
+    ]
+    assert result.rows["line"].tolist() == [2]
+
+
+def test_really_binary_content_is_still_refused_whole():
+    for data in (b"\x00" * 1000, b"rep_email,period\n" + b"\x00\x01\x02\x03" * 100):
+        with pytest.raises(TableError, match="it contains binary data"):
+            read_table(data, "x.csv")
+
+
 # --- API records ------------------------------------------------------------------------------
 
 
@@ -498,7 +597,7 @@ def test_records_long_layout():
         [
             {"rep_email": "ana@example.com", "period": "2026-03", "metric": "calls", "value": 12},
             {"rep_email": "ana@example.com", "period": "2026-04", "metric": "calls", "value": None},
-            {"rep_email": "ben@example.com", "period": "2026-Q2", "metric": "calls", "value": 1.5},
+            {"rep_email": "ben@example.com", "period": "2026-04", "metric": "calls", "value": 1.5},
             {"rep_email": "ben@example.com", "period": "2026-05", "metric": "calls", "value": "x"},
             {"rep_email": "ben@example.com", "period": "2026-06", "metric": "calls", "value": True},
         ]
@@ -512,7 +611,8 @@ def test_records_long_layout():
         reps=REPS,
         metrics=METRICS,
     )
-    assert missing.errors[0].line is None and missing.errors[0].column == "metric"
+    assert missing.errors[0].line is None and missing.errors[0].column == "value"
+    assert "needs both a 'metric' and a 'value' column" in missing.errors[0].message
     with pytest.raises(TableError, match="no records"):
         read_records([])
     with pytest.raises(TableError, match="record 2 is not an object"):
@@ -536,11 +636,11 @@ def test_error_cap_counts_everything_but_builds_only_the_first():
 def test_errors_to_csv_escapes_formulas():
     text = errors_to_csv(
         [
-            ImportError_(
+            ImportProblem(
                 3, "value", '=HYPERLINK("x")', "value '=HYPERLINK(\"x\")' is not a number"
             ),
-            ImportError_(None, None, None, "nothing to import"),
-            ImportError_(4, None, "a, b", "duplicate of line 2"),
+            ImportProblem(None, None, None, "nothing to import"),
+            ImportProblem(4, None, "a, b", "duplicate of line 2"),
         ]
     )
     rows = list(csv.reader(io.StringIO(text)))
@@ -550,7 +650,7 @@ def test_errors_to_csv_escapes_formulas():
         ["", "", "", "nothing to import"],
         ["4", "", "a, b", "duplicate of line 2"],
     ]
-    assert ImportError_(1, "a", "b", "c").to_dict() == {
+    assert ImportProblem(1, "a", "b", "c").to_dict() == {
         "line": 1,
         "column": "a",
         "value": "b",

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from reviewapp.metrics.periods import (
+    ROLLUP_HOW,
     Grain,
     Period,
     PeriodError,
@@ -355,6 +356,28 @@ def test_rollup_to_quarter_and_per_metric_rules():
     assert same[["start", "value", "n"]].values.tolist() == [[pd.Timestamp("2026-03-01"), 7.0, 1]]
 
 
+def test_rollup_of_mixed_grains_keeps_the_coarsest_in_each_period():
+    mixed = _obs(
+        [
+            ("ana", "calls", "2026-Q3", 42.0),
+            ("ana", "calls", "2026-W30", 50.0),  # inside Q3, which already counts it
+            ("ana", "calls", "2026-W14", 5.0),  # Q2 holds only weeks: they roll up as usual
+            ("ana", "calls", "2026-W15", 6.0),
+            ("ana", "calls", "2026-04-20", 7.0),  # a day among Q2's weeks is ignored too
+            ("ben", "calls", "2026-W30", 9.0),
+        ]
+    )
+    for how in ROLLUP_HOW:
+        q = rollup(mixed, "quarter", how)
+        got = {(r.rep, r.start.date()): (r.value, r.n) for r in q.itertuples()}
+        q2 = {"sum": 11.0, "mean": 5.5, "last": 6.0}[how]
+        assert got == {
+            ("ana", D(2026, 4, 1)): (q2, 2),
+            ("ana", D(2026, 7, 1)): (42.0, 1),
+            ("ben", D(2026, 7, 1)): (9.0, 1),
+        }
+
+
 def test_rollup_refuses_finer_target_and_bad_input():
     quarters = _obs([("ana", "calls", "2026-Q1", 1.0)])
     with pytest.raises(ValueError, match="finer than the data"):
@@ -365,8 +388,5 @@ def test_rollup_refuses_finer_target_and_bad_input():
         rollup(WEEKLY, "month", "median")
     with pytest.raises(ValueError, match="no roll-up rule"):
         rollup(WEEKLY, "month", {"emails": "sum"})
-    mixed = _obs([("ana", "calls", "2026-W11", 1.0), ("ana", "calls", "2026-03-20", 2.0)])
-    with pytest.raises(ValueError, match="mixes grains"):
-        rollup(mixed, "month", "sum")
     empty = rollup(WEEKLY.iloc[:0], "month", "sum")
     assert empty.empty and list(empty.columns) == ["rep", "metric", "grain", "start", "value", "n"]

@@ -17,8 +17,8 @@ TEXT_FILES: dict[str, bytes] = {
     "good_long.csv": (
         b"rep_email,period,metric,value\n"
         b"ana@example.com,2026-03,calls,120\n"
-        b" Ana@Example.COM ,2026-03,emails,45.5\n"
-        b"ben@example.com,2026-W11,calls,30\n"
+        b" Ana@Example.COM ,2026-W11,emails,45.5\n"
+        b"ben@example.com,2026-03,calls,30\n"
         b"ben@example.com,2026-03-15,meetings,2\n"
         b"cara@example.com,2026-Q1,revenue,-1.5e3\n"
     ),
@@ -67,6 +67,20 @@ TEXT_FILES: dict[str, bytes] = {
         b"ANA@example.com,2026-03,calls,3\n"
         b"ana@example.com,2026-03,emails,4\n"
         b"ana@example.com, 2026-03 ,calls,5\n"
+    ),
+    "bad_mixed_grain.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-W30,calls,9\n"
+        b"ana@example.com,2026-Q2,calls,40\n"
+        b"ben@example.com,2026-Q2,calls,35\n"
+        b"ana@example.com,2026-W30,emails,9\n"
+        b"ben@example.com,2026-13,calls,1\n"
+    ),
+    "bad_nul.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"ben@example.com,2026-03,calls,2\x00\n"
+        b"ana\x00@example.com,2026-04,calls,3\n"
     ),
     "bad_missing_header.csv": (b"email,period,metric,value\nana@example.com,2026-03,calls,1\n"),
     "bad_dup_header.csv": (
@@ -119,7 +133,7 @@ TEXT_FILES: dict[str, bytes] = {
         b"rep_email,period,calls,Emails,meetings\n"
         b"ana@example.com,2026-03,120,45,\n"
         b"ben@example.com,2026-03,,12,3\n"
-        b"cara@example.com,2026-W11,7,x,1\n"
+        b"cara@example.com,2026-03,7,x,1\n"
     ),
     "wide_unknown_col.csv": (
         b"rep_email,period,calls,dials,Notes\n"
@@ -142,10 +156,10 @@ def _good_long_xlsx(path: Path) -> None:
     ws.title = "Metrics"
     ws.append(["rep_email", "period", "metric", "value"])
     ws.append(["ana@example.com", "2026-03", "calls", 120])
-    ws.append(["ana@example.com", "2026-03", "emails", 45.5])
+    ws.append(["ana@example.com", "2026-W11", "emails", 45.5])
     # A typed date comes back from Excel as a datetime: it must read as a day period.
     ws.append(["ben@example.com", dt.datetime(2026, 3, 15), "meetings", 2])
-    ws.append(["ben@example.com", "2026-W11", "calls", "30"])
+    ws.append(["ben@example.com", "2026-03", "calls", "30"])
     ws.append(["cara@example.com", "2026-Q1", "revenue", "abc"])
     wb.save(path)
 

@@ -1,4 +1,4 @@
-"""Validating a RawTable of metric observations against the rep and metric catalogue.
+"""Checking an import's RawTable against the rep and metric catalogue (not KPI validation).
 
 Second half of the all-or-nothing metric import (``parsing`` reads the input). Pure pandas/numpy.
 
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from reviewapp.metrics.import_errors import ErrorCollector, ImportError_, cell_errors
+from reviewapp.metrics.import_errors import ErrorCollector, ImportProblem, cell_errors
+from reviewapp.metrics.import_grains import flag_mixed_grains, grain_rank
 from reviewapp.metrics.layout import (
     REQUIRED_LONG,
     REQUIRED_WIDE,
@@ -70,10 +71,11 @@ class RepRef:
 
 @dataclass(frozen=True)
 class MetricRef:
-    """A metric of the catalogue: database id and whether it is archived (no new data)."""
+    """A metric of the catalogue: database id, archived (no new data), grain of stored values."""
 
     id: int
     archived: bool = False
+    grain: str | None = None  # None: nothing stored yet, the file decides
 
 
 @dataclass
@@ -87,7 +89,7 @@ class Validated:
     """
 
     rows: pd.DataFrame
-    errors: list[ImportError_]
+    errors: list[ImportProblem]
     error_count: int
     layout: Layout | None
     unknown_columns: list[str] = field(default_factory=list)
@@ -189,6 +191,7 @@ class _Catalogue:
     metric_names: list[str]  # as the catalogue spells them, for messages and the mapping
     metric_ids: np.ndarray
     metric_archived: np.ndarray
+    metric_grain: np.ndarray  # rank of the stored grain, -1 when nothing is stored
 
     @classmethod
     def build(cls, reps: Mapping[str, RepRef], metrics: Mapping[str, MetricRef]) -> _Catalogue:
@@ -203,6 +206,9 @@ class _Catalogue:
             metric_ids=np.array([m.id for _, m in metric_refs.values()] + [0], dtype=np.int64),
             metric_archived=np.array(
                 [m.archived for _, m in metric_refs.values()] + [False], dtype=bool
+            ),
+            metric_grain=np.array(
+                [grain_rank(m.grain) for _, m in metric_refs.values()] + [-1], dtype=np.int8
             ),
         )
 
@@ -357,7 +363,7 @@ def _flag_duplicates(
     dups, first_line = dups[later], first_line[later]
     entries.valid[dups] = False
 
-    def build(pos: np.ndarray) -> list[ImportError_]:
+    def build(pos: np.ndarray) -> list[ImportProblem]:
         out = []
         for p in pos:
             e = dups[p]
@@ -366,10 +372,41 @@ def _flag_duplicates(
             column = None if entries.column is None else headers[entries.column[e]]
             value = f"{str(rep_cells[r]).strip()} / {metric} / {str(period_cells[r]).strip()}"
             message = f"duplicate of line {int(first_line[p])}: same rep, metric and period"
-            out.append(ImportError_(int(lines[r]), column, value, message))
+            out.append(ImportProblem(int(lines[r]), column, value, message))
         return out
 
     errors.add(lines[entries.row[dups]], len(headers), build)
+
+
+def _flag_nul_cells(
+    frame: pd.DataFrame, headers: list[str], lines: np.ndarray, errors: ErrorCollector
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Report each cell holding a NUL byte; return the frame without NULs and the rows hit.
+
+    The other checks then see such a cell without its NUL, so that the one real defect is not
+    reported a second time as an unknown rep or a value that is not a number.
+    """
+    hit = np.zeros(len(frame), dtype=bool)
+    cleaned: dict[int, pd.Series] = {}
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        has_nul = column.str.contains("\x00", regex=False).to_numpy(dtype=bool)
+        if not has_nul.any():
+            continue
+        rows = np.flatnonzero(has_nul)
+        # Shown as the visible text \x00: a raw NUL would vanish in the page and the CSV.
+        shown = column.str.replace("\x00", "\\x00", regex=False).to_numpy(dtype=object)
+        message = f"{headers[i]} contains a NUL byte (shown as \\x00): remove it"
+        errors.add(
+            lines[rows], i, cell_errors(rows, lines, shown, headers[i], lambda v, m=message: m)
+        )
+        cleaned[i] = column.str.replace("\x00", "", regex=False)
+        hit |= has_nul
+    if cleaned:
+        frame = frame.copy()
+        for i, column in cleaned.items():
+            frame.isetitem(i, column)
+    return frame, hit
 
 
 def validate(
@@ -407,6 +444,9 @@ def validate(
         errors,
     )
     lines = raw.lines
+    nul_row = np.zeros(len(frame), dtype=bool)
+    if raw.may_hold_nul:
+        frame, nul_row = _flag_nul_cells(frame, headers, lines, errors)
 
     # Rep and period are per line (reported once per line, also in the wide layout).
     rep_i = position["rep_email"]
@@ -460,7 +500,7 @@ def validate(
         ),
     )
 
-    line_ok = (rep_pos >= 0) & cat.rep_scope[rep_pos] & (grain >= 0)
+    line_ok = (rep_pos >= 0) & cat.rep_scope[rep_pos] & (grain >= 0) & ~nul_row
     key_ok_row = (rep_pos >= 0) & (grain >= 0)
     decimal_comma = raw.delimiter == ";"
     if layout.kind is LayoutKind.LONG:
@@ -471,6 +511,17 @@ def validate(
         entries = _wide_entries(
             frame, active, headers, lines, line_ok, key_ok_row, decimal_comma, errors
         )
+    entries.valid &= ~flag_mixed_grains(
+        entries.metric,
+        entries.row,
+        grain,
+        lines,
+        period_cells,
+        cat.metric_grain,
+        cat.metric_names,
+        (period_i, headers[period_i]),
+        errors,
+    )
     _flag_duplicates(
         entries, rep_pos, grain, start, lines, headers, rep_cells, period_cells, cat, errors
     )
@@ -488,7 +539,7 @@ def validate(
         }
     )
     if not len(errors) and rows.empty:
-        errors.one(ImportError_(None, None, None, "nothing to import: the file has no values"))
+        errors.one(ImportProblem(None, None, None, "nothing to import: the file has no values"))
     found, total = errors.finish(max_errors)
     return Validated(rows, found, total, layout, unknown_columns, mapping)
 
