@@ -92,17 +92,19 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from reviewapp import errors
+    from reviewapp import errors, transaction
     from reviewapp.admin import bp as admin_bp
     from reviewapp.api import account_bp
     from reviewapp.api import bp as api_bp
     from reviewapp.auth import bp as auth_bp
+    from reviewapp.cycles import bp as cycles_bp
+    from reviewapp.cycles import views as _cycle_views  # noqa: F401  (routes register on import)
     from reviewapp.dashboard import bp as dashboard_bp
     from reviewapp.goals import bp as goals_bp
     from reviewapp.kpis import bp as kpis_bp
     from reviewapp.metrics import bp as metrics_bp
     from reviewapp.reviews import bp as reviews_bp
-    from reviewapp.reviews import cycles_bp
+    from reviewapp.reviews import views as _review_views  # noqa: F401
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
@@ -115,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cycles_bp)
     app.register_blueprint(reviews_bp)
     errors.init_app(app)
+    transaction.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,7 +1,9 @@
 """Errors shared by services and the pages that show them."""
 
 from flask import Flask, flash, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict as HTTPConflict
+from werkzeug.exceptions import Forbidden, HTTPException
 
 from reviewapp.extensions import db
 
@@ -25,6 +27,19 @@ class ServiceError(Exception):
         self.field = field
 
 
+class NotAllowed(ServiceError):
+    """The actor may not do this at all (a page answers 403; the CLI prints the message)."""
+
+
+class ActionUnavailable(ServiceError):
+    """The actor could do this, but not now: the record is in the wrong state or a condition
+    (such as a deadline) is not met. Shown to the user as a message."""
+
+
+class Conflict(ServiceError):
+    """Someone else changed the record after this user opened it (a page answers 409)."""
+
+
 def show_on_form(form, exc: ServiceError, extra: dict[str, str] | None = None) -> None:
     """Put a service's refusal on the form field it names; else in `extra`, else flash it."""
     target = getattr(form, exc.field, None) if exc.field else None
@@ -46,6 +61,16 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):  # machines get JSON, with the same reticence
             return jsonify({"error": title.lower(), "message": text}), code
         return render_template("errors/error.html", code=code, title=title, text=text), code
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(error: NotAllowed):
+        return http_error(Forbidden())
+
+    @app.errorhandler(StaleDataError)
+    def stale(error: StaleDataError):
+        # Two saves of one record collided at the same moment: the later one lost.
+        db.session.rollback()
+        return http_error(HTTPConflict())
 
     @app.errorhandler(Exception)
     def unhandled(error: Exception):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import url_for
 
 from reviewapp import policy
-from reviewapp.auth.models import Role, User
+from reviewapp.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class NavItem:
 def nav_items(user: User) -> list[NavItem]:
     """Links the user may follow, in menu order."""
     items: list[NavItem] = []
-    if user.role == Role.REP:
+    if policy.is_reviewed(user):
         items.append(NavItem("My review", url_for("reviews.mine"), "reviews."))
         items.append(NavItem("My metrics", url_for("metrics.person", user_id=user.id),
                              "metrics.person"))

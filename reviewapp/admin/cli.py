@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 from reviewapp.admin.services import create_user, import_users_csv
 from reviewapp.auth.models import Role, Team
 from reviewapp.auth.services import find_by_email, make_set_password_token
-from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
+from reviewapp.transaction import command_transaction
 
 users_cli = AppGroup("users", help="Create and import users.")
 
@@ -39,13 +39,9 @@ def create_command(email, name, role, manager_email, team_name, password_stdin):
         if team is None:
             team = Team(name=team_name)
             db.session.add(team)
-    try:
+    with command_transaction():
         user = create_user(None, email=email, name=name, role=role, manager=manager, team=team,
                            password=password)
-    except ServiceError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
 
 

@@ -17,8 +17,9 @@ from reviewapp.admin.services import (
 )
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.auth.services import make_set_password_token
-from reviewapp.errors import ServiceError, show_on_form
+from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
+from reviewapp.transaction import attempt, refuse
 
 
 @bp.before_request
@@ -78,20 +79,16 @@ def user_new():
     form.manager.choices = _manager_choices()
     form.team.choices = _team_choices()
     if form.validate_on_submit():
-        try:
-            user = create_user(
-                current_user, email=form.email.data, name=form.name.data, role=form.role.data,
-                manager=db.session.get(User, form.manager.data) if form.manager.data else None,
-                team=db.session.get(Team, form.team.data) if form.team.data else None,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            link = _set_link(user)
-            db.session.commit()
+        outcome = attempt(
+            create_user, current_user, email=form.email.data, name=form.name.data,
+            role=form.role.data,
+            manager=db.session.get(User, form.manager.data) if form.manager.data else None,
+            team=db.session.get(Team, form.team.data) if form.team.data else None)
+        if outcome.ok:
+            user = outcome.value
             flash(f"{user.name} was added.", "success")
-            return render_template("admin/user_created.html", user=user, link=link)
+            return render_template("admin/user_created.html", user=user, link=_set_link(user))
+        show_on_form(form, outcome.error)
     return render_template("admin/user_form.html", form=form, user=None)
 
 
@@ -106,22 +103,17 @@ def user_edit(user_id: int):
         form.manager.data = user.manager_id or 0
         form.team.data = user.team_id or 0
     if form.validate_on_submit():
-        try:
-            update_user(
-                current_user, user, email=form.email.data, name=form.name.data,
-                role=form.role.data,
-                manager=db.session.get(User, form.manager.data) if form.manager.data else None,
-                team=db.session.get(Team, form.team.data) if form.team.data else None,
-                active=form.active.data,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            user = db.get_or_404(User, user_id)
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
+        outcome = attempt(
+            update_user, current_user, user, email=form.email.data, name=form.name.data,
+            role=form.role.data,
+            manager=db.session.get(User, form.manager.data) if form.manager.data else None,
+            team=db.session.get(Team, form.team.data) if form.team.data else None,
+            active=form.active.data)
+        if outcome.ok:
             flash(f"{user.name} was updated.", "success")
             return redirect(url_for("admin.users"))
+        user = db.get_or_404(User, user_id)
+        show_on_form(form, outcome.error)
     return render_template("admin/user_form.html", form=form, user=user)
 
 
@@ -129,14 +121,11 @@ def user_edit(user_id: int):
 def user_active(user_id: int):
     user = db.get_or_404(User, user_id)
     active = request.form.get("active") == "1"
-    try:
-        set_active(current_user, user, active)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    outcome = attempt(set_active, current_user, user, active)
+    if outcome.ok:
         flash(f"{user.name} is now {'active' if active else 'deactivated'}.", "success")
+    else:
+        flash(outcome.error.message, "error")
     return redirect(url_for("admin.users"))
 
 
@@ -154,10 +143,9 @@ def users_import():
     if form.validate_on_submit():
         result = import_users_csv(current_user, form.file.data.read())
         if result.errors:
-            db.session.rollback()
+            refuse()
         else:
             links = [(u, _set_link(u)) for u in result.created]
-            db.session.commit()
             flash(f"{len(links)} users were added.", "success")
             return render_template("admin/users_imported.html", links=links)
     return render_template("admin/users_import.html", form=form, result=result)
@@ -168,17 +156,13 @@ def teams():
     form = TeamForm()
     form.manager.choices = _manager_choices()
     if form.validate_on_submit():
-        try:
-            save_team(current_user, None, name=form.name.data,
-                      manager=db.session.get(User, form.manager.data) if form.manager.data
-                      else None)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
+        outcome = attempt(save_team, current_user, None, name=form.name.data,
+                          manager=db.session.get(User, form.manager.data) if form.manager.data
+                          else None)
+        if outcome.ok:
             flash(f"Team {form.name.data} was created.", "success")
             return redirect(url_for("admin.teams"))
+        show_on_form(form, outcome.error)
     all_teams = db.session.scalars(
         sa.select(Team).options(selectinload(Team.manager), selectinload(Team.members))
         .order_by(Team.name)
@@ -194,16 +178,12 @@ def team_edit(team_id: int):
     if request.method == "GET":
         form.manager.data = team.manager_id or 0
     if form.validate_on_submit():
-        try:
-            save_team(current_user, team, name=form.name.data,
-                      manager=db.session.get(User, form.manager.data) if form.manager.data
-                      else None)
-        except ServiceError as exc:
-            db.session.rollback()
-            team = db.get_or_404(Team, team_id)
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
+        outcome = attempt(save_team, current_user, team, name=form.name.data,
+                          manager=db.session.get(User, form.manager.data) if form.manager.data
+                          else None)
+        if outcome.ok:
             flash(f"Team {team.name} was updated.", "success")
             return redirect(url_for("admin.teams"))
+        team = db.get_or_404(Team, team_id)
+        show_on_form(form, outcome.error)
     return render_template("admin/team_form.html", form=form, team=team)

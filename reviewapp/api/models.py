@@ -7,8 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reviewapp.auth.models import User, utcnow
+from reviewapp.auth.models import User
 from reviewapp.extensions import db
+from reviewapp.model_types import utcnow
 
 
 class ApiToken(db.Model):

@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from reviewapp import policy
 from reviewapp.api.models import ApiToken
 from reviewapp.audit.services import record
-from reviewapp.auth.models import User, utcnow
+from reviewapp.auth.models import User
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics.importer import apply_import, prepare_import
 from reviewapp.metrics.layout import normalise_header
 from reviewapp.metrics.models import ImportBatch, Metric
+from reviewapp.model_types import utcnow
 
 TOKEN_PREFIX = "ra_"
 SHOWN_PREFIX_LENGTH = 10  # "ra_" and 7 random characters: enough to tell tokens apart
@@ -95,8 +96,16 @@ def find_active_token(secret: str) -> ApiToken | None:
 
 
 def mark_used(token: ApiToken) -> None:
-    """Note that the token was presented just now (flushes; the caller commits)."""
-    token.last_used_at = utcnow()
+    """Note that the token was presented just now, in a transaction of its own.
+
+    The one write outside the request's transaction, on purpose: the owner should see every use
+    of their token, including requests that then fail and roll back.
+    """
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(ApiToken).where(ApiToken.id == token.id)
+                     .values(last_used_at=now))
+    token.last_used_at = now
     db.session.flush()
 
 
@@ -186,12 +195,13 @@ def _error_row(line: int | None, field: str | None, value: Any, message: str) ->
 
 
 def _require_long_layout(rows: list[dict[str, Any]]) -> None:
-    """The API takes the long layout only; without metric and value the importer reads wide."""
+    """The API takes the long layout only; without both metric and value the importer reads wide."""
     keys = {normalise_header(k) for row in rows for k in row}
-    if not rows or keys & {"metric", "value"}:
+    missing = [name for name in ("metric", "value") if name not in keys]
+    if not rows or not missing:
         return
     errors = [_error_row(None, name, None, f"required field '{name}' is missing from every row")
-              for name in ("metric", "value")]
+              for name in missing]
     raise ValidationFailed(errors, len(errors))
 
 

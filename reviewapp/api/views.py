@@ -20,9 +20,9 @@ from reviewapp.api import account_bp, bp, services
 from reviewapp.api.forms import TokenForm
 from reviewapp.api.models import ApiToken
 from reviewapp.auth.models import User
-from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import list_metrics
+from reviewapp.transaction import attempt, refuse
 
 REALM = 'Bearer realm="ReviewApp API"'
 
@@ -41,14 +41,12 @@ def tokens():
     form = TokenForm()
     secret = None
     if form.validate_on_submit():
-        try:
-            _token, secret = services.create_token(current_user, form.name.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            form.name.errors = list(form.name.errors) + [exc.message]
-        else:
-            db.session.commit()
+        outcome = attempt(services.create_token, current_user, form.name.data)
+        if outcome.ok:
+            _token, secret = outcome.value
             form = TokenForm(formdata=None)
+        else:
+            form.name.errors = list(form.name.errors) + [outcome.error.message]
     response = make_response(render_template(
         "api/tokens.html", form=form, tokens=services.tokens_of(current_user), secret=secret,
         api_url=url_for("api.observations", _external=True)))
@@ -62,7 +60,6 @@ def token_revoke(token_id: int):
     token = db.session.get(ApiToken, token_id)
     policy.visible_or_404(token is not None and token.user_id == current_user.id)
     if services.revoke_token(current_user, token):
-        db.session.commit()
         flash(f"Token “{token.name}” ({token.prefix}…) was revoked; it no longer works.",
               "success")
     else:
@@ -94,7 +91,6 @@ def _http_error(error: HTTPException):
 @bp.errorhandler(Exception)
 def _unhandled(error: Exception):
     current_app.logger.exception("Unhandled API error")
-    db.session.rollback()
     return _problem(500, "internal error; nothing was written")
 
 
@@ -108,9 +104,7 @@ def _authenticate():
     token = services.find_active_token(secret)
     if token is None:
         return _unauthorized("the API token is not valid or has been revoked", invalid=True)
-    # Committed on its own: the owner should see the use even when the request then fails.
     services.mark_used(token)
-    db.session.commit()
     user = db.session.get(User, token.user_id)
     if not user.active:
         return _problem(403, "the account this token belongs to is deactivated")
@@ -140,16 +134,13 @@ def observations():
     try:
         batch = services.import_observations(g.api_user, payload)
         summary = services.batch_summary(batch)
-        db.session.commit()
     except services.ValidationFailed as exc:
-        db.session.rollback()
         return _problem(422, "validation failed", error_count=exc.error_count,
                         errors=exc.errors)
     except services.ImportConflict as exc:
-        db.session.rollback()
         return _problem(409, exc.message, **exc.details)
     except sa.exc.IntegrityError:
-        db.session.rollback()
+        refuse()
         return _problem(409, "another import wrote some of these values at the same time; "
                              "nothing was written, send the rows again")
     response = jsonify(summary)

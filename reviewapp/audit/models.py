@@ -6,8 +6,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reviewapp.auth.models import User, utcnow
+from reviewapp.auth.models import User
 from reviewapp.extensions import db
+from reviewapp.model_types import utcnow
 
 
 class AuditEvent(db.Model):

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reviewapp.extensions import db
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now, evaluated per row (never once at import)."""
-    return datetime.now(UTC)
+from reviewapp.model_types import enum_column, utcnow
 
 
 class Role(enum.StrEnum):
@@ -25,19 +21,6 @@ class Role(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"hr_admin": "HR admin", "manager": "Manager", "rep": "Sales rep"}[self.value]
-
-
-def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
-    """A portable enum stored as its value, backed by a CHECK constraint on every database."""
-    return sa.Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda cls: [member.value for member in cls],
-        validate_strings=True,
-    )
 
 
 class Team(db.Model):

@@ -9,7 +9,7 @@ from reviewapp.auth import bp
 from reviewapp.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
 from reviewapp.auth.services import authenticate, change_password, set_password, user_from_token
 from reviewapp.errors import ServiceError
-from reviewapp.extensions import db
+from reviewapp.transaction import attempt
 
 
 def safe_next(target: str | None) -> str | None:
@@ -53,14 +53,12 @@ def logout():
 def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            change_password(current_user, form.current_password.data, form.new_password.data)
-        except ServiceError as exc:
-            getattr(form, exc.field or "new_password").errors.append(exc.message)
-        else:
-            db.session.commit()
+        outcome = attempt(change_password, current_user, form.current_password.data,
+                          form.new_password.data)
+        if outcome.ok:
             flash("Your password has been changed.", "success")
             return redirect(url_for("dashboard.index"))
+        getattr(form, outcome.error.field or "new_password").errors.append(outcome.error.message)
     return render_template("auth/password.html", form=form)
 
 
@@ -72,12 +70,9 @@ def set_password_from_link(token: str):
         return render_template("auth/link_invalid.html", message=exc.message), 400
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
-            set_password(user, form.new_password.data)
-        except ServiceError as exc:
-            form.new_password.errors.append(exc.message)
-        else:
-            db.session.commit()
+        outcome = attempt(set_password, user, form.new_password.data)
+        if outcome.ok:
             flash("Your password is set. You can log in now.", "success")
             return redirect(url_for("auth.login"))
+        form.new_password.errors.append(outcome.error.message)
     return render_template("auth/set_password.html", form=form, user=user)

@@ -32,7 +32,7 @@ def home():
 @bp.route("/dashboard")
 @login_required
 def index():
-    if current_user.role == Role.HR_ADMIN:
+    if policy.sees_everyone(current_user):
         counts = dict(db.session.execute(
             sa.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
         ).all())
@@ -44,7 +44,7 @@ def index():
         return render_template("dashboard/hr.html", counts=counts, teams=teams,
                                inactive=inactive, roles=list(Role),
                                cycle_progress=cycle_progress())
-    if current_user.role == Role.MANAGER:
+    if policy.can_view_people_list(current_user):  # a manager: the people below them
         ids = policy.people_scope_ids(current_user) - {current_user.id}
         return render_template("dashboard/manager.html", people=_people(ids),
                                goal_panel=manager_panel(current_user),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from reviewapp.audit.services import record
-from reviewapp.auth.models import User, utcnow
+from reviewapp.auth.models import User
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.goals import tracking
@@ -19,6 +19,7 @@ from reviewapp.goals.models import (
     Milestone,
 )
 from reviewapp.goals.periods import goal_period
+from reviewapp.model_types import utcnow
 
 MAX_NOTE = 500
 MAX_COMMENT = 2000

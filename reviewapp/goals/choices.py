@@ -12,7 +12,6 @@ from reviewapp.auth.models import Role, Team, User
 from reviewapp.extensions import db
 from reviewapp.goals.models import Goal, GoalScope, GoalState
 from reviewapp.goals.periods import goal_period
-from reviewapp.goals.queries import led_team_ids, visibility
 from reviewapp.metrics.models import KpiStatus, Metric
 
 NONE = [(0, "— none —")]
@@ -20,10 +19,8 @@ NONE = [(0, "— none —")]
 
 def led_teams(actor: User) -> list[Team]:
     """Teams the actor may set team goals for."""
-    ids = led_team_ids(actor)
-    if ids is None or actor.role != Role.MANAGER:
-        return []
-    return list(db.session.scalars(sa.select(Team).where(Team.id.in_(ids)).order_by(Team.name)))
+    return list(db.session.scalars(
+        sa.select(Team).where(policy.led_teams_clause(actor)).order_by(Team.name)))
 
 
 def team_choices(actor: User) -> list[tuple[int, str]]:
@@ -32,11 +29,11 @@ def team_choices(actor: User) -> list[tuple[int, str]]:
 
 def my_reps(actor: User) -> list[User]:
     """Reps the actor may set goals for (a rep: only themselves, as a proposal)."""
-    if actor.role == Role.REP:
+    if policy.proposes_goals(actor):
         return [actor]
-    ids = policy.people_scope_ids(actor)
-    if actor.role != Role.MANAGER or not ids:
+    if not policy.sets_goals(actor):
         return []
+    ids = policy.people_scope_ids(actor)
     return list(db.session.scalars(
         sa.select(User).options(selectinload(User.team))
         .where(User.id.in_(ids), User.role == Role.REP, User.active).order_by(User.name)))
@@ -51,7 +48,7 @@ def parent_choices(actor: User, today: date | None = None) -> list[tuple[int, st
     since = (today or date.today()) - timedelta(days=366)
     goals = db.session.scalars(
         sa.select(Goal).options(selectinload(Goal.team))
-        .where(visibility(actor), Goal.scope == GoalScope.TEAM,
+        .where(policy.visible_goals_clause(actor), Goal.scope == GoalScope.TEAM,
                Goal.state == GoalState.ACTIVE, Goal.end_date >= since)
         .order_by(Goal.start_date.desc(), Goal.title))
     return NONE + [(g.id, f"{g.team.name} · {g.title} · {goal_period(g)}") for g in goals]

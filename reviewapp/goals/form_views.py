@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from reviewapp import policy
-from reviewapp.auth.models import Role, User
+from reviewapp.auth.models import User
 from reviewapp.errors import ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, bp, choices
@@ -20,6 +20,7 @@ from reviewapp.goals.queries import load_goal
 from reviewapp.goals.services import GoalDraft, create_goal, milestones_text, update_goal
 from reviewapp.metrics.models import Metric
 from reviewapp.metrics.periods import current_quarter
+from reviewapp.transaction import attempt
 
 
 def flash_warnings(warnings) -> None:
@@ -89,8 +90,8 @@ def _render_form(form, *, goal: Goal | None, scope: str, locked: bool = False):
 @login_required
 def new():
     policy.require(policy.can_create_goals(current_user))
-    is_rep = current_user.role == Role.REP
-    scope = GoalScope.INDIVIDUAL.value if is_rep else request.args.get("scope", "individual")
+    proposes = policy.proposes_goals(current_user)
+    scope = GoalScope.INDIVIDUAL.value if proposes else request.args.get("scope", "individual")
     if scope not in (GoalScope.TEAM.value, GoalScope.INDIVIDUAL.value):
         scope = GoalScope.INDIVIDUAL.value
     form = GoalForm()
@@ -98,16 +99,14 @@ def new():
     if request.method == "GET":
         form.quarter.data = request.args.get("quarter") or current_quarter().label
         form.team.data = request.args.get("team", type=int)
-        form.owner.data = current_user.id if is_rep else request.args.get("owner", type=int)
+        form.owner.data = current_user.id if proposes else request.args.get("owner", type=int)
         form.parent.data = request.args.get("parent", type=int)
     if form.validate_on_submit():
-        try:
-            goal, warnings = create_goal(current_user, _draft(form, scope))
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
+        outcome = attempt(create_goal, current_user, _draft(form, scope))
+        if not outcome.ok:
+            show_on_form(form, outcome.error)
         else:
-            db.session.commit()
+            goal, warnings = outcome.value
             flash("Your goal was proposed to your manager." if goal.state == GoalState.PROPOSED
                   else f"Goal “{goal.title}” was set.", "success")
             flash_warnings(warnings)
@@ -134,14 +133,12 @@ def edit(goal_id: int):
         if locked:
             form.kind.data, form.metric.data = goal.kind.value, goal.metric_id
     if form.validate_on_submit():
-        try:
-            warnings = update_goal(current_user, goal, _draft(form, goal.scope.value))
-        except ServiceError as exc:
-            db.session.rollback()
+        outcome = attempt(update_goal, current_user, goal, _draft(form, goal.scope.value))
+        if not outcome.ok:
             goal = load_goal(goal_id)
-            show_on_form(form, exc)
+            show_on_form(form, outcome.error)
         else:
-            db.session.commit()
+            warnings = outcome.value
             flash("The goal was saved." if goal.state != GoalState.PROPOSED
                   or current_user.id != goal.owner_id
                   else "The goal was saved and proposed to your manager again.", "success")
@@ -165,19 +162,17 @@ def adjust(goal_id: int):
         form.metric.data, form.quarter.data = goal.metric_id, goal.quarter or CUSTOM
         form.reason.data = ""
     if form.validate_on_submit():
-        try:
-            _, warnings = adjust_goal(
-                current_user, goal, reason=form.reason.data or "",
-                quarter=None if form.quarter.data == CUSTOM else form.quarter.data,
-                start_date=form.start_date.data, end_date=form.end_date.data,
-                metric_id=form.metric.data, start_value=form.start_value.data,
-                target_value=form.target_value.data)
-        except ServiceError as exc:
-            db.session.rollback()
+        outcome = attempt(
+            adjust_goal, current_user, goal, reason=form.reason.data or "",
+            quarter=None if form.quarter.data == CUSTOM else form.quarter.data,
+            start_date=form.start_date.data, end_date=form.end_date.data,
+            metric_id=form.metric.data, start_value=form.start_value.data,
+            target_value=form.target_value.data)
+        if not outcome.ok:
             goal = load_goal(goal_id)
-            show_on_form(form, exc)
+            show_on_form(form, outcome.error)
         else:
-            db.session.commit()
+            _, warnings = outcome.value
             flash("The goal was adjusted; its history keeps the old values.", "success")
             flash_warnings(warnings)
             return redirect(url_for("goals.detail", goal_id=goal.id))

@@ -13,9 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reviewapp.auth.models import Team, User, enum_column, utcnow
+from reviewapp.auth.models import Team, User
 from reviewapp.extensions import db
 from reviewapp.metrics.models import Metric
+from reviewapp.model_types import enum_column, utcnow
 
 
 class GoalScope(enum.StrEnum):

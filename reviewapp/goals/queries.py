@@ -1,8 +1,6 @@
 """Which goals a person may see, loaded with what their pages need, and the goal tree.
 
-visible_goals() is the SQL twin of policy.can_view_goal (tests hold them to the same answer):
-HR sees every goal; a manager sees the individual goals of their people and the goals of the
-teams they or their managers-below lead; a rep sees their own goals and their team's goals.
+Who sees which goal is policy's to say (visible_goals_clause, the SQL twin of can_view_goal).
 """
 
 from __future__ import annotations
@@ -16,43 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from reviewapp import policy
-from reviewapp.auth.models import Role, Team, User
+from reviewapp.auth.models import User
 from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
 from reviewapp.goals.models import Goal, GoalScope, GoalState
 from reviewapp.goals.periods import quarter_bounds
 from reviewapp.goals.tracking import Progress
-
-
-def led_team_ids(actor: User) -> frozenset[int] | None:
-    """Teams whose goals the actor sees as a leader (None: all, for HR)."""
-    ids = policy.people_scope_ids(actor)
-    if ids is None:
-        return None
-    if actor.role != Role.MANAGER:
-        return frozenset()
-    return frozenset(db.session.scalars(sa.select(Team.id).where(Team.manager_id.in_(ids))))
-
-
-def visible_team_ids(actor: User) -> frozenset[int] | None:
-    """Teams whose team goals the actor sees (None: all)."""
-    led = led_team_ids(actor)
-    if led is None:
-        return None
-    return led | ({actor.team_id} if actor.team_id else set())
-
-
-def visibility(actor: User):
-    """A WHERE clause: the goals the actor may see."""
-    people = policy.people_scope_ids(actor)
-    teams = visible_team_ids(actor)
-    if people is None or teams is None:
-        return sa.true()
-    return sa.or_(
-        sa.and_(Goal.scope == GoalScope.INDIVIDUAL, Goal.owner_id.in_(people)),
-        sa.and_(Goal.scope == GoalScope.TEAM, Goal.team_id.in_(teams)),
-    )
-
 
 LOAD = (
     selectinload(Goal.metric), selectinload(Goal.milestones), selectinload(Goal.owner),
@@ -64,7 +31,7 @@ def visible_goals(actor: User, *, quarter: str | None = None, team_id: int | Non
                   states: Sequence[GoalState] | None = None, owner_id: int | None = None,
                   active_on: date | None = None, parent_id: int | None = None) -> list[Goal]:
     """The goals the actor may see, filtered, with metric, milestones, owner and team loaded."""
-    query = sa.select(Goal).options(*LOAD).where(visibility(actor))
+    query = sa.select(Goal).options(*LOAD).where(policy.visible_goals_clause(actor))
     if quarter:
         start, end = quarter_bounds(quarter)
         query = query.where(Goal.start_date <= end, Goal.end_date >= start)

@@ -12,7 +12,7 @@ from datetime import date
 
 from reviewapp import policy
 from reviewapp.audit.services import record
-from reviewapp.auth.models import Role, Team, User, utcnow
+from reviewapp.auth.models import Team, User
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, tracking
@@ -27,6 +27,7 @@ from reviewapp.goals.models import (
 )
 from reviewapp.goals.periods import describe_period, goal_period, resolve_period
 from reviewapp.metrics.models import Metric
+from reviewapp.model_types import utcnow
 
 MAX_TITLE = 200
 _DATED_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*[:\-–—]?\s*(.+)$")
@@ -89,7 +90,7 @@ def milestones_text(goal: Goal) -> str:
 def _owner(actor: User, draft: GoalDraft) -> tuple[Team | None, User | None, GoalState]:
     """Who owns the goal, and whether it starts agreed or proposed."""
     if draft.scope == GoalScope.TEAM:
-        if actor.role == Role.REP:
+        if policy.proposes_goals(actor):
             raise ServiceError("Team goals are set by the team's manager; you can propose "
                                "goals for yourself.", field="team")
         team = db.session.get(Team, draft.team_id) if draft.team_id else None
@@ -104,12 +105,12 @@ def _owner(actor: User, draft: GoalDraft) -> tuple[Team | None, User | None, Goa
     owner = db.session.get(User, draft.owner_id) if draft.owner_id else None
     if owner is None:
         raise ServiceError("Choose whose goal this is.", field="owner")
-    if actor.role == Role.REP:
+    if policy.proposes_goals(actor):
         if owner.id != actor.id:
             raise ServiceError("You can propose goals only for yourself; goals for others are "
                                "set by their manager.", field="owner")
         return None, owner, GoalState.PROPOSED
-    if owner.role != Role.REP:
+    if not policy.is_reviewed(owner):
         raise ServiceError(f"{owner.name} is not a sales rep; individual goals are for reps.",
                            field="owner")
     if not policy.can_set_goals_for(actor, owner):

@@ -8,20 +8,21 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from reviewapp import policy
-from reviewapp.errors import ServiceError, show_on_form
+from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, bp, choices
 from reviewapp.goals.form_views import visible_goal_or_404
 from reviewapp.goals.forms import AssignForm
-from reviewapp.goals.models import GoalTemplate
-from reviewapp.goals.periods import CUSTOM, choices_with_custom
-from reviewapp.goals.templates import (
+from reviewapp.goals.goal_templates import (
     AssignmentError,
     assign_template,
     delete_template,
     save_template,
 )
+from reviewapp.goals.models import GoalTemplate
+from reviewapp.goals.periods import CUSTOM, choices_with_custom
 from reviewapp.metrics.periods import current_quarter
+from reviewapp.transaction import attempt, refuse
 
 
 def _template_or_404(template_id: int) -> GoalTemplate:
@@ -47,7 +48,6 @@ def save_as_template(goal_id: int):
     goal = visible_goal_or_404(goal_id)
     policy.require(policy.can_use_goal_templates(current_user))
     template = save_template(current_user, goal)
-    db.session.commit()
     flash(f"Saved “{template.title}” as a template; assign it to reps from here.", "success")
     return redirect(url_for("goals.template_assign", template_id=template.id))
 
@@ -58,7 +58,6 @@ def template_delete(template_id: int):
     template = _template_or_404(template_id)
     title = template.title
     delete_template(current_user, template)
-    db.session.commit()
     flash(f"Template “{title}” was deleted; goals made from it stay.", "success")
     return redirect(url_for("goals.templates"))
 
@@ -79,28 +78,27 @@ def template_assign(template_id: int):
     plan = None
     if form.validate_on_submit():
         confirm = request.form.get("action") == "confirm"
-        try:
-            plan = assign_template(
-                current_user, template, rep_ids=form.reps.data or [], team_id=form.team.data,
-                quarter=None if form.quarter.data == CUSTOM else form.quarter.data,
-                start_date=form.start_date.data, end_date=form.end_date.data,
-                parent_id=form.parent.data, start_value=form.start_value.data,
-                target_value=form.target_value.data)
-        except AssignmentError as exc:
-            db.session.rollback()
-            plan = exc.plan
+        outcome = attempt(
+            assign_template, current_user, template, rep_ids=form.reps.data or [],
+            team_id=form.team.data,
+            quarter=None if form.quarter.data == CUSTOM else form.quarter.data,
+            start_date=form.start_date.data, end_date=form.end_date.data,
+            parent_id=form.parent.data, start_value=form.start_value.data,
+            target_value=form.target_value.data)
+        if isinstance(outcome.error, AssignmentError):
+            plan = outcome.error.plan
             if confirm:
-                flash(exc.message, "error")
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
+                flash(outcome.error.message, "error")
+        elif not outcome.ok:
+            show_on_form(form, outcome.error)
+        elif confirm:
+            plan = outcome.value
+            flash(f"“{template.title}” was assigned to {len(plan.rows)} reps for "
+                  f"{plan.period}.", "success")
+            return redirect(url_for("goals.index"))
         else:
-            if confirm:
-                db.session.commit()
-                flash(f"“{template.title}” was assigned to {len(plan.rows)} reps for "
-                      f"{plan.period}.", "success")
-                return redirect(url_for("goals.index"))
-            db.session.rollback()  # a preview is the same run, not kept
+            plan = outcome.value
+            refuse()  # a preview is the same run as the assignment, not kept
         template = _template_or_404(template_id)
     notes = [w for w in [alerts.kpi_warning(template.metric, current_user)] if w is not None]
     return render_template("goals/assign.html", form=form, template=template, plan=plan,

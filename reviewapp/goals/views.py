@@ -10,8 +10,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from reviewapp import policy
-from reviewapp.auth.models import Role, Team
-from reviewapp.errors import ServiceError, show_on_form
+from reviewapp.auth.models import Team
+from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, bp, checkins, choices, form_views, tracking
 from reviewapp.goals import progress as maths
@@ -23,6 +23,7 @@ from reviewapp.goals.queries import build_tree, visible_goals
 from reviewapp.goals.services import approve_goal, delete_goal, return_goal
 from reviewapp.metrics.models import Metric
 from reviewapp.metrics.periods import Grain, PeriodError, current_quarter, parse_period
+from reviewapp.transaction import attempt
 
 STATES = {s.value: s for s in GoalState}
 
@@ -45,7 +46,7 @@ def _filters() -> tuple[str | None, int | None]:
 
 
 def _filter_context(quarter: str | None, team_id: int | None) -> dict:
-    if current_user.role == Role.HR_ADMIN:
+    if policy.sees_everyone(current_user):
         teams = list(db.session.scalars(sa.select(Team).order_by(Team.name)))
     else:
         teams = choices.led_teams(current_user)
@@ -117,7 +118,9 @@ def _metric_names(goal) -> dict[int, str]:
     ids.discard(None)
     if not ids:
         return {}
-    return dict(db.session.execute(sa.select(Metric.id, Metric.name).where(Metric.id.in_(ids))))
+    # A Result has keys(), so dict(result) reads it as a mapping and fails: take its rows.
+    rows = db.session.execute(sa.select(Metric.id, Metric.name).where(Metric.id.in_(ids)))
+    return dict(rows.all())
 
 
 @bp.route("/<int:goal_id>")
@@ -133,7 +136,6 @@ def _goal_for_action(goal_id: int, permission):
 
 
 def _done(goal_id: int, message: str):
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("goals.detail", goal_id=goal_id))
 
@@ -144,15 +146,12 @@ def check_in(goal_id: int):
     goal = _goal_for_action(goal_id, policy.can_check_in)
     form = CheckInForm()
     if form.validate_on_submit():
-        try:
-            checkins.add_check_in(current_user, goal, held_on=form.held_on.data,
-                                  confidence=form.confidence.data, note=form.note.data or "",
-                                  progress=form.progress.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
+        outcome = attempt(checkins.add_check_in, current_user, goal, held_on=form.held_on.data,
+                          confidence=form.confidence.data, note=form.note.data or "",
+                          progress=form.progress.data)
+        if outcome.ok:
             return _done(goal_id, "Check-in saved.")
+        show_on_form(form, outcome.error)
     return _render_detail(form_views.visible_goal_or_404(goal_id), check_in_form=form,
                           status=422)
 
@@ -163,14 +162,12 @@ def set_status(goal_id: int):
     goal = _goal_for_action(goal_id, policy.can_check_in)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
-            checkins.set_status(current_user, goal, form.status.data or None, form.note.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
+        outcome = attempt(checkins.set_status, current_user, goal, form.status.data or None,
+                          form.note.data)
+        if outcome.ok:
             return _done(goal_id, "Status saved." if form.status.data
                          else "The status follows the suggestion again.")
+        show_on_form(form, outcome.error)
     return _render_detail(form_views.visible_goal_or_404(goal_id), status_form=form,
                           status=422)
 
@@ -179,13 +176,12 @@ def set_status(goal_id: int):
 @login_required
 def milestone(goal_id: int, milestone_id: int):
     goal = _goal_for_action(goal_id, policy.can_check_in)
-    try:
-        item = checkins.toggle_milestone(current_user, goal, milestone_id,
-                                         request.form.get("done") == "1")
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    outcome = attempt(checkins.toggle_milestone, current_user, goal, milestone_id,
+                      request.form.get("done") == "1")
+    if not outcome.ok:
+        flash(outcome.error.message, "error")
         return redirect(url_for("goals.detail", goal_id=goal_id))
+    item = outcome.value
     return _done(goal_id, f"“{item.title}” is {'done' if item.done else 'open again'}.")
 
 
@@ -195,13 +191,10 @@ def comment(goal_id: int):
     goal = _goal_for_action(goal_id, policy.can_comment_on_goal)
     form = CommentForm()
     if form.validate_on_submit():
-        try:
-            checkins.add_comment(current_user, goal, form.body.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
+        outcome = attempt(checkins.add_comment, current_user, goal, form.body.data)
+        if outcome.ok:
             return _done(goal_id, "Comment added.")
+        show_on_form(form, outcome.error)
     return _render_detail(form_views.visible_goal_or_404(goal_id), comment_form=form,
                           status=422)
 
@@ -210,11 +203,9 @@ def comment(goal_id: int):
 @login_required
 def approve(goal_id: int):
     goal = _goal_for_action(goal_id, policy.can_manage_goal)
-    try:
-        approve_goal(current_user, goal, request.form.get("comment", ""))
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    outcome = attempt(approve_goal, current_user, goal, request.form.get("comment", ""))
+    if not outcome.ok:
+        flash(outcome.error.message, "error")
         return redirect(url_for("goals.detail", goal_id=goal_id))
     return _done(goal_id, "The goal is agreed.")
 
@@ -225,13 +216,10 @@ def return_to_owner(goal_id: int):
     goal = _goal_for_action(goal_id, policy.can_manage_goal)
     form = ReturnForm()
     if form.validate_on_submit():
-        try:
-            return_goal(current_user, goal, form.comment.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
+        outcome = attempt(return_goal, current_user, goal, form.comment.data)
+        if outcome.ok:
             return _done(goal_id, f"The goal went back to {goal.owner_name} with your comment.")
+        show_on_form(form, outcome.error)
     return _render_detail(form_views.visible_goal_or_404(goal_id), return_form=form,
                           status=422)
 
@@ -242,6 +230,5 @@ def delete(goal_id: int):
     goal = _goal_for_action(goal_id, policy.can_delete_goal)
     title = goal.title
     delete_goal(current_user, goal)
-    db.session.commit()
     flash(f"Goal “{title}” was deleted.", "success")
     return redirect(url_for("goals.index"))

@@ -14,13 +14,13 @@ from flask.cli import AppGroup
 
 from reviewapp.analytics import ValidationResult
 from reviewapp.auth.models import Team
-from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.kpis import queries
 from reviewapp.kpis.models import RunScope
 from reviewapp.kpis.runs import RunOutcome, Scope, run_validation, sentence_case
 from reviewapp.kpis.settings import primary_outcome_key
 from reviewapp.metrics.catalogue import metric_by_key
+from reviewapp.transaction import command_transaction
 
 kpi_cli = AppGroup("kpi", help="KPI validation.")
 
@@ -104,17 +104,10 @@ def validate_command(outcome, candidates, grain, lag, team_name, window, dry_run
         if team is None:
             raise click.ClickException(f"No team named {team_name!r}.")
         scope = Scope(RunScope.TEAM, team=team)
-    try:
+    with command_transaction(keep=not dry_run):
         result = run_validation(None, outcome or primary_outcome_key(), candidates.split(","),
                                 grain=grain, lag=lag, window=window, scope=scope, source="cli",
                                 dry_run=dry_run)
-    except ServiceError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
     if as_json_flag:
         click.echo(json.dumps(as_json(result)))
     else:

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from reviewapp import policy
-from reviewapp.errors import ServiceError, show_on_form
+from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.kpis import bp, charts, queries
 from reviewapp.kpis.forms import OutcomeForm, StatusForm
@@ -12,6 +12,7 @@ from reviewapp.kpis.runs import singular
 from reviewapp.kpis.settings import outcome_metrics, primary_outcome_key, set_primary_outcome
 from reviewapp.kpis.status import reinstate, retire
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
+from reviewapp.transaction import attempt
 
 
 @bp.route("/metrics/<int:metric_id>")
@@ -47,16 +48,11 @@ def metric_status(metric_id: int):
     form = StatusForm()
     action = request.form.get("action")
     if form.validate_on_submit():
-        try:
-            if action == "reinstate":
-                reinstate(current_user, metric, form.reason.data)
-            else:
-                retire(current_user, metric, form.reason.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
+        change = reinstate if action == "reinstate" else retire
+        outcome = attempt(change, current_user, metric, form.reason.data)
+        if not outcome.ok:
+            show_on_form(form, outcome.error)
         else:
-            db.session.commit()
             flash(f"{metric.name} is now {metric.kpi_status.label.lower()}.", "success")
             return redirect(url_for("kpis.history", metric_id=metric.id))
     return _history_page(metric, form), 400
@@ -71,13 +67,10 @@ def settings():
     if not form.is_submitted():
         form.outcome.data = current
     if form.validate_on_submit():
-        try:
-            set_primary_outcome(current_user, form.outcome.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
+        outcome = attempt(set_primary_outcome, current_user, form.outcome.data)
+        if not outcome.ok:
+            show_on_form(form, outcome.error)
         else:
-            db.session.commit()
             flash(f"The primary outcome is {form.outcome.data}.", "success")
             return redirect(url_for("kpis.lab"))
     known = any(key == current for key, _ in form.outcome.choices)

@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
-from reviewapp.auth.models import Team, User, enum_column, utcnow
+from reviewapp.auth.models import Team, User
 from reviewapp.extensions import db
 from reviewapp.metrics.models import Metric
+from reviewapp.model_types import enum_column, utcnow
 
 
 class RunScope(enum.StrEnum):

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from reviewapp import policy
 from reviewapp.auth.models import User
-from reviewapp.errors import ServiceError, show_on_form
+from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.kpis import bp, queries
 from reviewapp.kpis.forms import AcceptProposalForm, DeclineForm, NoteForm
@@ -17,6 +17,7 @@ from reviewapp.kpis.notes import (
     is_teachable_moment,
     visible_notes,
 )
+from reviewapp.transaction import attempt
 
 
 @bp.route("/notes")
@@ -38,15 +39,13 @@ def note_new(run_id: int, rep_id: int):
         and is_teachable_moment(run, rep.id))
     form = NoteForm()
     if form.validate_on_submit():
-        try:
-            add_note(current_user, run, rep, form.text.data,
-                     proposed_key=form.proposed_key.data, proposed_name=form.proposed_name.data,
-                     proposed_description=form.proposed_description.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
+        outcome = attempt(add_note, current_user, run, rep, form.text.data,
+                          proposed_key=form.proposed_key.data,
+                          proposed_name=form.proposed_name.data,
+                          proposed_description=form.proposed_description.data)
+        if not outcome.ok:
+            show_on_form(form, outcome.error)
         else:
-            db.session.commit()
             flash(f"The note on {rep.name} is saved.", "success")
             return redirect(url_for("kpis.run", run_id=run.id) + "#teachable")
     entry = next(e for e in run.teachable_moments if e["rep_id"] == rep.id)
@@ -71,16 +70,14 @@ def note_accept(note_id: int):
         flash("This proposal was already decided.", "info")
         return redirect(url_for("kpis.notes"))
     if form.validate_on_submit():
-        try:
-            metric = accept_proposal(current_user, note, key=form.key.data,
-                                     name=form.name.data, direction=form.direction.data,
-                                     rollup=form.rollup.data, unit=form.unit.data,
-                                     description=form.description.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
+        outcome = attempt(accept_proposal, current_user, note, key=form.key.data,
+                          name=form.name.data, direction=form.direction.data,
+                          rollup=form.rollup.data, unit=form.unit.data,
+                          description=form.description.data)
+        if not outcome.ok:
+            show_on_form(form, outcome.error)
         else:
-            db.session.commit()
+            metric = outcome.value
             flash(f"{metric.name} is in the catalogue as a KPI candidate. Import its data, "
                   "then validate it in the KPI lab.", "success")
             return redirect(url_for("kpis.notes"))
@@ -92,13 +89,10 @@ def note_decline(note_id: int):
     note = _pending_note(note_id)
     form = DeclineForm()
     if form.validate_on_submit():
-        try:
-            decline_proposal(current_user, note, form.reason.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        outcome = attempt(decline_proposal, current_user, note, form.reason.data)
+        if not outcome.ok:
+            flash(outcome.error.message, "error")
         else:
-            db.session.commit()
             flash(f"The proposal '{note.proposed_name}' was declined.", "success")
     else:
         flash("Say why the proposal is declined.", "error")

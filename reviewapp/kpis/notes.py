@@ -12,12 +12,13 @@ from sqlalchemy.orm import joinedload
 
 from reviewapp import policy
 from reviewapp.audit.services import record
-from reviewapp.auth.models import User, utcnow
+from reviewapp.auth.models import User
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.kpis.models import BehaviourNote, ProposalStatus, ValidationRun
 from reviewapp.metrics.catalogue import KEY_PATTERN, add_metric
 from reviewapp.metrics.models import Metric, MetricKind
+from reviewapp.model_types import utcnow
 
 
 def is_teachable_moment(run: ValidationRun, rep_id: int) -> bool:

@@ -11,24 +11,18 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from reviewapp import policy
 from reviewapp.audit.models import AuditEvent
-from reviewapp.auth.models import Role, Team, User
+from reviewapp.auth.models import Role, User
 from reviewapp.extensions import db
-from reviewapp.kpis.models import RunScope, ValidationCandidate, ValidationRun
+from reviewapp.kpis.models import ValidationCandidate, ValidationRun
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
 
 
 def visible_runs(actor: User, limit: int = 200) -> list[ValidationRun]:
-    """Runs the actor may see, newest first (HR: all; managers: org-wide and their own)."""
-    query = sa.select(ValidationRun).options(
-        joinedload(ValidationRun.created_by), joinedload(ValidationRun.outcome_metric))
-    if not policy.can_view_all_validation_runs(actor):
-        # Mirrors policy.can_view_validation_run.
-        led_teams = sa.select(Team.id).where(Team.manager_id == actor.id)
-        query = query.where(sa.or_(
-            ValidationRun.scope == RunScope.ORGANISATION,
-            ValidationRun.created_by_id == actor.id,
-            sa.and_(ValidationRun.created_by_id.is_(None), ValidationRun.team_id.in_(led_teams)),
-        ))
+    """Runs the actor may see (policy.visible_runs_clause), newest first."""
+    query = (sa.select(ValidationRun)
+             .options(joinedload(ValidationRun.created_by),
+                      joinedload(ValidationRun.outcome_metric))
+             .where(policy.visible_runs_clause(actor)))
     return list(db.session.scalars(query.order_by(ValidationRun.id.desc()).limit(limit)))
 
 

@@ -8,7 +8,7 @@ from reviewapp import policy
 from reviewapp.analytics import ValidationParams
 from reviewapp.analytics.wording import fmt_number
 from reviewapp.auth.models import Team
-from reviewapp.errors import ServiceError, show_on_form
+from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.kpis import bp, charts, queries
 from reviewapp.kpis.forms import LabForm
@@ -19,6 +19,7 @@ from reviewapp.kpis.settings import outcome_metrics, primary_outcome_key
 from reviewapp.metrics.catalogue import metric_by_key
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
 from reviewapp.metrics.periods import Grain, Period
+from reviewapp.transaction import attempt
 
 
 @bp.before_request
@@ -87,15 +88,14 @@ def lab():
         form.outcome.data = primary
         form.candidates.data = [m.key for m in candidates]
     if form.validate_on_submit():
-        try:
-            outcome = run_validation(
-                current_user, form.outcome.data, form.candidates.data, grain=form.grain.data,
-                lag=form.lag.data, window=form.window.data, scope=_scope_from(form.scope.data))
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
+        attempted = attempt(
+            run_validation, current_user, form.outcome.data, form.candidates.data,
+            grain=form.grain.data, lag=form.lag.data, window=form.window.data,
+            scope=_scope_from(form.scope.data))
+        if not attempted.ok:
+            show_on_form(form, attempted.error)
         else:
-            db.session.commit()
+            outcome = attempted.value
             run = outcome.run
             changes = ", ".join(f"{k} {a} → {b}" for k, (a, b) in outcome.status_changes.items())
             flash(f"Run #{run.id} is stored. "

@@ -11,12 +11,12 @@ from flask.cli import AppGroup
 
 from reviewapp.auth.models import Role, User
 from reviewapp.auth.services import find_by_email
-from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import add_metric, list_metrics
 from reviewapp.metrics.importer import apply_import, prepare_import
 from reviewapp.metrics.models import Direction, Metric, MetricKind, Observation, Rollup
 from reviewapp.metrics.periods import Grain, Period
+from reviewapp.transaction import command_transaction
 
 metrics_cli = AppGroup("metrics", help="Metric catalogue, import and export.")
 
@@ -31,13 +31,9 @@ metrics_cli = AppGroup("metrics", help="Metric catalogue, import and export.")
 @click.option("--description", default="")
 def add_command(key, name, kind, direction, rollup, unit, description):
     """Add a metric to the catalogue."""
-    try:
+    with command_transaction():
         metric = add_metric(None, key=key, name=name, kind=kind, direction=direction,
                             rollup=rollup, unit=unit, description=description)
-    except ServiceError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(f"Added {metric.kind.value} metric {metric.key} (id {metric.id}).")
 
 
@@ -80,12 +76,8 @@ def import_command(path: Path, as_email, replace, sheet):
         plan = prepare_import(actor, data, path.name, source="cli", sheet=sheet)
         bar.update(1)
         if plan.ok and plan.duplicate_of is None and (replace or not plan.changed_count):
-            try:
+            with command_transaction():
                 batch = apply_import(actor, plan, replace=replace)
-            except ServiceError as exc:
-                db.session.rollback()
-                raise click.ClickException(exc.message) from exc
-            db.session.commit()
         bar.update(1)
     if not plan.ok:
         for err in plan.errors:

@@ -41,7 +41,8 @@ def rollup_how() -> dict[int, str]:
     return {mid: how.value for mid, how in db.session.execute(sa.select(Metric.id, Metric.rollup))}
 
 
-def rolled_up(frame: pd.DataFrame, grain: Grain | str = Grain.QUARTER) -> pd.DataFrame:
+def rolled_up(frame: pd.DataFrame, grain: Grain | str = Grain.QUARTER,
+              how: dict[int, str] | None = None) -> pd.DataFrame:
     """Roll a frame from load_observations up to month or quarter with each metric's rule.
 
     Values stored at a coarser grain than asked for (a quarter, in a monthly view) cannot be
@@ -53,4 +54,5 @@ def rolled_up(frame: pd.DataFrame, grain: Grain | str = Grain.QUARTER) -> pd.Dat
         frame = frame[finer.astype(bool)]
     if frame.empty:
         return frame.assign(n=pd.Series(dtype="int64"))
-    return rollup(frame, target, rollup_how())
+    # `how` lets a caller hold a rule fixed (a launched cycle's frozen roll-ups).
+    return rollup(frame, target, {**rollup_how(), **(how or {})})

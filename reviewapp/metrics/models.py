@@ -8,8 +8,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reviewapp.auth.models import User, enum_column, utcnow
+from reviewapp.auth.models import User
 from reviewapp.extensions import db
+from reviewapp.model_types import enum_column, utcnow
 
 
 class MetricKind(enum.StrEnum):

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from reviewapp import policy
-from reviewapp.errors import ServiceError, show_on_form
+from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.metrics import bp, uploads
 from reviewapp.metrics.catalogue import add_metric, list_metrics, set_archived, update_metric
@@ -14,6 +14,7 @@ from reviewapp.metrics.forms import MetricForm, UploadForm
 from reviewapp.metrics.importer import apply_import, prepare_import, undo_batch
 from reviewapp.metrics.models import ImportBatch, Metric
 from reviewapp.metrics.parsing import MAX_ERRORS_SHOWN, errors_to_csv
+from reviewapp.transaction import attempt
 
 
 @bp.before_request
@@ -38,18 +39,14 @@ def metric_new():
     policy.require(policy.can_manage_metrics(current_user))
     form = MetricForm()
     if form.validate_on_submit():
-        try:
-            metric = add_metric(current_user, key=form.key.data, name=form.name.data,
-                                kind=form.kind.data, direction=form.direction.data,
-                                rollup=form.rollup.data, unit=form.unit.data,
-                                description=form.description.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Metric {metric.name} was added.", "success")
+        outcome = attempt(add_metric, current_user, key=form.key.data, name=form.name.data,
+                          kind=form.kind.data, direction=form.direction.data,
+                          rollup=form.rollup.data, unit=form.unit.data,
+                          description=form.description.data)
+        if outcome.ok:
+            flash(f"Metric {outcome.value.name} was added.", "success")
             return redirect(url_for("metrics.catalogue"))
+        show_on_form(form, outcome.error)
     return render_template("metrics/metric_form.html", form=form, metric=None)
 
 
@@ -63,17 +60,13 @@ def metric_edit(metric_id: int):
         form.rollup.data = metric.rollup.value
     form.key.data, form.kind.data = metric.key, metric.kind.value  # fixed once created
     if form.validate_on_submit():
-        try:
-            update_metric(current_user, metric, name=form.name.data, unit=form.unit.data,
-                          direction=form.direction.data, rollup=form.rollup.data,
-                          description=form.description.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
+        outcome = attempt(update_metric, current_user, metric, name=form.name.data,
+                          unit=form.unit.data, direction=form.direction.data,
+                          rollup=form.rollup.data, description=form.description.data)
+        if outcome.ok:
             flash(f"Metric {metric.name} was updated.", "success")
             return redirect(url_for("metrics.catalogue"))
+        show_on_form(form, outcome.error)
     return render_template("metrics/metric_form.html", form=form, metric=metric)
 
 
@@ -83,7 +76,6 @@ def metric_archive(metric_id: int):
     metric = db.get_or_404(Metric, metric_id)
     archived = request.form.get("archived", "1") == "1"
     set_archived(current_user, metric, archived)
-    db.session.commit()
     flash(f"{metric.name} is {'archived' if archived else 'back in use'}.", "success")
     return redirect(url_for("metrics.catalogue"))
 
@@ -127,13 +119,12 @@ def preview(token: str):
     plan = prepare_import(current_user, pending.read(), pending.filename, source="web",
                           sheet=pending.sheet, column_map=column_map)
     if action == "confirm":
-        try:
-            batch = apply_import(current_user, plan, replace=request.form.get("replace") == "1")
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        outcome = attempt(apply_import, current_user, plan,
+                          replace=request.form.get("replace") == "1")
+        if not outcome.ok:
+            flash(outcome.error.message, "error")
         else:
-            db.session.commit()
+            batch = outcome.value
             uploads.discard(token)
             flash(f"Imported batch #{batch.id}: {batch.new_count} new, {batch.changed_count} "
                   f"changed, {batch.unchanged_count} unchanged values.", "success")
@@ -177,12 +168,9 @@ def batch(batch_id: int):
 def batch_undo(batch_id: int):
     found = db.session.get(ImportBatch, batch_id)
     policy.visible_or_404(found is not None and policy.can_view_batch(current_user, found))
-    try:
-        undo_batch(current_user, found)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    outcome = attempt(undo_batch, current_user, found)
+    if not outcome.ok:
+        flash(outcome.error.message, "error")
     else:
-        db.session.commit()
         flash(f"Batch #{found.id} was undone.", "success")
     return redirect(url_for("metrics.batch", batch_id=batch_id))

@@ -104,3 +104,19 @@ def test_chart_redraws_old_check_ins_against_the_current_target(org, revenue_goa
     chart = progress_chart(revenue_goal, 0.8, IN_Q3, cumulative=True)
     assert len(chart.changes) == 1 and chart.changes[0].label.startswith("16 Aug")
     assert chart.today_x is not None and len(chart.dots) == 2
+
+
+def test_after_a_metric_change_the_goal_page_shows_both_metrics(client, login_as, org, metrics,
+                                                                revenue_goal):
+    login_as(org.lead)
+    response = client.post(f"/goals/{revenue_goal.id}/adjust", data={
+        "metric": metrics["churn"].id, "start_value": "10", "target_value": "4",
+        "quarter": Q3, "reason": "Retention matters more this quarter"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    for viewer in (org.lead, org.rep, org.hr):
+        login_as(viewer)
+        response = client.get(f"/goals/{revenue_goal.id}")
+        assert response.status_code == 200, viewer.name
+        body = response.get_data(as_text=True)
+        history = body[body.index('data-testid="history"'):]
+        assert "metric: Revenue → Churned accounts" in history, history[:1500]

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
+from reviewapp.goals.goal_templates import AssignmentError, assign_template, save_template
 from reviewapp.goals.models import Goal, GoalState, GoalTemplate
-from reviewapp.goals.templates import AssignmentError, assign_template, save_template
 from tests.goals.conftest import Q3, observe, set_goal
 
 
