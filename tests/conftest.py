@@ -67,6 +67,25 @@ def app(_app):
     _app.config.update(saved)
 
 
+@pytest.fixture(scope="module")
+def module_app(_app):
+    """The app inside one app context for a whole module, for data built once and shared by
+    its tests (`app` empties every table after each test); every table is emptied at the end
+    of the module. Do not mix it with `app` in one module."""
+    saved = dict(_app.config)
+    with _app.app_context():
+        yield _app
+        _empty_all_tables()
+    _app.config.clear()
+    _app.config.update(saved)
+
+
+@pytest.fixture(scope="session")
+def empty_tables():
+    """Empty every table now: for module_app users that start over in the middle."""
+    return _empty_all_tables
+
+
 @pytest.fixture
 def db(app):
     return _db
