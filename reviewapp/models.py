@@ -3,6 +3,13 @@
 from reviewapp.api.models import ApiToken
 from reviewapp.audit.models import AuditEvent
 from reviewapp.auth.models import Team, User
+from reviewapp.cycles.models import (
+    Competency,
+    Cycle,
+    CycleCompetency,
+    CycleKpi,
+    CycleKpiTarget,
+)
 from reviewapp.goals.models import (
     CheckIn,
     Goal,
@@ -13,13 +20,6 @@ from reviewapp.goals.models import (
 )
 from reviewapp.kpis.models import BehaviourNote, OrgSetting, ValidationCandidate, ValidationRun
 from reviewapp.metrics.models import ImportBatch, Metric, Observation, ReplacedValue
-from reviewapp.reviews.cycle_models import (
-    Competency,
-    Cycle,
-    CycleCompetency,
-    CycleKpi,
-    CycleKpiTarget,
-)
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
 
 __all__ = ["ApiToken", "AuditEvent", "ImportBatch", "Metric", "Observation", "ReplacedValue",

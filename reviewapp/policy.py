@@ -2,13 +2,23 @@
 
 Views ask these functions and never inspect roles themselves. Conventions:
 - a record the actor must not even know about is answered with 404 (`visible_or_404`);
-- an action on something the actor may know exists is answered with 403 (`require`).
+- an action on something the actor may know exists is answered with 403 (`require`);
+- a list that the database filters asks the `*_clause` twin of the `can_view_*` function, kept
+  beside it here (tests hold the two to the same answer).
 """
 
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
 from flask import abort
 
-from reviewapp.auth.models import Role, User
+from reviewapp.auth.models import Role, Team, User
 from reviewapp.auth.scope import subordinate_ids
+from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
+from reviewapp.reviews.states import ReviewState
 
 
 def require(allowed: bool) -> None:
@@ -155,6 +165,23 @@ def can_view_validation_run(actor: User, run) -> bool:
     return run.team is not None and run.team.manager_id == actor.id
 
 
+def visible_runs_clause(actor: User) -> sa.ColumnElement[bool]:
+    """can_view_validation_run as a WHERE clause on ValidationRun (tests hold them equal)."""
+    # Imported here: the kpis package loads its views, and they import this module.
+    from reviewapp.kpis.models import RunScope, ValidationRun
+
+    if not can_use_kpi_lab(actor):
+        return sa.false()
+    if can_view_all_validation_runs(actor):
+        return sa.true()
+    led_teams = sa.select(Team.id).where(Team.manager_id == actor.id)
+    return sa.or_(
+        ValidationRun.scope == RunScope.ORGANISATION,
+        ValidationRun.created_by_id == actor.id,
+        sa.and_(ValidationRun.created_by_id.is_(None), ValidationRun.team_id.in_(led_teams)),
+    )
+
+
 def can_manage_kpi_settings(actor: User) -> bool:
     """Choose the organisation's primary outcome: HR."""
     return _is_hr(actor)
@@ -217,9 +244,56 @@ def can_view_goal(actor: User, goal) -> bool:
     return actor.team_id == goal.team_id or _leads_team(actor, goal.team)
 
 
+def led_teams_clause(actor: User) -> sa.ColumnElement[bool]:
+    """Teams led by the actor or by a manager below them, as a WHERE clause on Team
+    (the teams can_create_team_goal allows)."""
+    if not (actor.is_authenticated and actor.role == Role.MANAGER):
+        return sa.false()
+    return Team.manager_id.in_(subordinate_ids(actor.id) | {actor.id})
+
+
+def visible_goals_clause(actor: User) -> sa.ColumnElement[bool]:
+    """can_view_goal as a WHERE clause on Goal (tests hold them to the same answer)."""
+    # Imported here: the goals package loads its views, and they import this module.
+    from reviewapp.goals.models import Goal, GoalScope
+
+    if not actor.is_authenticated:
+        return sa.false()
+    if _is_hr(actor):
+        return sa.true()
+    teams = Goal.team_id.in_(sa.select(Team.id).where(led_teams_clause(actor)))
+    if actor.team_id is not None:
+        teams = sa.or_(Goal.team_id == actor.team_id, teams)
+    return sa.or_(
+        sa.and_(Goal.scope == GoalScope.INDIVIDUAL, Goal.owner_id.in_(people_scope_ids(actor))),
+        sa.and_(Goal.scope == GoalScope.TEAM, teams),
+    )
+
+
+def sees_everyone(actor: User) -> bool:
+    """HR sees every person, team and goal: all teams in the filters, the organisation's
+    dashboard."""
+    return _is_hr(actor)
+
+
+def is_reviewed(person: User) -> bool:
+    """Reps are the people reviewed: each has a review, numbers and individual goals."""
+    return person.is_authenticated and person.role == Role.REP
+
+
+def sets_goals(actor: User) -> bool:
+    """Managers set goals, for the teams they lead and the people below them."""
+    return actor.is_authenticated and actor.role == Role.MANAGER
+
+
+def proposes_goals(actor: User) -> bool:
+    """A rep proposes goals for themselves; their manager agrees to them or returns them."""
+    return is_reviewed(actor)
+
+
 def can_create_goals(actor: User) -> bool:
     """Open the new-goal form: managers set goals, reps propose their own."""
-    return actor.is_authenticated and actor.role in (Role.MANAGER, Role.REP)
+    return sets_goals(actor) or proposes_goals(actor)
 
 
 def can_create_team_goal(actor: User, team) -> bool:
@@ -265,7 +339,7 @@ def can_delete_goal(actor: User, goal) -> bool:
 
 def can_use_goal_templates(actor: User) -> bool:
     """Save goals as templates and assign them to many reps: managers."""
-    return actor.is_authenticated and actor.role == Role.MANAGER
+    return sets_goals(actor)
 
 
 def can_use_goal_template(actor: User, template) -> bool:
@@ -287,57 +361,170 @@ def can_view_cycle_overview(actor: User) -> bool:
 
 
 def can_view_review(actor: User, review) -> bool:
-    """The rep, the managers above them, and HR may open a review (what they see varies)."""
-    return in_scope(actor, review.rep_id)
+    """The rep, the reviewing manager, the managers above the rep, and HR (what they see varies
+    by state: see REVIEW_ACTIONS)."""
+    if not actor.is_authenticated:
+        return False
+    return actor.id == review.manager_id or in_scope(actor, review.rep_id)
 
 
-def can_act_as_reviewee(actor: User, review) -> bool:
-    """The person being reviewed."""
-    return actor.is_authenticated and actor.id == review.rep_id
+# The one table of review actions: for each action, which party may take it in which states,
+# the state it moves the review to, and any further condition. Services refuse with it, views
+# answer 403/404 with it, and templates show a button only when it allows the action.
 
 
-def can_write_self_assessment(actor: User, review) -> bool:
-    """Only the rep, only while the review is in self-review."""
-    return can_act_as_reviewee(actor, review) and review.state.value == "self_review"
+class Party(enum.StrEnum):
+    """How an actor stands to one review."""
+
+    REVIEWEE = "reviewee"  # the rep being reviewed
+    REVIEWER = "reviewer"  # the manager who writes the review (the rep's manager at launch)
+    ABOVE = "above"        # a manager above the rep who is not the reviewer
+    HR = "hr"
+
+
+class ReviewAction(enum.StrEnum):
+    SEE_SELF_ASSESSMENT = "see_self_assessment"
+    SEE_MANAGER_SIDE = "see_manager_side"
+    SAVE_SELF = "save_self"
+    SUBMIT_SELF = "submit_self"
+    SKIP_SELF = "skip_self"
+    SAVE_MANAGER = "save_manager"
+    OVERRIDE_KPI = "override_kpi"
+    SUBMIT_MANAGER = "submit_manager"
+
+
+S = ReviewState
+EVERY_STATE = frozenset(S)
+FROM_MANAGER_REVIEW = frozenset(s for s in S if s.rank >= S.MANAGER_REVIEW.rank)
+FROM_CALIBRATION = frozenset(s for s in S if s.rank >= S.CALIBRATION.rank)
+FROM_SHARED = frozenset(s for s in S if s.rank >= S.SHARED.rank)
+
+
+def _self_deadline_passed(review, today: date) -> str | None:
+    due = review.cycle.self_due
+    if today <= due:
+        return (f"The self-assessment is due on {due:%d %b %Y}; you can move on without it "
+                "only after that.")
+    return None
+
+
+def _self_submitted(review, today: date) -> str | None:
+    return None if review.self_submitted_at is not None else "Not submitted yet."
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    who: dict  # Party -> the states in which that party may take the action
+    to: ReviewState | None = None  # the state the action moves the review to
+    unless: Callable | None = None  # (review, today) -> a refusal message, or None
+    unless_for: frozenset = frozenset(Party)  # the parties the extra condition applies to
+
+
+REVIEW_ACTIONS: dict[ReviewAction, ReviewRule] = {
+    ReviewAction.SEE_SELF_ASSESSMENT: ReviewRule(
+        {Party.REVIEWEE: EVERY_STATE, Party.REVIEWER: EVERY_STATE, Party.ABOVE: EVERY_STATE,
+         Party.HR: EVERY_STATE},
+        unless=_self_submitted, unless_for=frozenset({Party.REVIEWER, Party.ABOVE, Party.HR})),
+    ReviewAction.SEE_MANAGER_SIDE: ReviewRule(
+        {Party.REVIEWEE: FROM_SHARED, Party.REVIEWER: FROM_MANAGER_REVIEW,
+         Party.ABOVE: FROM_CALIBRATION, Party.HR: FROM_CALIBRATION}),
+    ReviewAction.SAVE_SELF: ReviewRule({Party.REVIEWEE: {S.SELF_REVIEW}}),
+    ReviewAction.SUBMIT_SELF: ReviewRule({Party.REVIEWEE: {S.SELF_REVIEW}},
+                                         to=S.MANAGER_REVIEW),
+    ReviewAction.SKIP_SELF: ReviewRule({Party.REVIEWER: {S.SELF_REVIEW}}, to=S.MANAGER_REVIEW,
+                                       unless=_self_deadline_passed),
+    ReviewAction.SAVE_MANAGER: ReviewRule({Party.REVIEWER: {S.MANAGER_REVIEW}}),
+    ReviewAction.OVERRIDE_KPI: ReviewRule({Party.REVIEWER: {S.MANAGER_REVIEW}}),
+    ReviewAction.SUBMIT_MANAGER: ReviewRule({Party.REVIEWER: {S.MANAGER_REVIEW}},
+                                            to=S.CALIBRATION),
+}
+
+ACTION_WORDS = {
+    ReviewAction.SAVE_SELF: "Changing the self-assessment",
+    ReviewAction.SUBMIT_SELF: "Submitting the self-assessment",
+    ReviewAction.SKIP_SELF: "Moving on without a self-assessment",
+    ReviewAction.SAVE_MANAGER: "Changing the manager's review",
+    ReviewAction.OVERRIDE_KPI: "Overriding a KPI score",
+    ReviewAction.SUBMIT_MANAGER: "Sending the review to calibration",
+}
+
+
+def review_parties(actor: User, review) -> frozenset[Party]:
+    """Every way the actor stands to the review (none: they may not even see it)."""
+    if not actor.is_authenticated:
+        return frozenset()
+    parties = set()
+    if actor.id == review.rep_id:
+        parties.add(Party.REVIEWEE)
+    if actor.id == review.manager_id:
+        parties.add(Party.REVIEWER)
+    elif actor.role == Role.MANAGER and review.rep_id in subordinate_ids(actor.id):
+        parties.add(Party.ABOVE)
+    if _is_hr(actor):
+        parties.add(Party.HR)
+    return frozenset(parties)
+
+
+def review_action_refusal(actor: User, review, action: ReviewAction,
+                          today: date | None = None) -> ServiceError | None:
+    """Why the actor may not take the action now (NotAllowed or ActionUnavailable), or None."""
+    rule = REVIEW_ACTIONS[action]
+    parties = review_parties(actor, review) & set(rule.who)
+    if not parties:
+        return NotAllowed("You may not do that on this review.")
+    in_state = {p for p in parties if review.state in rule.who[p]}
+    if not in_state:
+        states = sorted({s for p in parties for s in rule.who[p]}, key=lambda s: s.rank)
+        where = " or ".join(s.label.lower() for s in states)
+        return ActionUnavailable(
+            f"{ACTION_WORDS.get(action, 'That')} is only possible during {where}; this review "
+            f"is in {review.state.label.lower()}.")
+    if rule.unless is not None and in_state <= rule.unless_for:
+        message = rule.unless(review, today or date.today())
+        if message:
+            return ActionUnavailable(message)
+    return None
+
+
+def may(actor: User, review, action: ReviewAction, today: date | None = None) -> bool:
+    """The actor may take the action on the review now."""
+    return review_action_refusal(actor, review, action, today) is None
+
+
+def may_attempt(actor: User, review, action: ReviewAction) -> bool:
+    """The actor is someone who may take the action in some state (so a refusal now is about
+    the state, not about who they are)."""
+    return bool(review_parties(actor, review) & set(REVIEW_ACTIONS[action].who))
+
+
+def allowed_review_actions(actor: User, review, today: date | None = None) -> frozenset:
+    """Every action the actor may take on the review now (for buttons and sections)."""
+    return frozenset(a for a in REVIEW_ACTIONS if may(actor, review, a, today))
+
+
+def authorize_review_action(actor: User | None, review, action: ReviewAction,
+                            today: date | None = None) -> ReviewState | None:
+    """Raise NotAllowed or ActionUnavailable unless the actor may act; return the target state."""
+    refusal = review_action_refusal(actor, review, action, today)
+    if refusal is not None:
+        raise refusal
+    return REVIEW_ACTIONS[action].to
 
 
 def can_see_self_assessment(actor: User, review) -> bool:
     """The rep always; everyone else once it has been submitted (a draft stays private)."""
-    if not can_view_review(actor, review):
-        return False
-    return actor.id == review.rep_id or review.self_submitted_at is not None
-
-
-def can_write_manager_side(actor: User, review) -> bool:
-    """The reviewing manager (the rep's manager at launch)."""
-    return actor.is_authenticated and actor.id == review.manager_id
-
-
-def can_write_manager_review(actor: User, review) -> bool:
-    """The reviewing manager, while the review is in manager review."""
-    return can_write_manager_side(actor, review) and review.state.value == "manager_review"
+    return may(actor, review, ReviewAction.SEE_SELF_ASSESSMENT)
 
 
 def can_see_manager_side(actor: User, review) -> bool:
     """The reviewing manager from manager review on; HR and higher managers from calibration
     (until then it is the manager's draft); the rep only once the review is shared."""
-    if not can_view_review(actor, review):
-        return False
-    state = review.state.value
-    if actor.id == review.rep_id:
-        return state in ("shared", "acknowledged", "finalized")
-    if actor.id == review.manager_id:
-        return state not in ("not_started", "self_review")
-    return state in ("calibration", "shared", "acknowledged", "finalized")
+    return may(actor, review, ReviewAction.SEE_MANAGER_SIDE)
 
 
 def can_see_review_scores(actor: User, review) -> bool:
-    """Scores in a cycle's overview: the reviewing manager; HR and the managers above from
-    calibration on (until then the manager's ratings are a draft); the rep once shared."""
-    if not can_view_review(actor, review):
-        return False
-    if actor.id == review.rep_id:
-        return review.state.value in ("shared", "acknowledged", "finalized")
-    if actor.id == review.manager_id:
+    """Scores in a cycle's overview: whoever may see the manager's side (the KPI side before
+    the manager's review is written is shown to the reviewer too)."""
+    if Party.REVIEWER in review_parties(actor, review):
         return True
-    return review.state.value in ("calibration", "shared", "acknowledged", "finalized")
+    return can_see_manager_side(actor, review)

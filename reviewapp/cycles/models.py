@@ -9,9 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reviewapp.auth.models import Team, User, enum_column, utcnow
+from reviewapp.auth.models import Team, User
 from reviewapp.extensions import db
 from reviewapp.metrics.models import Metric
+from reviewapp.model_types import enum_column, utcnow
 
 DEFAULT_BANDS = [0.70, 0.90, 1.00, 1.15]  # attainment thresholds for scores 2, 3, 4, 5
 

@@ -9,126 +9,25 @@ import sqlalchemy as sa
 
 from reviewapp.audit.services import record
 from reviewapp.auth.models import Role, Team, User
-from reviewapp.errors import ServiceError
-from reviewapp.extensions import db
-from reviewapp.kpis.models import OrgSetting
-from reviewapp.kpis.queries import made_kpi_by
-from reviewapp.kpis.settings import get_setting
-from reviewapp.metrics.models import KpiStatus, Metric
-from reviewapp.metrics.periods import Grain, PeriodError, parse_period
-from reviewapp.reviews.cycle_models import (
-    Competency,
+from reviewapp.cycles.catalogue import require_cycle_manager, weight_bounds
+from reviewapp.cycles.models import (
+    DEFAULT_BANDS,
     Cycle,
     CycleCompetency,
     CycleKpi,
     CycleKpiTarget,
     CycleStatus,
 )
+from reviewapp.errors import ActionUnavailable, ServiceError
+from reviewapp.extensions import db
+from reviewapp.kpis.queries import made_kpi_by
+from reviewapp.metrics.models import KpiStatus, Metric
+from reviewapp.metrics.periods import Grain, PeriodError, parse_period
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
 from reviewapp.reviews.scoring import validate_bands
 from reviewapp.reviews.services import refresh_scores
 
 MAX_KPIS = 5
-WEIGHT_MIN_KEY, WEIGHT_MAX_KEY = "reviews.quant_weight_min", "reviews.quant_weight_max"
-DEFAULT_COMPETENCIES = [
-    ("Relationships", "Builds trust with customers and colleagues over time.", [
-        "Contacts are transactional; customers rarely come back to them.",
-        "Keeps some relationships warm but mostly when a deal is open.",
-        "Maintains good working relationships with most accounts.",
-        "Customers ask for them by name; relationships survive setbacks.",
-        "Trusted adviser to key accounts; opens doors for the whole team."]),
-    ("Adaptability", "Adjusts approach when markets, customers or plans change.", [
-        "Sticks to the script even when it clearly is not working.",
-        "Adapts when told to, slowly.",
-        "Adjusts the approach when a customer or market changes.",
-        "Anticipates change and adjusts before being asked.",
-        "Turns change into opportunity and shows others how."]),
-    ("Collaboration", "Works with others to win: shares knowledge, hands off cleanly.", [
-        "Works alone; hoards leads and information.",
-        "Helps when asked, rarely offers.",
-        "Shares information and helps colleagues as a matter of course.",
-        "Actively pairs on deals and improves team processes.",
-        "Raises the whole team's results; others seek their help."]),
-    ("Customer satisfaction", "Customers are better off for having worked with them.", [
-        "Frequent complaints; promises not kept.",
-        "Customers are satisfied with the basics.",
-        "Customers are satisfied and would buy again.",
-        "Customers recommend them; issues are resolved before escalation.",
-        "Customers are advocates; renewal and referral rates stand out."]),
-    ("Learning", "Grows skills and product knowledge; learns from wins and losses.", [
-        "Repeats the same mistakes; avoids feedback.",
-        "Learns when training is scheduled.",
-        "Seeks feedback and applies it.",
-        "Learns from every deal and shares the lessons.",
-        "Teaches others; brings new practices into the team."]),
-]
-
-
-def ensure_default_competencies() -> list[Competency]:
-    """Create the five default competencies when the catalogue is empty."""
-    existing = list(db.session.scalars(sa.select(Competency).order_by(Competency.position)))
-    if existing:
-        return existing
-    for position, (name, description, anchors) in enumerate(DEFAULT_COMPETENCIES):
-        db.session.add(Competency(name=name, description=description, anchors=anchors,
-                                  position=position))
-    db.session.flush()
-    return list(db.session.scalars(sa.select(Competency).order_by(Competency.position)))
-
-
-def save_competency(actor: User, competency: Competency | None, *, name: str, description: str,
-                    anchors: list[str], active: bool = True) -> Competency:
-    """Create or edit a competency; every level needs an anchor."""
-    name = (name or "").strip()
-    if not name:
-        raise ServiceError("Enter a name.", field="name")
-    clash = sa.select(Competency.id).where(sa.func.lower(Competency.name) == name.lower())
-    if competency is not None:
-        clash = clash.where(Competency.id != competency.id)
-    if db.session.scalar(clash) is not None:
-        raise ServiceError(f"A competency called {name} already exists.", field="name")
-    anchors = [(a or "").strip() for a in anchors]
-    for level, text in enumerate(anchors, start=1):
-        if not text:
-            raise ServiceError(f"Describe what level {level} looks like.",
-                               field=f"anchor_{level}")
-    created = competency is None
-    if created:
-        position = db.session.scalar(sa.select(sa.func.count()).select_from(Competency))
-        competency = Competency(position=position)
-        db.session.add(competency)
-    before = None if created else {"name": competency.name, "anchors": competency.anchors,
-                                   "active": competency.active}
-    competency.name, competency.description = name, (description or "").strip()
-    competency.anchors, competency.active = anchors, active
-    db.session.flush()
-    record(actor, "competency.create" if created else "competency.update", "competency",
-           competency.id, before=before,
-           after={"name": name, "anchors": anchors, "active": active})
-    return competency
-
-
-def weight_bounds() -> tuple[float, float]:
-    """HR's bounds for a cycle's quantitative weight (default 0.3–0.7)."""
-    return (float(get_setting(WEIGHT_MIN_KEY, "0.3")), float(get_setting(WEIGHT_MAX_KEY, "0.7")))
-
-
-def set_weight_bounds(actor: User, low: float, high: float) -> None:
-    """Change the bounds (audited); draft cycles outside them cannot launch until fixed."""
-    if not (0 <= low <= high <= 1):
-        raise ServiceError("Bounds must satisfy 0 ≤ minimum ≤ maximum ≤ 1.", field="weight_min")
-    before = weight_bounds()
-    for key, value in ((WEIGHT_MIN_KEY, low), (WEIGHT_MAX_KEY, high)):
-        setting = db.session.get(OrgSetting, key)
-        if setting is None:
-            db.session.add(OrgSetting(key=key, value=str(value), updated_by_id=actor.id))
-        else:
-            setting.value, setting.updated_by_id = str(value), actor.id
-    db.session.flush()
-    record(actor, "settings.weight_bounds", "settings", None,
-           before={"min": before[0], "max": before[1]}, after={"min": low, "max": high})
-
-
 @dataclass
 class CycleDraft:
     """What HR enters for a cycle; checked by save_cycle."""
@@ -140,7 +39,7 @@ class CycleDraft:
     calibration_due: date
     acknowledgement_due: date
     quant_weight: float = 0.5
-    bands: list[float] = field(default_factory=lambda: [0.70, 0.90, 1.00, 1.15])
+    bands: list[float] = field(default_factory=lambda: list(DEFAULT_BANDS))
     team_ids: list[int] = field(default_factory=list)
     person_ids: list[int] = field(default_factory=list)
     competency_ids: list[int] = field(default_factory=list)
@@ -187,6 +86,7 @@ def _check_draft(draft: CycleDraft, cycle: Cycle | None) -> None:
 
 def save_cycle(actor: User, cycle: Cycle | None, draft: CycleDraft) -> Cycle:
     """Create or edit a draft cycle. A launched cycle's rules cannot change."""
+    require_cycle_manager(actor)
     if cycle is not None and cycle.launched:
         raise ServiceError("This cycle has been launched; its scoring rules are frozen.")
     _check_draft(draft, cycle)
@@ -235,6 +135,14 @@ def participants(cycle: Cycle) -> list[User]:
         .order_by(User.name)))
 
 
+class LaunchRefused(ActionUnavailable):
+    """The launch checks found problems; each is a sentence HR can act on."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("The cycle cannot be launched: " + " ".join(problems))
+        self.problems = problems
+
+
 @dataclass
 class LaunchCheck:
     ok: bool
@@ -274,9 +182,10 @@ def launch_check(cycle: Cycle) -> LaunchCheck:
 
 def launch(actor: User, cycle: Cycle) -> list[Review]:
     """Freeze the cycle's rules and evidence and open one review per rep in self-review."""
+    require_cycle_manager(actor)
     check = launch_check(cycle)
     if not check.ok:
-        raise ServiceError("The cycle cannot be launched: " + " ".join(check.problems))
+        raise LaunchRefused(check.problems)
     for kpi in cycle.kpis:
         metric = kpi.metric
         kpi.frozen_name, kpi.frozen_unit = metric.name, metric.unit
@@ -313,6 +222,7 @@ def launch(actor: User, cycle: Cycle) -> list[Review]:
 def set_rep_targets(actor: User, cycle: Cycle, kpi: CycleKpi,
                     targets: dict[int, float | None]) -> None:
     """Per-rep targets for one KPI of a draft cycle; None clears a rep's own target."""
+    require_cycle_manager(actor)
     if cycle.launched:
         raise ServiceError("This cycle has been launched; its targets are frozen.")
     if kpi.cycle_id != cycle.id:

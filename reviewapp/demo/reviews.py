@@ -6,13 +6,14 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from reviewapp.auth.models import Team, User
+from reviewapp.cycles.catalogue import ensure_default_competencies
+from reviewapp.cycles.models import Cycle
+from reviewapp.cycles.services import CycleDraft, launch, save_cycle
 from reviewapp.demo.metrics import LAST_QUARTER
 from reviewapp.demo.people import DOMAIN, email_for
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import metric_by_key
 from reviewapp.metrics.models import KpiStatus
-from reviewapp.reviews.cycle_models import Cycle
-from reviewapp.reviews.cycles import CycleDraft, ensure_default_competencies, launch, save_cycle
 from reviewapp.reviews.models import Review
 from reviewapp.reviews.services import (
     ManagerAssessment,

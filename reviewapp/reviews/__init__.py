@@ -1,8 +1,9 @@
-"""Review cycles (HR) and balanced reviews (reps and managers)."""
+"""Balanced reviews: the rep's self-assessment, the manager's review, and the workflow.
+
+The views register on `bp` when create_app imports `reviewapp.reviews.views`; importing this
+package (for its models or services) does not pull in the pages.
+"""
 
 from flask import Blueprint
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
-cycles_bp = Blueprint("cycles", __name__, url_prefix="/cycles")
-
-from reviewapp.reviews import cycle_views, views  # noqa: E402,F401

@@ -7,9 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from reviewapp.auth.models import User
+from reviewapp.cycles.models import Cycle, CycleStatus
 from reviewapp.extensions import db
-from reviewapp.reviews.context import deadline_for
-from reviewapp.reviews.cycle_models import Cycle, CycleStatus
 from reviewapp.reviews.models import Review, ReviewState
 
 
@@ -34,7 +33,7 @@ def rep_tasks(user: User) -> list[Task]:
     """The rep's own next step in each open review."""
     tasks = []
     for review in _open_reviews(sa.select(Review).where(Review.rep_id == user.id)):
-        deadline = deadline_for(review)
+        deadline = review.deadline
         if review.state == ReviewState.SELF_REVIEW:
             label = f"Write your self-assessment ({review.cycle.name})"
         elif review.state == ReviewState.SHARED:
@@ -53,10 +52,10 @@ def manager_tasks(user: User) -> list[Task]:
         Review.state.in_([ReviewState.SELF_REVIEW, ReviewState.MANAGER_REVIEW])))
     for review in reviews:
         if review.state == ReviewState.MANAGER_REVIEW:
-            tasks.append(Task(review.id, f"Review {review.rep.name}", review.cycle.manager_due))
+            tasks.append(Task(review.id, f"Review {review.rep.name}", review.deadline.due))
         else:
             tasks.append(Task(review.id, f"Waiting for {review.rep.name}'s self-assessment",
-                              review.cycle.self_due))
+                              review.deadline.due))
     return tasks
 
 

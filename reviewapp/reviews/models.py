@@ -2,38 +2,36 @@
 
 from __future__ import annotations
 
-import enum
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reviewapp.auth.models import User, enum_column, utcnow
+from reviewapp.auth.models import User
+from reviewapp.cycles.models import Cycle, CycleCompetency, CycleKpi
 from reviewapp.extensions import db
-from reviewapp.reviews.cycle_models import Cycle, CycleCompetency, CycleKpi
+from reviewapp.model_types import enum_column, utcnow
+from reviewapp.reviews.states import ReviewState
 
 
-class ReviewState(enum.StrEnum):
-    NOT_STARTED = "not_started"
-    SELF_REVIEW = "self_review"
-    MANAGER_REVIEW = "manager_review"
-    CALIBRATION = "calibration"
-    SHARED = "shared"
-    ACKNOWLEDGED = "acknowledged"
-    FINALIZED = "finalized"
+@dataclass(frozen=True)
+class Deadline:
+    label: str
+    due: date
 
-    @property
-    def label(self) -> str:
-        return {
-            "not_started": "Not started", "self_review": "Self-assessment",
-            "manager_review": "Manager review", "calibration": "Calibration",
-            "shared": "Shared", "acknowledged": "Acknowledged", "finalized": "Finalized",
-        }[self.value]
+    def overdue(self, today: date | None = None) -> bool:
+        return (today or date.today()) > self.due
 
-    @property
-    def rank(self) -> int:
-        return list(ReviewState).index(self)
 
+# The one place that says which of a cycle's deadlines the current step of a review has.
+DEADLINES = {
+    ReviewState.NOT_STARTED: ("Self-assessment due", "self_due"),
+    ReviewState.SELF_REVIEW: ("Self-assessment due", "self_due"),
+    ReviewState.MANAGER_REVIEW: ("Manager review due", "manager_due"),
+    ReviewState.CALIBRATION: ("Calibration due", "calibration_due"),
+    ReviewState.SHARED: ("Acknowledgement due", "acknowledgement_due"),
+}
 
 AFTER_SELF = ("manager_review", "calibration", "shared", "acknowledged", "finalized")
 AFTER_MANAGER = ("calibration", "shared", "acknowledged", "finalized")
@@ -85,6 +83,14 @@ class Review(db.Model):
         order_by="CompetencyRating.cycle_competency_id")
     kpi_scores: Mapped[list[KpiScore]] = relationship(
         back_populates="review", cascade="all, delete-orphan", order_by="KpiScore.cycle_kpi_id")
+
+    @property
+    def deadline(self) -> Deadline | None:
+        """The deadline of the review's current step, if it has one."""
+        if self.state not in DEADLINES:
+            return None
+        label, attribute = DEADLINES[self.state]
+        return Deadline(label, getattr(self.cycle, attribute))
 
     # Optimistic locking: a save over a newer version fails instead of overwriting it.
     __mapper_args__ = {"version_id_col": version}

@@ -47,6 +47,19 @@ def validate_bands(bands: Sequence[float]) -> list[float]:
     return values
 
 
+def band_ranges(bands: Sequence[float]) -> list[tuple[int, str]]:
+    """The attainment range of each score 1–5 in words ("90 % to under 100 %")."""
+    v = [f"{round(x * 100, 4):g} %" for x in validate_bands(bands)]
+    return [(1, f"below {v[0]}"), (2, f"{v[0]} to under {v[1]}"),
+            (3, f"{v[1]} to under {v[2]}"), (4, f"{v[2]} to under {v[3]}"),
+            (5, f"{v[3]} or more")]
+
+
+def is_divergent(quant: float | None, qual: float | None) -> bool:
+    """The two sides disagree enough that the manager must explain (|quant − qual| ≥ 1.5)."""
+    return quant is not None and qual is not None and abs(quant - qual) >= DIVERGENCE_THRESHOLD
+
+
 @dataclass(frozen=True)
 class Scores:
     quant: float | None
@@ -58,7 +71,7 @@ class Scores:
 
     @property
     def divergent(self) -> bool:
-        return self.divergence is not None and self.divergence >= DIVERGENCE_THRESHOLD
+        return is_divergent(self.quant, self.qual)
 
 
 def weighted_mean(values: Sequence[tuple[float | None, float]]) -> float | None:

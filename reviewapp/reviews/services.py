@@ -10,20 +10,28 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 import pandas as pd
+from sqlalchemy.orm.exc import StaleDataError
 
 from reviewapp import policy
 from reviewapp.audit.models import AuditEvent
 from reviewapp.audit.services import record
 from reviewapp.auth.models import User
-from reviewapp.errors import ServiceError
+from reviewapp.errors import Conflict, ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import parse_period
-from reviewapp.reviews.models import Review, ReviewState
-from reviewapp.reviews.scoring import attainment, band_score, combine
+from reviewapp.policy import ReviewAction
+from reviewapp.reviews.models import KpiScore, Review, ReviewState
+from reviewapp.reviews.scoring import (
+    DIVERGENCE_THRESHOLD,
+    Scores,
+    attainment,
+    band_score,
+    combine,
+)
 
 
-class ReviewConflict(ServiceError):
+class ReviewConflict(Conflict):
     """Someone saved the review after this user opened it."""
 
     def __init__(self, review: Review):
@@ -43,37 +51,32 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _require_state(review: Review, state: ReviewState, what: str) -> None:
-    if review.state != state:
-        raise ServiceError(f"{what} is only possible during {state.label.lower()}; this review "
-                           f"is in {review.state.label.lower()}.")
-
-
-def _as_rep(actor: User, review: Review) -> None:
-    policy.require(policy.can_act_as_reviewee(actor, review))
-    _require_state(review, ReviewState.SELF_REVIEW, "Changing the self-assessment")
-
-
-def _as_manager(actor: User, review: Review) -> None:
-    policy.require(policy.can_write_manager_side(actor, review))
-    _require_state(review, ReviewState.MANAGER_REVIEW, "Changing the manager's review")
-
-
 def _check_version(review: Review, expected: int | None) -> None:
     if expected is not None and int(expected) != review.version:
         raise ReviewConflict(review)
 
 
-def _transition(actor: User | None, review: Review, to: ReviewState, *, allowed_from,
-                reason: str | None = None) -> None:
-    if review.state not in allowed_from:
-        raise ServiceError(
-            f"This review is in {review.state.label.lower()}; it cannot move to "
-            f"{to.label.lower()} from there.")
+def _touch(actor: User | None, review: Review) -> None:
+    """Mark the review changed by the actor and flush, so that its version moves on whatever
+    changed (its own columns or its ratings' and KPI scores' rows). A save that collides with
+    another at the same moment loses as a ReviewConflict, never as a crash."""
+    review.updated_by_id = actor.id if actor else None
+    review.updated_at = _now()
+    review_id = review.id
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # The session is unusable after a failed flush; what the other save wrote is current.
+        db.session.rollback()
+        raise ReviewConflict(db.session.get(Review, review_id)) from None
+
+
+def _transition(actor: User | None, review: Review, action: ReviewAction, *,
+                today: date | None = None, reason: str | None = None) -> None:
+    to = policy.authorize_review_action(actor, review, action, today)
     before = review.state
     review.state = to
-    review.updated_by_id = actor.id if actor else None
-    db.session.flush()
+    _touch(actor, review)
     record(actor, "review.state", "review", review.id, before={"state": before.value},
            after={"state": to.value}, reason=reason)
 
@@ -89,7 +92,8 @@ def _audit_changes(actor: User, review: Review, before: dict, after: dict, actio
 
 
 def kpi_actuals(review: Review) -> dict[int, float]:
-    """The rep's actual per cycle KPI metric in the cycle's period, with each metric's roll-up."""
+    """The rep's actual per cycle KPI metric in the cycle's period, rolled up with the rule the
+    cycle froze at launch (HR changing a metric's roll-up later changes no open review)."""
     cycle = review.cycle
     metric_ids = [k.metric_id for k in cycle.kpis]
     if not metric_ids:
@@ -97,33 +101,67 @@ def kpi_actuals(review: Review) -> dict[int, float]:
     frame = load_observations([review.rep_id], metric_ids, start=cycle.period_start,
                               end=cycle.period_end)
     grain = parse_period(cycle.period_label).grain
-    data = rolled_up(frame, grain)
+    frozen = {k.metric_id: k.frozen_rollup for k in cycle.kpis if k.frozen_rollup}
+    data = rolled_up(frame, grain, how=frozen)
     data = data[data["start"] == pd.Timestamp(cycle.period_start)]
     return dict(zip(data["metric"].tolist(), data["value"].tolist(), strict=True))
 
 
-def refresh_scores(review: Review) -> None:
-    """Recompute KPI actuals (while the review is open) and the three scores."""
-    cycle = review.cycle
-    if review.state in (ReviewState.NOT_STARTED, ReviewState.SELF_REVIEW,
-                        ReviewState.MANAGER_REVIEW):
-        actuals = kpi_actuals(review)
-        for score in review.kpi_scores:
-            kpi = score.cycle_kpi
-            score.actual = actuals.get(kpi.metric_id)
-            score.attainment = attainment(score.actual, score.target, kpi.direction)
-            score.computed_score = band_score(score.attainment, cycle.bands)
-    scores = combine([(s.score, s.cycle_kpi.weight) for s in review.kpi_scores],
-                     [r.manager_rating for r in review.ratings], cycle.quant_weight)
+@dataclass(frozen=True)
+class KpiLine:
+    """One KPI of a review as it stands now: the stored row with its actual, attainment and
+    computed score brought up to date while the review is open (read-only; nothing stored)."""
+
+    row: KpiScore
+    actual: float | None
+    attainment: float | None
+    computed_score: int | None
+
+    def __getattr__(self, name):  # id, target, cycle_kpi, override_*: the stored row's
+        return getattr(self.row, name)
+
+    @property
+    def score(self) -> int | None:
+        """The override if there is one, else the computed score."""
+        return self.override_score if self.override_score is not None else self.computed_score
+
+
+def follows_data(review: Review) -> bool:
+    """KPI actuals follow the data until the manager submits; from calibration they are fixed."""
+    return review.state.rank < ReviewState.CALIBRATION.rank
+
+
+def kpi_lines(review: Review) -> list[KpiLine]:
+    """The review's KPI lines, recomputed from the data while the review follows it."""
+    if not follows_data(review):
+        return [KpiLine(s, s.actual, s.attainment, s.computed_score) for s in review.kpi_scores]
+    actuals = kpi_actuals(review)
+    lines = []
+    for row in review.kpi_scores:
+        actual = actuals.get(row.cycle_kpi.metric_id)
+        value = attainment(actual, row.target, row.cycle_kpi.direction)
+        lines.append(KpiLine(row, actual, value, band_score(value, review.cycle.bands)))
+    return lines
+
+
+def scores_of(review: Review, lines: list[KpiLine] | None = None) -> Scores:
+    """The review's three scores as they stand (for display and the divergence rule)."""
+    lines = kpi_lines(review) if lines is None else lines
+    return combine([(line.score, line.cycle_kpi.weight) for line in lines],
+                   [r.manager_rating for r in review.ratings], review.cycle.quant_weight)
+
+
+def refresh_scores(review: Review) -> Scores:
+    """Store the KPI lines and the three scores as they stand (on a save or a transition)."""
+    with db.session.no_autoflush:  # the caller's one flush is where a conflict shows
+        lines = kpi_lines(review)
+    for line in lines:
+        line.row.actual, line.row.attainment = line.actual, line.attainment
+        line.row.computed_score = line.computed_score
+    scores = scores_of(review, lines)
     review.quant_score, review.qual_score = scores.quant, scores.qual
     review.overall_score, review.effective_quant_weight = scores.overall, scores.weight_used
-    db.session.flush()
-
-
-def scores_of(review: Review):
-    """The Scores of a review as it stands (for display and the divergence rule)."""
-    return combine([(s.score, s.cycle_kpi.weight) for s in review.kpi_scores],
-                   [r.manager_rating for r in review.ratings], review.cycle.quant_weight)
+    return scores
 
 
 # The rep's self-assessment -------------------------------------------------------------------
@@ -159,42 +197,35 @@ def _write_side(actor: User, review: Review, side: str, data, expected_version: 
                                field=f"{side}_rating_{rating.cycle_competency_id}")
         setattr(rating, f"{side}_rating", value)
         setattr(rating, f"{side}_note", (note or "").strip())
-    review.updated_by_id = actor.id
     refresh_scores(review)
+    _touch(actor, review)
     _audit_changes(actor, review, before, _snapshot(review, side, texts), f"review.{side}_save")
 
 
 def save_self(actor: User, review: Review, data: SelfAssessment, *,
               expected_version: int | None) -> None:
     """Save the rep's draft self-assessment (only the rep, only in self-review)."""
-    _as_rep(actor, review)
+    policy.authorize_review_action(actor, review, ReviewAction.SAVE_SELF)
     _write_side(actor, review, "self", data, expected_version)
 
 
 def submit_self(actor: User, review: Review) -> None:
     """Hand the self-assessment to the manager; every competency needs a rating and evidence."""
-    _as_rep(actor, review)
+    policy.authorize_review_action(actor, review, ReviewAction.SUBMIT_SELF)
     for rating in review.ratings:
         if rating.self_rating is None or not rating.self_note:
             raise ServiceError(
                 f"Rate {rating.cycle_competency.name} and write your evidence before submitting.",
                 field=f"self_rating_{rating.cycle_competency_id}")
     review.self_submitted_at = _now()
-    _transition(actor, review, ReviewState.MANAGER_REVIEW,
-                allowed_from=(ReviewState.SELF_REVIEW,))
+    _transition(actor, review, ReviewAction.SUBMIT_SELF)
 
 
 def skip_self(actor: User, review: Review, *, today: date | None = None) -> None:
     """Past the self-assessment deadline the manager may move on without it (recorded)."""
-    policy.require(policy.can_write_manager_side(actor, review))
-    _require_state(review, ReviewState.SELF_REVIEW, "Moving on without a self-assessment")
-    today = today or date.today()
-    if today <= review.cycle.self_due:
-        raise ServiceError(f"The self-assessment is due on {review.cycle.self_due:%d %b %Y}; "
-                           "you can move on without it only after that.")
+    policy.authorize_review_action(actor, review, ReviewAction.SKIP_SELF, today)
     review.self_skipped = True
-    _transition(actor, review, ReviewState.MANAGER_REVIEW,
-                allowed_from=(ReviewState.SELF_REVIEW,),
+    _transition(actor, review, ReviewAction.SKIP_SELF, today=today,
                 reason="Self-assessment not submitted by the deadline")
 
 
@@ -213,14 +244,15 @@ class ManagerAssessment:
 def save_manager(actor: User, review: Review, data: ManagerAssessment, *,
                  expected_version: int | None) -> None:
     """Save the manager's ratings and comments (the reviewing manager, in manager review)."""
-    _as_manager(actor, review)
+    policy.authorize_review_action(actor, review, ReviewAction.SAVE_MANAGER)
     _write_side(actor, review, "manager", data, expected_version)
 
 
 def override_kpi(actor: User, review: Review, score_id: int, new_score: int | None,
-                 justification: str) -> None:
+                 justification: str, *, expected_version: int | None = None) -> None:
     """Replace a computed KPI score; a justification is required and the change is audited."""
-    _as_manager(actor, review)
+    policy.authorize_review_action(actor, review, ReviewAction.OVERRIDE_KPI)
+    _check_version(review, expected_version)
     score = next((s for s in review.kpi_scores if s.id == score_id), None)
     if score is None:
         raise ServiceError("That KPI is not part of this review.")
@@ -237,8 +269,8 @@ def override_kpi(actor: User, review: Review, score_id: int, new_score: int | No
     score.override_justification = justification if new_score is not None else ""
     score.overridden_by_id = actor.id if new_score is not None else None
     score.overridden_at = _now() if new_score is not None else None
-    review.updated_by_id = actor.id
     refresh_scores(review)
+    _touch(actor, review)
     record(actor, "review.kpi_override", "review", review.id, before=before,
            after={"kpi": score.cycle_kpi.name, "override_score": score.override_score,
                   "justification": score.override_justification,
@@ -247,19 +279,18 @@ def override_kpi(actor: User, review: Review, score_id: int, new_score: int | No
 
 def submit_manager(actor: User, review: Review) -> None:
     """Send the finished review to calibration; the divergence rule must be satisfied."""
-    _as_manager(actor, review)
+    policy.authorize_review_action(actor, review, ReviewAction.SUBMIT_MANAGER)
     for rating in review.ratings:
         if rating.manager_rating is None or not rating.manager_note:
             raise ServiceError(
                 f"Rate {rating.cycle_competency.name} and write the note that backs it.",
                 field=f"manager_rating_{rating.cycle_competency_id}")
-    refresh_scores(review)
-    scores = scores_of(review)
+    scores = scores_of(review)  # refuse before changing anything
     if scores.divergent and not review.reconciliation_note:
         raise ServiceError(
             f"The KPI score ({scores.quant:.1f}) and the competency score ({scores.qual:.1f}) "
-            "differ by 1.5 or more. Write a reconciliation note explaining why before "
-            "submitting.", field="reconciliation_note")
+            f"differ by {DIVERGENCE_THRESHOLD:g} or more. Write a reconciliation note "
+            "explaining why before submitting.", field="reconciliation_note")
+    refresh_scores(review)
     review.manager_submitted_at = _now()
-    _transition(actor, review, ReviewState.CALIBRATION,
-                allowed_from=(ReviewState.MANAGER_REVIEW,))
+    _transition(actor, review, ReviewAction.SUBMIT_MANAGER)

@@ -8,18 +8,19 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from reviewapp import policy
-from reviewapp.errors import ServiceError
+from reviewapp.cycles.models import Cycle, CycleKpi
+from reviewapp.errors import Conflict
 from reviewapp.extensions import db
+from reviewapp.policy import ReviewAction
 from reviewapp.reviews import bp
-from reviewapp.reviews.context import deadline_for, goals_context
-from reviewapp.reviews.cycle_models import Cycle, CycleKpi
-from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
+from reviewapp.reviews.context import goals_context
+from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
+from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
 from reviewapp.reviews.services import (
     ManagerAssessment,
-    ReviewConflict,
     SelfAssessment,
+    kpi_lines,
     override_kpi,
-    refresh_scores,
     save_manager,
     save_self,
     scores_of,
@@ -27,6 +28,7 @@ from reviewapp.reviews.services import (
     submit_manager,
     submit_self,
 )
+from reviewapp.transaction import attempt, attempt_keeping_earlier
 
 
 @bp.before_request
@@ -65,16 +67,16 @@ def _ratings_from_form(prefix: str, review: Review) -> dict[int, tuple[int | Non
 
 def _render(review: Review, *, errors: dict | None = None, values: dict | None = None,
             conflict: str | None = None, status: int = 200):
-    show_self = policy.can_see_self_assessment(current_user, review)
-    show_manager = policy.can_see_manager_side(current_user, review)
+    lines = kpi_lines(review)
+    actions = policy.allowed_review_actions(current_user, review)
     return render_template(
-        "reviews/review.html", review=review, cycle=review.cycle, scores=scores_of(review),
-        show_self=show_self, show_manager=show_manager,
-        can_write_self=policy.can_write_self_assessment(current_user, review),
-        can_write_manager=policy.can_write_manager_review(current_user, review),
-        can_skip=(policy.can_write_manager_side(current_user, review)
-                  and review.state == ReviewState.SELF_REVIEW),
-        deadline=deadline_for(review), today=date.today(),
+        "reviews/review.html", review=review, cycle=review.cycle, kpi_lines=lines,
+        scores=scores_of(review, lines), actions=actions, Action=ReviewAction,
+        show_self=ReviewAction.SEE_SELF_ASSESSMENT in actions,
+        show_manager=ReviewAction.SEE_MANAGER_SIDE in actions,
+        can_write_self=ReviewAction.SAVE_SELF in actions,
+        can_write_manager=ReviewAction.SAVE_MANAGER in actions,
+        deadline=review.deadline, today=date.today(), threshold=DIVERGENCE_THRESHOLD,
         goals=goals_context(review), errors=errors or {}, values=values or {},
         conflict=conflict), status
 
@@ -91,50 +93,49 @@ def mine():
 
 @bp.route("/<int:review_id>")
 def review(review_id: int):
-    found = _load(review_id)
-    if policy.can_write_manager_review(current_user, found):
-        refresh_scores(found)  # actuals follow the data until the manager submits
-        db.session.commit()
-    return _render(found)
+    return _render(_load(review_id))
 
 
-def _save_then_submit(review: Review, save, submit, *, submitted: ReviewState,
-                      submitted_message: str, saved_message: str):
+def _refused(review_id: int, error, *, field_suffix: str = "", saved: bool = False):
+    """Re-render the review with the user's input and the refusal: 409 for a conflict. After a
+    kept save the form carries the new version, so the next save does not conflict with itself."""
+    review = _load(review_id)
+    if isinstance(error, Conflict):
+        return _render(review, values=request.form, conflict=error.message, status=409)
+    values = {**request.form.to_dict(), **({"version": review.version} if saved else {})}
+    return _render(review, values=values,
+                   errors={f"{error.field}{field_suffix}" if error.field else "form":
+                           error.message}, status=422)
+
+
+def _save_then_submit(review: Review, save, submit, *, submitted_message: str,
+                      saved_message: str):
     """Save what the user typed (never lose it), then submit when asked.
 
     A conflict with a newer version or a refused save changes nothing and re-renders the form
     with the user's text; a refused submission keeps the saved text and says what is missing.
     """
     review_id = review.id
-    try:
-        save()
-    except ReviewConflict as exc:
-        db.session.rollback()
-        return _render(_load(review_id), values=request.form, conflict=exc.message, status=409)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _render(_load(review_id), values=request.form,
-                       errors={exc.field or "form": exc.message}, status=422)
-    db.session.commit()
+    saved = attempt(save)
+    if not saved.ok:
+        return _refused(review_id, saved.error)
     if request.form.get("action") == "submit":
-        try:
-            submit()
-        except ServiceError as exc:
-            db.session.rollback()
-            return _render(_load(review_id), values=request.form,
-                           errors={exc.field or "form": exc.message}, status=422)
-        db.session.commit()
-        if review.state == submitted:
-            flash(submitted_message, "success")
-            return redirect(url_for("reviews.review", review_id=review_id))
-    flash(saved_message, "success")
+        sent = attempt_keeping_earlier(submit)
+        if not sent.ok:
+            return _refused(review_id, sent.error, saved=True)
+        flash(submitted_message, "success")
+    else:
+        flash(saved_message, "success")
     return redirect(url_for("reviews.review", review_id=review_id))
+
+
+def _version() -> int | None:
+    return _int_or_none(request.form.get("version"))
 
 
 @bp.route("/<int:review_id>/self", methods=["POST"])
 def self_assessment(review_id: int):
     found = _load(review_id)
-    policy.require(policy.can_act_as_reviewee(current_user, found))
     data = SelfAssessment(
         achievements=request.form.get("achievements", ""),
         goals_reflection=request.form.get("goals_reflection", ""),
@@ -142,10 +143,8 @@ def self_assessment(review_id: int):
         ratings=_ratings_from_form("self", found))
     return _save_then_submit(
         found,
-        lambda: save_self(current_user, found, data,
-                          expected_version=_int_or_none(request.form.get("version"))),
+        lambda: save_self(current_user, found, data, expected_version=_version()),
         lambda: submit_self(current_user, found),
-        submitted=ReviewState.MANAGER_REVIEW,
         submitted_message="Your self-assessment is submitted. Your manager can read it now.",
         saved_message="Draft saved. Only you can see it until you submit.")
 
@@ -153,7 +152,6 @@ def self_assessment(review_id: int):
 @bp.route("/<int:review_id>/manager", methods=["POST"])
 def manager_review(review_id: int):
     found = _load(review_id)
-    policy.require(policy.can_write_manager_side(current_user, found))
     data = ManagerAssessment(
         strengths=request.form.get("strengths", ""),
         development_areas=request.form.get("development_areas", ""),
@@ -162,44 +160,33 @@ def manager_review(review_id: int):
         ratings=_ratings_from_form("manager", found))
     return _save_then_submit(
         found,
-        lambda: save_manager(current_user, found, data,
-                             expected_version=_int_or_none(request.form.get("version"))),
+        lambda: save_manager(current_user, found, data, expected_version=_version()),
         lambda: submit_manager(current_user, found),
-        submitted=ReviewState.CALIBRATION,
         submitted_message=f"The review of {found.rep.name} went to calibration.",
         saved_message="Saved.")
 
 
 @bp.route("/<int:review_id>/skip-self", methods=["POST"])
 def skip_self_assessment(review_id: int):
-    found = _load(review_id)
-    policy.require(policy.can_write_manager_side(current_user, found))
-    try:
-        skip_self(current_user, found)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    outcome = attempt(skip_self, current_user, _load(review_id))
+    if outcome.ok:
         flash("You moved on without the self-assessment; this is recorded on the review.",
               "warning")
+    else:
+        flash(outcome.error.message, "error")
     return redirect(url_for("reviews.review", review_id=review_id))
 
 
 @bp.route("/<int:review_id>/kpis/<int:score_id>/override", methods=["POST"])
 def kpi_override(review_id: int, score_id: int):
     found = _load(review_id)
-    policy.require(policy.can_write_manager_side(current_user, found))
+    policy.require(policy.may_attempt(current_user, found, ReviewAction.OVERRIDE_KPI))
     if not any(s.id == score_id for s in found.kpi_scores):
         abort(404)
-    try:
-        override_kpi(current_user, found, score_id,
-                     _int_or_none(request.form.get("override_score")),
-                     request.form.get("justification", ""))
-    except ServiceError as exc:
-        db.session.rollback()
-        return _render(_load(review_id), values=request.form,
-                       errors={f"{exc.field}_{score_id}": exc.message}, status=422)
-    db.session.commit()
+    outcome = attempt(override_kpi, current_user, found, score_id,
+                      _int_or_none(request.form.get("override_score")),
+                      request.form.get("justification", ""), expected_version=_version())
+    if not outcome.ok:
+        return _refused(review_id, outcome.error, field_suffix=f"_{score_id}")
     flash("The KPI score was overridden; the justification is kept with the review.", "success")
     return redirect(url_for("reviews.review", review_id=review_id) + "#kpis")

@@ -4,10 +4,10 @@ data in, the lab decides the KPIs, only KPIs score a review next to the qualitat
 import sqlalchemy as sa
 
 from reviewapp.auth.models import Role, Team, User
+from reviewapp.cycles.models import Cycle
 from reviewapp.goals.models import Goal
 from reviewapp.kpis.models import ValidationRun
 from reviewapp.metrics.models import KpiStatus, Metric, Observation
-from reviewapp.reviews.cycle_models import Cycle
 from reviewapp.reviews.models import Review, ReviewState
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
 

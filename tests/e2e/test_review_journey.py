@@ -18,6 +18,8 @@ def test_cycle_launch_self_assessment_and_manager_review(page, browser_login, va
     # HR drafts a cycle that includes calls per day, which the lab found not predictive.
     browser_login(org.hr)
     page.goto("/cycles/new")
+    page.get_by_role("button", name="Add the five standard competencies").click()
+    expect(page.get_by_text("The 5 standard competencies were added")).to_be_visible()
     page.get_by_label("Name", exact=True).fill("Q4 reviews")
     page.get_by_label("Period").fill("2025-Q4")
     for label, days in [("Self-assessment due", 7), ("Manager review due", 14),

@@ -6,10 +6,11 @@ from types import SimpleNamespace
 import pytest
 
 from reviewapp.auth.models import Role
+from reviewapp.cycles.catalogue import ensure_default_competencies
+from reviewapp.cycles.services import CycleDraft, launch, save_cycle
 from reviewapp.extensions import db
 from reviewapp.kpis.runs import run_validation
 from reviewapp.metrics.models import KpiStatus
-from reviewapp.reviews.cycles import CycleDraft, ensure_default_competencies, launch, save_cycle
 from reviewapp.reviews.models import Review
 from tests.factories import create_user
 from tests.kpis.data import CANDIDATES, insert_sales

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from reviewapp.cycles.catalogue import ensure_default_competencies
 from reviewapp.extensions import db
 from reviewapp.kpis.models import RunScope, ValidationCandidate, ValidationRun
 from reviewapp.metrics.catalogue import add_metric
 from reviewapp.metrics.models import KpiStatus, Metric
-from reviewapp.reviews.cycles import ensure_default_competencies
 
 MEETINGS_SENTENCE = ("Within the same rep, one more meeting in a quarter goes with $2,480 more "
                      "revenue (95% CI 1,900 to 3,050; q = 0.0004).")

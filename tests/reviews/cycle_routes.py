@@ -11,10 +11,11 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from reviewapp.cycles.catalogue import ensure_default_competencies
+from reviewapp.cycles.services import CycleDraft, launch, save_cycle
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import add_metric
 from reviewapp.metrics.models import Metric
-from reviewapp.reviews.cycles import CycleDraft, ensure_default_competencies, launch, save_cycle
 from tests.test_route_matrix import LOGIN, Case
 
 HR_PAGE = {"anon": LOGIN, "*": 403, "hr": 200}
@@ -76,6 +77,8 @@ ROUTES = {
              data={"weight_min": "0.3", "weight_max": "0.7"})],
     "cycles.competencies": [Case("GET", lambda o: "/cycles/competencies", HR_PAGE)],
     "cycles.competency_new": [Case("GET", lambda o: "/cycles/competencies/new", HR_PAGE)],
+    "cycles.competency_defaults": [
+        Case("POST", lambda o: "/cycles/competencies/defaults", HR_POST)],
     "cycles.competency_edit": [
         Case("GET", lambda o: f"/cycles/competencies/{_competency_id(o)}/edit", HR_PAGE),
         Case("GET", lambda o: "/cycles/competencies/999999/edit", HR_NOT_FOUND)],

@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 
 from reviewapp.audit.models import AuditEvent
-from reviewapp.reviews.cycle_models import Competency
-from reviewapp.reviews.cycles import DEFAULT_COMPETENCIES, weight_bounds
+from reviewapp.cycles.catalogue import DEFAULT_COMPETENCIES, weight_bounds
+from reviewapp.cycles.models import Competency
 
 ANCHORS = {f"anchor_{n}": f"Level {n} behaviour." for n in range(1, 6)}
 
@@ -14,16 +14,43 @@ def _competencies(db) -> list[Competency]:
     return list(db.session.scalars(sa.select(Competency).order_by(Competency.position)))
 
 
-def test_opening_an_empty_catalogue_creates_the_five_defaults(client, org, login_as, db):
+def test_opening_an_empty_catalogue_writes_nothing_and_offers_the_defaults(
+        client, org, login_as, db):
     login_as(org.hr)
-    response = client.get("/cycles/competencies")
-    assert response.status_code == 200
+    for url in ("/cycles/competencies", "/cycles/new"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert 'data-testid="empty-catalogue"' in response.get_data(as_text=True)
+        assert _competencies(db) == []  # a page view never writes
+
+
+def test_hr_adds_the_five_defaults_once_and_it_is_audited(client, org, login_as, db):
+    login_as(org.hr)
+    response = client.post("/cycles/competencies/defaults")
+    assert response.status_code == 302
     names = [c.name for c in _competencies(db)]
     assert names == [name for name, _, _ in DEFAULT_COMPETENCIES]
-    page = response.get_data(as_text=True)
+    page = client.get("/cycles/competencies").get_data(as_text=True)
     assert "Relationships" in page and "Customers ask for them by name" in page
-    client.get("/cycles/competencies")
-    assert len(_competencies(db)) == 5  # only when empty
+    assert db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "competency.defaults")) is not None
+    again = client.post("/cycles/competencies/defaults", follow_redirects=True)
+    assert "already has competencies" in again.get_data(as_text=True)
+    assert len(_competencies(db)) == 5
+
+
+def test_from_the_editor_the_defaults_lead_back_to_the_editor(client, org, login_as, db):
+    login_as(org.hr)
+    response = client.post("/cycles/competencies/defaults", data={"back": "/cycles/new"})
+    assert response.headers["Location"].endswith("/cycles/new")
+    evil = client.post("/cycles/competencies/defaults", data={"back": "//evil.example"})
+    assert evil.headers["Location"].endswith("/cycles/competencies")
+
+
+def test_only_hr_adds_the_defaults(client, org, login_as, db):
+    login_as(org.lead)
+    assert client.post("/cycles/competencies/defaults").status_code == 403
+    assert _competencies(db) == []
 
 
 def test_hr_creates_a_competency_with_five_anchors(client, org, login_as, db):
@@ -62,7 +89,7 @@ def test_a_blank_anchor_is_refused_by_the_service_on_its_field(client, org, logi
 
 def test_editing_changes_the_anchors_and_a_duplicate_name_is_refused(client, org, login_as, db):
     login_as(org.hr)
-    client.get("/cycles/competencies")
+    client.post("/cycles/competencies/defaults")
     first, second = _competencies(db)[:2]
     response = client.post(f"/cycles/competencies/{first.id}/edit", data={
         "name": first.name, "description": "New meaning.", **ANCHORS, "active": "y"})
@@ -78,7 +105,7 @@ def test_editing_changes_the_anchors_and_a_duplicate_name_is_refused(client, org
 
 def test_deactivate_and_reactivate(client, org, login_as, db):
     login_as(org.hr)
-    client.get("/cycles/competencies")
+    client.post("/cycles/competencies/defaults")
     learning = _competencies(db)[-1]
     client.post(f"/cycles/competencies/{learning.id}/active", data={"active": "0"})
     assert _competencies(db)[-1].active is False

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from reviewapp.cycles.models import Cycle, CycleKpiTarget, CycleStatus
+from reviewapp.cycles.services import save_cycle
 from reviewapp.errors import ServiceError
-from reviewapp.reviews.cycle_models import Cycle, CycleKpiTarget, CycleStatus
-from reviewapp.reviews.cycles import save_cycle
 from tests.reviews.cycle_fixtures import cycle_form, kpis_fixture  # noqa: F401
 
 
@@ -18,6 +18,7 @@ def _cycles(db) -> list[Cycle]:
 
 def test_new_cycle_form_offers_defaults(client, kpis, login_as):
     login_as(kpis.org.hr)
+    client.post("/cycles/competencies/defaults")
     page = client.get("/cycles/new").get_data(as_text=True)
     assert 'name="band_2"' in page and 'value="70"' in page and 'value="115"' in page
     assert "HR's bounds: <strong>0.30–0.70</strong>" in page
@@ -184,7 +185,7 @@ def test_a_launched_cycle_cannot_be_edited(client, kpis, login_as, db):
 
 
 def _draft_like(cycle: Cycle):
-    from reviewapp.reviews.cycles import CycleDraft
+    from reviewapp.cycles.services import CycleDraft
 
     return CycleDraft(name="X", period=cycle.period_label, self_due=cycle.self_due,
                       manager_due=cycle.manager_due, calibration_due=cycle.calibration_due,

@@ -2,9 +2,9 @@
 
 import sqlalchemy as sa
 
+from reviewapp.cycles.catalogue import set_weight_bounds
+from reviewapp.cycles.models import Competency, Cycle, CycleStatus
 from reviewapp.metrics.models import KpiStatus
-from reviewapp.reviews.cycle_models import Competency, Cycle, CycleStatus
-from reviewapp.reviews.cycles import set_weight_bounds
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
 from tests.reviews.cycle_fixtures import (  # noqa: F401
     MEETINGS_SENTENCE,

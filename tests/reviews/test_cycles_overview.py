@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from reviewapp.reviews.cycles import CycleDraft, ensure_default_competencies, launch, save_cycle
+from reviewapp.cycles.catalogue import ensure_default_competencies
+from reviewapp.cycles.services import CycleDraft, launch, save_cycle
 from reviewapp.reviews.models import Review, ReviewState
 from tests.reviews.cycle_fixtures import kpis_fixture  # noqa: F401
 

@@ -1,0 +1,102 @@
+"""The cycle editor's form, read and filled: KPI rows, the draft it makes, the band mapping.
+
+Kept apart from the views so that they stay request handlers, and apart from the services so
+that those never see a form.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from reviewapp.cycles.forms import CycleForm
+from reviewapp.cycles.models import DEFAULT_BANDS, Competency, Cycle
+from reviewapp.cycles.services import CycleDraft
+from reviewapp.errors import ServiceError
+from reviewapp.metrics.models import Metric
+from reviewapp.metrics.periods import current_quarter
+from reviewapp.reviews.scoring import band_ranges
+
+DEFAULT_DUE_DAYS = (7, 21, 35, 49)  # after the period ends: self, manager, calibration, ack.
+
+
+def parse_number(text: str | None) -> float | None:
+    """A number typed by a person ("1,200" included); None when empty; ValueError otherwise."""
+    try:
+        return float(text.replace(",", "")) if text and text.strip() else None
+    except ValueError:
+        raise ValueError(text) from None
+
+
+def kpi_rows(metrics: list[Metric], cycle: Cycle | None, posted=None) -> list[dict]:
+    """One editor row per metric, from the posted form (a MultiDict) or the saved cycle."""
+    if posted is not None:
+        chosen = set(posted.getlist("kpi", type=int))
+        return [{"metric": m, "chosen": m.id in chosen,
+                 "target": posted.get(f"target_{m.id}", ""),
+                 "weight": posted.get(f"weight_{m.id}", "")} for m in metrics]
+    saved = {k.metric_id: k for k in cycle.kpis} if cycle else {}
+    return [{"metric": m, "chosen": m.id in saved,
+             "target": f"{saved[m.id].target:g}" if m.id in saved else "",
+             "weight": f"{saved[m.id].weight:g}" if m.id in saved else "",
+             "own_targets": len(saved[m.id].targets) if m.id in saved else 0} for m in metrics]
+
+
+def parse_kpis(rows: list[dict]) -> list[tuple[int, float, float]]:
+    """(metric, target, weight) of the chosen rows; ServiceError(field="kpis") when unreadable."""
+    out = []
+    for row in (r for r in rows if r["chosen"]):
+        name = row["metric"].name
+        try:
+            target, weight = parse_number(row["target"]), parse_number(row["weight"])
+        except ValueError as exc:
+            raise ServiceError(f"{name}: “{exc}” is not a number.", field="kpis") from None
+        if target is None:
+            raise ServiceError(f"Enter a target for {name}.", field="kpis")
+        out.append((row["metric"].id, target, 1.0 if weight is None else weight))
+    return out
+
+
+def draft_from(form: CycleForm, rows: list[dict], offered_ids: set[int]) -> CycleDraft:
+    """The draft the form describes (competencies limited to those offered)."""
+    return CycleDraft(
+        name=form.name.data, period=form.period.data, self_due=form.self_due.data,
+        manager_due=form.manager_due.data, calibration_due=form.calibration_due.data,
+        acknowledgement_due=form.acknowledgement_due.data, quant_weight=form.quant_weight.data,
+        bands=[f.data / 100 for f in form.band_fields()],
+        team_ids=form.teams.data or [], person_ids=form.people.data or [],
+        competency_ids=[i for i in form.competencies.data or [] if i in offered_ids],
+        kpis=parse_kpis(rows))
+
+
+def fill(form: CycleForm, cycle: Cycle | None, catalogue: list[Competency]) -> None:
+    """The saved cycle on the form; for a new one, next quarter with deadlines after it."""
+    if cycle is None:
+        period = current_quarter().next()
+        form.period.data = period.label
+        for f, days in zip(form.due_fields(), DEFAULT_DUE_DAYS, strict=True):
+            f.data = period.end + timedelta(days=days)
+        form.quant_weight.data = 0.5
+        form.competencies.data = [c.id for c in catalogue if c.active]
+        bands = DEFAULT_BANDS
+    else:
+        form.name.data, form.period.data = cycle.name, cycle.period_label
+        for f, due in zip(form.due_fields(), (cycle.self_due, cycle.manager_due,
+                                              cycle.calibration_due, cycle.acknowledgement_due),
+                          strict=True):
+            f.data = due
+        form.quant_weight.data = cycle.quant_weight
+        form.teams.data = [t.id for t in cycle.teams]
+        form.people.data = [p.id for p in cycle.people]
+        form.competencies.data = [c.competency_id for c in cycle.competencies]
+        bands = cycle.bands
+    for f, value in zip(form.band_fields(), bands, strict=True):
+        percent = round(value * 100, 4)
+        f.data = int(percent) if percent.is_integer() else percent
+
+
+def band_mapping(form: CycleForm) -> list[tuple[int, str]] | None:
+    """The 1–5 score each attainment range gets, from the bands on the form (if readable)."""
+    try:
+        return band_ranges([f.data / 100 for f in form.band_fields()])
+    except (TypeError, ValueError):
+        return None

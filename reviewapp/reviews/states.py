@@ -1,0 +1,26 @@
+"""The review workflow's states, in order. A module of its own, free of imports, so that the
+policy can name states without loading any model."""
+
+import enum
+
+
+class ReviewState(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    SELF_REVIEW = "self_review"
+    MANAGER_REVIEW = "manager_review"
+    CALIBRATION = "calibration"
+    SHARED = "shared"
+    ACKNOWLEDGED = "acknowledged"
+    FINALIZED = "finalized"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_started": "Not started", "self_review": "Self-assessment",
+            "manager_review": "Manager review", "calibration": "Calibration",
+            "shared": "Shared", "acknowledged": "Acknowledged", "finalized": "Finalized",
+        }[self.value]
+
+    @property
+    def rank(self) -> int:
+        return list(ReviewState).index(self)
