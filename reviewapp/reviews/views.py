@@ -169,11 +169,10 @@ def manager_review(review_id: int):
 @bp.route("/<int:review_id>/skip-self", methods=["POST"])
 def skip_self_assessment(review_id: int):
     outcome = attempt(skip_self, current_user, _load(review_id))
-    if outcome.ok:
-        flash("You moved on without the self-assessment; this is recorded on the review.",
-              "warning")
-    else:
-        flash(outcome.error.message, "error")
+    if not outcome.ok:
+        return _refused(review_id, outcome.error)
+    flash("You moved on without the self-assessment; this is recorded on the review.",
+          "warning")
     return redirect(url_for("reviews.review", review_id=review_id))
 
 

@@ -67,7 +67,9 @@ ROUTES = {
              {**WRITER_ELSEWHERE, "lead": 422, "*": 403}, data={"action": "save"})],
     "reviews.skip_self_assessment": [
         Case("POST", lambda o: f"/reviews/{_review(o).id}/skip-self",
-             {**WRITER_ELSEWHERE, "lead": 302, "*": 403})],
+             # Before the self-assessment deadline the reviewer is refused with a message
+             # (422); success is a redirect, so the two can be told apart.
+             {**WRITER_ELSEWHERE, "lead": 422, "*": 403})],
     "reviews.kpi_override": [
         Case("POST", lambda o: f"/reviews/{_review(o).id}/kpis/999999/override",
              {**WRITER_ELSEWHERE, "lead": 404, "*": 403})],
