@@ -20,7 +20,8 @@ from reviewapp.goals.models import (
 )
 from reviewapp.kpis.models import BehaviourNote, OrgSetting, ValidationCandidate, ValidationRun
 from reviewapp.metrics.models import ImportBatch, Metric, Observation, ReplacedValue
-from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
+from reviewapp.notifications.models import Notification
+from reviewapp.reviews.models import Acknowledgement, CompetencyRating, KpiScore, Review
 
 __all__ = ["ApiToken", "AuditEvent", "ImportBatch", "Metric", "Observation", "ReplacedValue",
            "Team", "User"]
@@ -29,3 +30,4 @@ __all__ += ["BehaviourNote", "OrgSetting", "ValidationCandidate", "ValidationRun
 __all__ += ["CheckIn", "Goal", "GoalAdjustment", "GoalComment", "GoalTemplate", "Milestone"]
 __all__ += ["Competency", "CompetencyRating", "Cycle", "CycleCompetency", "CycleKpi",
             "CycleKpiTarget", "KpiScore", "Review"]
+__all__ += ["Acknowledgement", "Notification"]

@@ -69,6 +69,9 @@ class Cycle(db.Model):
     launched_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     launched_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id",
                                                                      ondelete="SET NULL"))
+    # Whether reviewing managers may share their reviews themselves after calibration.
+    managers_share: Mapped[bool] = mapped_column(default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     teams: Mapped[list[Team]] = relationship(secondary=cycle_teams, order_by="Team.name")
     people: Mapped[list[User]] = relationship(secondary=cycle_people, order_by="User.name")

@@ -12,6 +12,7 @@ from reviewapp.auth.models import User
 from reviewapp.cycles.models import Cycle, CycleCompetency, CycleKpi
 from reviewapp.extensions import db
 from reviewapp.model_types import enum_column, utcnow
+from reviewapp.reviews import lock
 from reviewapp.reviews.states import ReviewState
 
 
@@ -35,6 +36,7 @@ DEADLINES = {
 
 AFTER_SELF = ("manager_review", "calibration", "shared", "acknowledged", "finalized")
 AFTER_MANAGER = ("calibration", "shared", "acknowledged", "finalized")
+AFTER_CALIBRATION = ("shared", "acknowledged", "finalized")
 
 
 class Review(db.Model):
@@ -62,6 +64,16 @@ class Review(db.Model):
     overall_comment: Mapped[str] = mapped_column(sa.Text, default="")
     reconciliation_note: Mapped[str] = mapped_column(sa.Text, default="")
     manager_submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # 1 low, 2 medium, 3 high: the manager's view of potential, for calibration's 9-box.
+    potential: Mapped[int | None]
+
+    # Sharing, the rep's answer and the lock.
+    shared_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    conversation_requested_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime(timezone=True))
+    conversation_note: Mapped[str] = mapped_column(sa.Text, default="")
+    finalized_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    finalized_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     # Scores as last computed (the scoring service is the only writer).
     quant_score: Mapped[float | None] = mapped_column(sa.Float)
@@ -83,6 +95,9 @@ class Review(db.Model):
         order_by="CompetencyRating.cycle_competency_id")
     kpi_scores: Mapped[list[KpiScore]] = relationship(
         back_populates="review", cascade="all, delete-orphan", order_by="KpiScore.cycle_kpi_id")
+    acknowledgements: Mapped[list[Acknowledgement]] = relationship(
+        back_populates="review", cascade="all, delete-orphan", order_by="Acknowledgement.id")
+    finalized_by: Mapped[User | None] = relationship(foreign_keys=[finalized_by_id])
 
     @property
     def deadline(self) -> Deadline | None:
@@ -102,7 +117,18 @@ class Review(db.Model):
         sa.CheckConstraint(
             f"state NOT IN {AFTER_MANAGER} OR manager_submitted_at IS NOT NULL",
             "manager_done_before_calibration"),
+        sa.CheckConstraint(f"state NOT IN {AFTER_CALIBRATION} OR shared_at IS NOT NULL",
+                           "shared_before_acknowledged"),
+        sa.CheckConstraint("state != 'finalized' OR finalized_at IS NOT NULL",
+                           "finalized_has_time"),
+        sa.CheckConstraint("potential IS NULL OR potential BETWEEN 1 AND 3", "potential_range"),
     )
+
+    @property
+    def acknowledgement(self) -> Acknowledgement | None:
+        """The rep's acknowledgement of the review as it now stands (after a reopen, a new one)."""
+        current = [a for a in self.acknowledgements if not a.superseded]
+        return current[-1] if current else None
 
 
 class CompetencyRating(db.Model):
@@ -118,8 +144,14 @@ class CompetencyRating(db.Model):
     self_note: Mapped[str] = mapped_column(sa.Text, default="")
     manager_rating: Mapped[int | None]
     manager_note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Calibration keeps the manager's rating and sets the calibrated one beside it.
+    calibrated_rating: Mapped[int | None]
+    calibration_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    calibrated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    calibrated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     review: Mapped[Review] = relationship(back_populates="ratings")
+    calibrated_by: Mapped[User | None] = relationship(foreign_keys=[calibrated_by_id])
     cycle_competency: Mapped[CycleCompetency] = relationship()
 
     __table_args__ = (
@@ -127,7 +159,18 @@ class CompetencyRating(db.Model):
         sa.CheckConstraint("self_rating IS NULL OR self_rating BETWEEN 1 AND 5", "self_range"),
         sa.CheckConstraint("manager_rating IS NULL OR manager_rating BETWEEN 1 AND 5",
                            "manager_range"),
+        sa.CheckConstraint("calibrated_rating IS NULL OR calibrated_rating BETWEEN 1 AND 5",
+                           "calibrated_range"),
+        sa.CheckConstraint(
+            "calibrated_rating IS NULL OR length(calibration_reason) > 0",
+            "calibration_needs_reason"),
     )
+
+    @property
+    def rating(self) -> int | None:
+        """The rating that counts: the calibrated one if calibration changed it."""
+        return self.calibrated_rating if self.calibrated_rating is not None \
+            else self.manager_rating
 
 
 class KpiScore(db.Model):
@@ -164,3 +207,28 @@ class KpiScore(db.Model):
     def score(self) -> int | None:
         """The score that counts: the override if there is one, else the computed score."""
         return self.override_score if self.override_score is not None else self.computed_score
+
+
+class Acknowledgement(db.Model):
+    """The rep's "I have read this review" (not "I agree"), with the name as typed and an
+    optional comment. Never edited or withdrawn; a reopened review keeps it, superseded."""
+
+    __tablename__ = "review_acknowledgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("reviews.id", ondelete="CASCADE"),
+                                           index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    typed_name: Mapped[str] = mapped_column(sa.String(200))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    acknowledged_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                      default=utcnow)
+    superseded: Mapped[bool] = mapped_column(default=False)
+
+    review: Mapped[Review] = relationship(back_populates="acknowledgements")
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("length(typed_name) > 0", "typed_name_present"),)
+
+
+lock.install_after_create(db.metadata)

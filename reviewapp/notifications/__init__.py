@@ -1,0 +1,1 @@
+"""In-app notifications: a line on someone's dashboard when something needs them."""
