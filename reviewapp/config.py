@@ -14,6 +14,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_NAME = "remember_token"
+# "Keep me logged in" lasts this long (seconds from env, or a timedelta); the server refuses an
+# older login cookie whatever its expiry date says.
+REMEMBER_COOKIE_DURATION = timedelta(days=30)
 PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
 WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so long review forms do not expire

@@ -125,7 +125,7 @@ def login_as(client):
 
     def _login(user):
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 

@@ -76,6 +76,9 @@ ROUTES: dict[str, list[Case]] = {
         Case("POST", lambda o: f"/admin/users/{o.rep.id}/active", HR_ONLY_POST,
              data={"active": "0"}),
     ],
+    "admin.user_sign_out": [
+        Case("POST", lambda o: f"/admin/users/{o.rep.id}/sign-out", HR_ONLY_POST),
+    ],
     "admin.user_link": [
         Case("POST", lambda o: f"/admin/users/{o.rep.id}/set-password-link", HR_ONLY),
     ],
@@ -193,7 +196,7 @@ def _prepare(case: Case, org, log: StatementLog) -> tuple[str, dict, list[str]]:
     ids, and what that setup wrote."""
     with log.recording() as statements:
         url = case.url(org)
-        user_ids = {actor: user.id for actor in ACTORS
+        user_ids = {actor: user.get_id() for actor in ACTORS
                     if (user := _actor_user(org, actor)) is not None}
         db.session.commit()  # leave no transaction open while the requests run
     return url, user_ids, _writes(statements)
@@ -204,7 +207,7 @@ def _request(app, log: StatementLog, case: Case, url: str, user_id: int | None):
     client = app.test_client()
     if user_id is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
+            session["_user_id"] = user_id
             session["_fresh"] = True
     with log.recording() as statements:
         if case.method == "GET":

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
+from reviewapp import policy
 from reviewapp.audit.services import record
+from reviewapp.auth import sessions
 from reviewapp.auth.models import Role, Team, User, normalise_email
 from reviewapp.auth.scope import forget_scope_cache, would_form_cycle
 from reviewapp.auth.services import set_password
@@ -121,6 +123,8 @@ def update_user(
     if actor.id == user.id and (not active or role != Role.HR_ADMIN):
         raise ServiceError("You cannot remove your own HR access or deactivate yourself.")
     user.email, user.name, user.role = email, name.strip(), role
+    if user.active and not active:
+        sessions.end_all(user)
     user.manager, user.team, user.active = manager, team, active
     db.session.flush()
     after = snapshot(user)
@@ -136,10 +140,19 @@ def set_active(actor: User, user: User, active: bool) -> None:
         raise ServiceError("You cannot deactivate yourself.")
     if user.active != active:
         before = snapshot(user)
+        if not active:
+            sessions.end_all(user)
         user.active = active
         db.session.flush()
         record(actor, "user.activate" if active else "user.deactivate", "user", user.id,
                before=before, after=snapshot(user))
+
+
+def sign_out_everywhere(actor: User, user: User) -> None:
+    """End every session and remember-me login of a person, on every device (audited)."""
+    policy.require(policy.can_manage_users(actor))
+    sessions.end_all(user)
+    record(actor, "user.sign_out_everywhere", "user", user.id)
 
 
 def save_team(actor: User, team: Team | None, *, name: str, manager: User | None) -> Team:

@@ -13,6 +13,7 @@ from reviewapp.admin.services import (
     import_users_csv,
     save_team,
     set_active,
+    sign_out_everywhere,
     update_user,
 )
 from reviewapp.auth.models import Role, Team, User
@@ -127,6 +128,17 @@ def user_active(user_id: int):
     else:
         flash(outcome.error.message, "error")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/sign-out", methods=["POST"])
+def user_sign_out(user_id: int):
+    user = db.get_or_404(User, user_id)
+    sign_out_everywhere(current_user, user)
+    if user.id == current_user.id:
+        return redirect(url_for("auth.login"))
+    flash(f"{user.name} is signed out on every device; their next visit asks for a password.",
+          "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/set-password-link", methods=["POST"])

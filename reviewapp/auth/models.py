@@ -60,6 +60,9 @@ class User(UserMixin, db.Model):
     )
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    # Moves on at logout, password change, deactivation and "sign out everywhere": every login
+    # cookie names the generation it was issued under (see auth/sessions.py).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     manager: Mapped[User | None] = relationship(
@@ -77,6 +80,20 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login stores in the session and the remember-me cookie."""
+        from reviewapp.auth.sessions import token_for
+
+        return token_for(self)
+
+    # UserMixin compares users by get_id(), which now carries a login time: compare by id.
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, User):
+            return self.id is not None and self.id == other.id
+        return NotImplemented
+
+    __hash__ = object.__hash__
 
     @property
     def is_hr(self) -> bool:

@@ -6,6 +6,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from reviewapp.auth import sessions
 from reviewapp.auth.models import User, normalise_email
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
@@ -15,10 +16,9 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the user behind a session, if still active."""
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def load_user(token: str) -> User | None:
+    """Flask-Login's loader: the user behind a session or remember-me cookie, if still good."""
+    return sessions.user_for(token)
 
 
 def find_by_email(email: str) -> User | None:
@@ -46,10 +46,10 @@ def validate_password(password: str) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Hash and store a new password (scrypt)."""
+    """Hash and store a new password (scrypt); every earlier login cookie stops working."""
     validate_password(password)
     user.password_hash = generate_password_hash(password, method="scrypt")
-    db.session.flush()
+    sessions.end_all(user)
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -2,10 +2,10 @@
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from reviewapp.auth import bp
+from reviewapp.auth import bp, sessions
 from reviewapp.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
 from reviewapp.auth.services import authenticate, change_password, set_password, user_from_token
 from reviewapp.errors import ServiceError
@@ -43,6 +43,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # A copy of this session's cookies, wherever it is, must not outlive the logout.
+        sessions.end_all(current_user._get_current_object())
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -56,7 +59,11 @@ def password():
         outcome = attempt(change_password, current_user, form.current_password.data,
                           form.new_password.data)
         if outcome.ok:
-            flash("Your password has been changed.", "success")
+            # The change ended every session; this one carries on under the new generation.
+            remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
+            flash("Your password has been changed. You are logged out everywhere else.",
+                  "success")
             return redirect(url_for("dashboard.index"))
         getattr(form, outcome.error.field or "new_password").errors.append(outcome.error.message)
     return render_template("auth/password.html", form=form)
