@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from reviewapp.kpis import bp as kpis_bp
     from reviewapp.metrics import bp as metrics_bp
     from reviewapp.reviews import bp as reviews_bp
+    from reviewapp.reviews import decision_views as _decision_views  # noqa: F401
     from reviewapp.reviews import views as _review_views  # noqa: F401
 
     app.register_blueprint(auth_bp)

@@ -391,6 +391,16 @@ class ReviewAction(enum.StrEnum):
     SAVE_MANAGER = "save_manager"
     OVERRIDE_KPI = "override_kpi"
     SUBMIT_MANAGER = "submit_manager"
+    SET_POTENTIAL = "set_potential"
+    ADJUST_RATING = "adjust_rating"
+    RETURN_TO_MANAGER = "return_to_manager"
+    SHARE = "share"
+    ACKNOWLEDGE = "acknowledge"
+    REQUEST_CONVERSATION = "request_conversation"
+    FINALIZE = "finalize"
+    REOPEN = "reopen"
+    REASSIGN = "reassign"
+    SEE_HISTORY = "see_history"
 
 
 S = ReviewState
@@ -406,6 +416,20 @@ def _self_deadline_passed(review, today: date) -> str | None:
         return (f"The self-assessment is due on {due:%d %b %Y}; you can move on without it "
                 "only after that.")
     return None
+
+
+def _cycle_lets_managers_share(review, today: date) -> str | None:
+    if review.cycle.managers_share:
+        return None
+    return "In this cycle HR shares the reviews after calibration."
+
+
+def _acknowledged_or_past_deadline(review, today: date) -> str | None:
+    due = review.cycle.acknowledgement_due
+    if review.state != S.SHARED or today > due:
+        return None
+    return (f"{review.rep.name} has not acknowledged the review yet; you can finalise it "
+            f"without the acknowledgement after {due:%d %b %Y}.")
 
 
 def _self_submitted(review, today: date) -> str | None:
@@ -437,6 +461,21 @@ REVIEW_ACTIONS: dict[ReviewAction, ReviewRule] = {
     ReviewAction.OVERRIDE_KPI: ReviewRule({Party.REVIEWER: {S.MANAGER_REVIEW}}),
     ReviewAction.SUBMIT_MANAGER: ReviewRule({Party.REVIEWER: {S.MANAGER_REVIEW}},
                                             to=S.CALIBRATION),
+    ReviewAction.SET_POTENTIAL: ReviewRule(
+        {Party.REVIEWER: {S.MANAGER_REVIEW, S.CALIBRATION}, Party.HR: {S.CALIBRATION}}),
+    ReviewAction.ADJUST_RATING: ReviewRule({Party.HR: {S.CALIBRATION}}),
+    ReviewAction.RETURN_TO_MANAGER: ReviewRule({Party.HR: {S.CALIBRATION}},
+                                               to=S.MANAGER_REVIEW),
+    ReviewAction.SHARE: ReviewRule(
+        {Party.HR: {S.CALIBRATION}, Party.REVIEWER: {S.CALIBRATION}}, to=S.SHARED,
+        unless=_cycle_lets_managers_share, unless_for=frozenset({Party.REVIEWER})),
+    ReviewAction.ACKNOWLEDGE: ReviewRule({Party.REVIEWEE: {S.SHARED}}, to=S.ACKNOWLEDGED),
+    ReviewAction.REQUEST_CONVERSATION: ReviewRule({Party.REVIEWEE: {S.SHARED}}),
+    ReviewAction.FINALIZE: ReviewRule({Party.HR: {S.SHARED, S.ACKNOWLEDGED}}, to=S.FINALIZED,
+                                      unless=_acknowledged_or_past_deadline),
+    ReviewAction.REOPEN: ReviewRule({Party.HR: {S.FINALIZED}}, to=S.MANAGER_REVIEW),
+    ReviewAction.REASSIGN: ReviewRule({Party.HR: EVERY_STATE - {S.FINALIZED}}),
+    ReviewAction.SEE_HISTORY: ReviewRule({Party.HR: EVERY_STATE, Party.REVIEWER: EVERY_STATE}),
 }
 
 ACTION_WORDS = {
@@ -446,6 +485,15 @@ ACTION_WORDS = {
     ReviewAction.SAVE_MANAGER: "Changing the manager's review",
     ReviewAction.OVERRIDE_KPI: "Overriding a KPI score",
     ReviewAction.SUBMIT_MANAGER: "Sending the review to calibration",
+    ReviewAction.SET_POTENTIAL: "Rating potential",
+    ReviewAction.ADJUST_RATING: "Adjusting a rating",
+    ReviewAction.RETURN_TO_MANAGER: "Returning the review to the manager",
+    ReviewAction.SHARE: "Sharing the review",
+    ReviewAction.ACKNOWLEDGE: "Acknowledging the review",
+    ReviewAction.REQUEST_CONVERSATION: "Asking for a conversation",
+    ReviewAction.FINALIZE: "Finalising the review",
+    ReviewAction.REOPEN: "Reopening the review",
+    ReviewAction.REASSIGN: "Reassigning the reviewer",
 }
 
 

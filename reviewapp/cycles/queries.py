@@ -105,3 +105,14 @@ def target_reps(cycle: Cycle) -> list[User]:
     return list(db.session.scalars(
         sa.select(User).join(Review, Review.rep_id == User.id)
         .where(Review.cycle_id == cycle.id).order_by(User.name)))
+
+
+def pending_by_manager(rows: list[dict]) -> list[tuple[str, Counter]]:
+    """Reviews not yet finalised, counted per reviewing manager and state."""
+    out: dict[str, Counter] = {}
+    for row in rows:
+        review = row["review"]
+        if review.state != ReviewState.FINALIZED:
+            name = review.manager.name if review.manager else "No reviewer"
+            out.setdefault(name, Counter())[review.state] += 1
+    return sorted(out.items())

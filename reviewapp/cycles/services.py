@@ -249,3 +249,27 @@ def set_rep_targets(actor: User, cycle: Cycle, kpi: CycleKpi,
     record(actor, "cycle.rep_targets", "cycle", cycle.id,
            before={"metric": kpi.metric_id, "targets": before},
            after={"metric": kpi.metric_id, "targets": {t.rep_id: t.target for t in kpi.targets}})
+
+
+class CycleStillOpen(ActionUnavailable):
+    """Closing was refused: these reviews are not finalised yet."""
+
+    def __init__(self, open_reviews: list[Review]):
+        super().__init__(f"{len(open_reviews)} reviews of this cycle are not finalised yet; "
+                         "finalise them before closing the cycle.")
+        self.open_reviews = open_reviews
+
+
+def close_cycle(actor: User, cycle: Cycle) -> None:
+    """Close a launched cycle once every review in it is finalised (HR)."""
+    require_cycle_manager(actor)
+    if cycle.status != CycleStatus.LAUNCHED:
+        raise ActionUnavailable("Only a launched cycle can be closed.")
+    open_reviews = list(db.session.scalars(
+        sa.select(Review).where(Review.cycle_id == cycle.id,
+                                Review.state != ReviewState.FINALIZED).order_by(Review.id)))
+    if open_reviews:
+        raise CycleStillOpen(open_reviews)
+    cycle.status, cycle.closed_at = CycleStatus.CLOSED, datetime.now(UTC)
+    db.session.flush()
+    record(actor, "cycle.close", "cycle", cycle.id, after={"status": "closed"})

@@ -10,6 +10,7 @@ from collections import Counter
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from reviewapp import policy
 from reviewapp.auth.views import safe_next
@@ -23,11 +24,18 @@ from reviewapp.cycles.catalogue import (
 )
 from reviewapp.cycles.forms import CompetencyForm, CycleForm, WeightBoundsForm
 from reviewapp.cycles.models import Competency, Cycle
-from reviewapp.cycles.services import LaunchRefused, launch, launch_check, save_cycle
+from reviewapp.cycles.services import (
+    LaunchRefused,
+    close_cycle,
+    launch,
+    launch_check,
+    save_cycle,
+)
 from reviewapp.cycles.services import set_rep_targets as save_rep_targets
 from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.metrics.models import KpiStatus
+from reviewapp.reviews.decisions import finalize_cycle, share_cycle
 from reviewapp.reviews.models import ReviewState
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
 from reviewapp.transaction import attempt
@@ -221,6 +229,7 @@ def cycle(cycle_id: int):
                "KPI": KpiStatus.KPI}
     if hr and not cycle.launched:
         context["check"] = launch_check(cycle)
+    context["pending_by_manager"] = queries.pending_by_manager(rows)
     return render_template("cycles/cycle.html" if hr else "cycles/overview.html", **context)
 
 
@@ -284,3 +293,52 @@ def rep_targets(cycle_id: int):
             kpi = next(k for k in cycle.kpis if k.id == kpi_id)
     return render_template("cycles/targets.html", cycle=cycle, kpi=kpi, reps=reps,
                            values=values, errors=errors)
+
+
+# Calibration, sharing, finalising and closing a whole cycle ---------------------------------
+
+
+@bp.route("/<int:cycle_id>/calibration")
+def calibration(cycle_id: int):
+    cycle = _visible_cycle(cycle_id)
+    policy.visible_or_404(cycle.launched)
+    rows = queries.review_rows(cycle, current_user)
+    return render_template("cycles/calibration.html", cycle=cycle, rows=rows)
+
+
+def _bulk(cycle_id: int, service, message: str):
+    _require_hr()
+    cycle = db.get_or_404(Cycle, cycle_id)
+    outcome = attempt(service, current_user, cycle)
+    if outcome.ok:
+        flash(message.format(n=len(outcome.value)), "success")
+    else:
+        flash(outcome.error.message, "error")
+    return redirect(url_for("cycles.cycle", cycle_id=cycle_id))
+
+
+@bp.route("/<int:cycle_id>/share-all", methods=["POST"])
+def share_all(cycle_id: int):
+    return _bulk(cycle_id, share_cycle, "{n} reviews were shared with their reps.")
+
+
+@bp.route("/<int:cycle_id>/finalize-all", methods=["POST"])
+def finalize_all(cycle_id: int):
+    return _bulk(cycle_id, finalize_cycle,
+                 "{n} acknowledged reviews were finalised; they are read-only now.")
+
+
+@bp.route("/<int:cycle_id>/close", methods=["POST"])
+def close(cycle_id: int):
+    _require_hr()
+    cycle = db.get_or_404(Cycle, cycle_id)
+    outcome = attempt(close_cycle, current_user, cycle)
+    if outcome.ok:
+        flash(f"{cycle.name} is closed.", "success")
+    else:
+        flash(outcome.error.message, "error")
+        for review in getattr(outcome.error, "open_reviews", [])[:50]:
+            flash(Markup('<a href="{}">{}</a>: {}').format(
+                url_for("reviews.review", review_id=review.id), review.rep.name,
+                review.state.label.lower()), "error")
+    return redirect(url_for("cycles.cycle", cycle_id=cycle_id))

@@ -47,7 +47,7 @@ class ReviewConflict(Conflict):
                          "Your text is kept below; review their changes, then save again.")
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -56,12 +56,12 @@ def _check_version(review: Review, expected: int | None) -> None:
         raise ReviewConflict(review)
 
 
-def _touch(actor: User | None, review: Review) -> None:
+def touch(actor: User | None, review: Review) -> None:
     """Mark the review changed by the actor and flush, so that its version moves on whatever
     changed (its own columns or its ratings' and KPI scores' rows). A save that collides with
     another at the same moment loses as a ReviewConflict, never as a crash."""
     review.updated_by_id = actor.id if actor else None
-    review.updated_at = _now()
+    review.updated_at = now()
     review_id = review.id
     try:
         db.session.flush()
@@ -71,12 +71,12 @@ def _touch(actor: User | None, review: Review) -> None:
         raise ReviewConflict(db.session.get(Review, review_id)) from None
 
 
-def _transition(actor: User | None, review: Review, action: ReviewAction, *,
+def transition(actor: User | None, review: Review, action: ReviewAction, *,
                 today: date | None = None, reason: str | None = None) -> None:
     to = policy.authorize_review_action(actor, review, action, today)
     before = review.state
     review.state = to
-    _touch(actor, review)
+    touch(actor, review)
     record(actor, "review.state", "review", review.id, before={"state": before.value},
            after={"state": to.value}, reason=reason)
 
@@ -148,7 +148,7 @@ def scores_of(review: Review, lines: list[KpiLine] | None = None) -> Scores:
     """The review's three scores as they stand (for display and the divergence rule)."""
     lines = kpi_lines(review) if lines is None else lines
     return combine([(line.score, line.cycle_kpi.weight) for line in lines],
-                   [r.manager_rating for r in review.ratings], review.cycle.quant_weight)
+                   [r.rating for r in review.ratings], review.cycle.quant_weight)
 
 
 def refresh_scores(review: Review) -> Scores:
@@ -198,7 +198,7 @@ def _write_side(actor: User, review: Review, side: str, data, expected_version: 
         setattr(rating, f"{side}_rating", value)
         setattr(rating, f"{side}_note", (note or "").strip())
     refresh_scores(review)
-    _touch(actor, review)
+    touch(actor, review)
     _audit_changes(actor, review, before, _snapshot(review, side, texts), f"review.{side}_save")
 
 
@@ -217,15 +217,15 @@ def submit_self(actor: User, review: Review) -> None:
             raise ServiceError(
                 f"Rate {rating.cycle_competency.name} and write your evidence before submitting.",
                 field=f"self_rating_{rating.cycle_competency_id}")
-    review.self_submitted_at = _now()
-    _transition(actor, review, ReviewAction.SUBMIT_SELF)
+    review.self_submitted_at = now()
+    transition(actor, review, ReviewAction.SUBMIT_SELF)
 
 
 def skip_self(actor: User, review: Review, *, today: date | None = None) -> None:
     """Past the self-assessment deadline the manager may move on without it (recorded)."""
     policy.authorize_review_action(actor, review, ReviewAction.SKIP_SELF, today)
     review.self_skipped = True
-    _transition(actor, review, ReviewAction.SKIP_SELF, today=today,
+    transition(actor, review, ReviewAction.SKIP_SELF, today=today,
                 reason="Self-assessment not submitted by the deadline")
 
 
@@ -268,9 +268,9 @@ def override_kpi(actor: User, review: Review, score_id: int, new_score: int | No
     score.override_score = None if new_score is None else int(new_score)
     score.override_justification = justification if new_score is not None else ""
     score.overridden_by_id = actor.id if new_score is not None else None
-    score.overridden_at = _now() if new_score is not None else None
+    score.overridden_at = now() if new_score is not None else None
     refresh_scores(review)
-    _touch(actor, review)
+    touch(actor, review)
     record(actor, "review.kpi_override", "review", review.id, before=before,
            after={"kpi": score.cycle_kpi.name, "override_score": score.override_score,
                   "justification": score.override_justification,
@@ -292,5 +292,5 @@ def submit_manager(actor: User, review: Review) -> None:
             f"differ by {DIVERGENCE_THRESHOLD:g} or more. Write a reconciliation note "
             "explaining why before submitting.", field="reconciliation_note")
     refresh_scores(review)
-    review.manager_submitted_at = _now()
-    _transition(actor, review, ReviewAction.SUBMIT_MANAGER)
+    review.manager_submitted_at = now()
+    transition(actor, review, ReviewAction.SUBMIT_MANAGER)

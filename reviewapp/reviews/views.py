@@ -8,12 +8,14 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from reviewapp import policy
+from reviewapp.auth.models import Role, User
 from reviewapp.cycles.models import Cycle, CycleKpi
 from reviewapp.errors import Conflict
 from reviewapp.extensions import db
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews import bp
 from reviewapp.reviews.context import goals_context
+from reviewapp.reviews.decisions import ACKNOWLEDGE_STATEMENT, POTENTIAL_LABELS
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
 from reviewapp.reviews.services import (
@@ -78,7 +80,15 @@ def _render(review: Review, *, errors: dict | None = None, values: dict | None =
         can_write_manager=ReviewAction.SAVE_MANAGER in actions,
         deadline=review.deadline, today=date.today(), threshold=DIVERGENCE_THRESHOLD,
         goals=goals_context(review), errors=errors or {}, values=values or {},
-        conflict=conflict), status
+        conflict=conflict, potential_labels=POTENTIAL_LABELS,
+        acknowledge_statement=ACKNOWLEDGE_STATEMENT,
+        managers=_active_managers() if ReviewAction.REASSIGN in actions else []), status
+
+
+def _active_managers() -> list[User]:
+    """Active managers, for reassigning a reviewer."""
+    return list(db.session.scalars(sa.select(User).where(
+        User.role == Role.MANAGER, User.active).order_by(User.name)))
 
 
 @bp.route("/mine")

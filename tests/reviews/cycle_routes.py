@@ -97,6 +97,16 @@ ROUTES = {
     "cycles.launch_cycle": [
         Case("POST", lambda o: f"/cycles/{_draft_id(o)}/launch", HR_POST),
         Case("POST", lambda o: "/cycles/999999/launch", HR_NOT_FOUND)],
+    "cycles.calibration": [
+        Case("GET", lambda o: f"/cycles/{_launched_id(o)}/calibration", MANAGERS_AND_HR),
+        Case("GET", lambda o: f"/cycles/{_draft_id(o)}/calibration", NOT_FOUND),
+        Case("GET", lambda o: "/cycles/999999/calibration", NOT_FOUND)],
+    "cycles.share_all": [Case("POST", lambda o: f"/cycles/{_launched_id(o)}/share-all", HR_POST)],
+    "cycles.finalize_all": [
+        Case("POST", lambda o: f"/cycles/{_launched_id(o)}/finalize-all", HR_POST)],
+    "cycles.close": [
+        # Refused while reviews are open: a redirect to the cycle page with the list.
+        Case("POST", lambda o: f"/cycles/{_launched_id(o)}/close", HR_POST)],
     "cycles.rep_targets": [
         Case("GET", lambda o: f"/cycles/{_draft_id(o)}/targets?kpi={_kpi_id(o)}", HR_PAGE),
         Case("POST", lambda o: f"/cycles/{_draft_id(o)}/targets?kpi={_kpi_id(o)}", HR_POST,

@@ -1,6 +1,6 @@
 """Route × role expectations for review pages (see tests/test_route_matrix.py)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from reviewapp.cycles.catalogue import ensure_default_competencies
 from reviewapp.cycles.services import CycleDraft, launch, save_cycle
@@ -46,7 +46,35 @@ def _ravi_in_manager_review(org) -> Review:
     return review
 
 
+def _rita_in(org, state: ReviewState) -> Review:
+    """Rita's review moved on to a later state directly (with what the constraints need)."""
+    review = _review(org)
+    now = datetime.now(UTC)
+    review.self_submitted_at = review.manager_submitted_at = now
+    if state.rank >= ReviewState.SHARED.rank:
+        review.shared_at = now
+    if state == ReviewState.FINALIZED:
+        review.finalized_at = now
+    for rating in review.ratings:
+        rating.manager_rating, rating.manager_note = 3, "Seen in the quarter."
+    db.session.flush()
+    review.state = state
+    db.session.commit()
+    return review
+
+
+def _in(state: ReviewState, suffix: str = ""):
+    return lambda o: f"/reviews/{_rita_in(o, state).id}{suffix}"
+
+
+def _calibrate_url(org) -> str:
+    review = _rita_in(org, ReviewState.CALIBRATION)
+    return f"/reviews/{review.id}/calibrate/{review.ratings[0].cycle_competency_id}"
+
+
 WRITER_ELSEWHERE = {"anon": LOGIN, "outsider": 404, "other": 404}
+HR_ACTS = {**WRITER_ELSEWHERE, "hr": 302, "*": 403}
+REP_ACTS = {**WRITER_ELSEWHERE, "rep": 302, "*": 403}
 
 ROUTES = {
     "reviews.mine": [Case("GET", lambda o: (_review(o), "/reviews/mine")[1],
@@ -70,6 +98,35 @@ ROUTES = {
              # Before the self-assessment deadline the reviewer is refused with a message
              # (422); success is a redirect, so the two can be told apart.
              {**WRITER_ELSEWHERE, "lead": 422, "*": 403})],
+    "reviews.calibrate": [
+        # No rating posted: HR keeps the manager's rating (allowed, a no-op); others may not.
+        Case("POST", _calibrate_url, HR_ACTS)],
+    "reviews.potential": [
+        Case("POST", _in(ReviewState.CALIBRATION, "/potential"),
+             {**WRITER_ELSEWHERE, "hr": 302, "lead": 302, "*": 403}, data={"potential": "2"})],
+    "reviews.return_to_manager": [
+        Case("POST", _in(ReviewState.CALIBRATION, "/return"), HR_ACTS,
+             data={"reason": "Ratings need evidence."})],
+    "reviews.share": [
+        # The reviewer may share only when the cycle lets managers share: refused with 422.
+        Case("POST", _in(ReviewState.CALIBRATION, "/share"), {**HR_ACTS, "lead": 422})],
+    "reviews.acknowledge": [
+        # Without a typed name the rep is refused with a message (422); the rest may not.
+        Case("POST", _in(ReviewState.SHARED, "/acknowledge"),
+             {**WRITER_ELSEWHERE, "rep": 422, "*": 403})],
+    "reviews.conversation": [
+        Case("POST", _in(ReviewState.SHARED, "/conversation"), REP_ACTS,
+             data={"note": "About the KPI target."})],
+    "reviews.finalize": [Case("POST", _in(ReviewState.ACKNOWLEDGED, "/finalize"), HR_ACTS)],
+    "reviews.reopen": [
+        Case("POST", _in(ReviewState.FINALIZED, "/reopen"), HR_ACTS,
+             data={"reason": "The wrong target was used."})],
+    "reviews.reassign": [
+        Case("POST", _in(ReviewState.MANAGER_REVIEW, "/reassign"),
+             {**WRITER_ELSEWHERE, "hr": 422, "*": 403})],
+    "reviews.history": [
+        Case("GET", _in(ReviewState.SELF_REVIEW, "/history"),
+             {**WRITER_ELSEWHERE, "hr": 200, "lead": 200, "*": 403})],
     "reviews.kpi_override": [
         Case("POST", lambda o: f"/reviews/{_review(o).id}/kpis/999999/override",
              {**WRITER_ELSEWHERE, "lead": 404, "*": 403})],

@@ -1,0 +1,105 @@
+"""Review actions after the manager's review: calibrate, share, acknowledge, finalise, reopen,
+reassign; and the review's audit trail. Thin handlers: parse, call one service, answer."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from reviewapp import policy
+from reviewapp.audit.models import AuditEvent
+from reviewapp.auth.models import User
+from reviewapp.extensions import db
+from reviewapp.policy import ReviewAction
+from reviewapp.reviews import bp, decisions
+from reviewapp.reviews.views import _int_or_none, _load, _refused
+from reviewapp.transaction import attempt
+
+
+def _done(review_id: int, message: str, category: str = "success", anchor: str = ""):
+    flash(message, category)
+    return redirect(url_for("reviews.review", review_id=review_id) + anchor)
+
+
+def _act(review_id: int, service, *args, message: str, anchor: str = "", **kwargs):
+    """Run one decision on the review: redirect on success, the page with the refusal on 422."""
+    review = _load(review_id)
+    outcome = attempt(service, current_user, review, *args, **kwargs)
+    if not outcome.ok:
+        return _refused(review_id, outcome.error)
+    return _done(review_id, message, anchor=anchor)
+
+
+@bp.route("/<int:review_id>/calibrate/<int:competency_id>", methods=["POST"])
+def calibrate(review_id: int, competency_id: int):
+    return _act(review_id, decisions.adjust_rating, competency_id,
+                _int_or_none(request.form.get(f"calibrated_{competency_id}")),
+                request.form.get(f"reason_{competency_id}", ""),
+                message="The calibrated rating is saved beside the manager's.",
+                anchor="#calibration")
+
+
+@bp.route("/<int:review_id>/potential", methods=["POST"])
+def potential(review_id: int):
+    return _act(review_id, decisions.set_potential,
+                _int_or_none(request.form.get("potential")), message="Potential saved.")
+
+
+@bp.route("/<int:review_id>/return", methods=["POST"])
+def return_to_manager(review_id: int):
+    return _act(review_id, decisions.return_to_manager, request.form.get("reason", ""),
+                message="The review went back to its manager with your reason.")
+
+
+@bp.route("/<int:review_id>/share", methods=["POST"])
+def share(review_id: int):
+    return _act(review_id, decisions.share,
+                message="The review is shared: the rep can read and acknowledge it now.")
+
+
+@bp.route("/<int:review_id>/acknowledge", methods=["POST"])
+def acknowledge(review_id: int):
+    return _act(review_id, decisions.acknowledge,
+                typed_name=request.form.get("typed_name", ""),
+                read_confirmed=request.form.get("read_confirmed") == "1",
+                comment=request.form.get("comment", ""),
+                message="Thank you: your acknowledgement is recorded with the review.")
+
+
+@bp.route("/<int:review_id>/conversation", methods=["POST"])
+def conversation(review_id: int):
+    return _act(review_id, decisions.request_conversation, request.form.get("note", ""),
+                message="Your manager has been asked for a conversation.")
+
+
+@bp.route("/<int:review_id>/finalize", methods=["POST"])
+def finalize(review_id: int):
+    return _act(review_id, decisions.finalize,
+                message="The review is finalised and read-only. Only HR can reopen it.")
+
+
+@bp.route("/<int:review_id>/reopen", methods=["POST"])
+def reopen(review_id: int):
+    return _act(review_id, decisions.reopen, request.form.get("reason", ""),
+                message="The review is reopened and back with its manager.")
+
+
+@bp.route("/<int:review_id>/reassign", methods=["POST"])
+def reassign(review_id: int):
+    manager_id = _int_or_none(request.form.get("manager"))
+    manager = db.session.get(User, manager_id) if manager_id else None
+    return _act(review_id, decisions.reassign, manager, request.form.get("reason", ""),
+                message="The review has a new reviewer.")
+
+
+@bp.route("/<int:review_id>/history")
+def history(review_id: int):
+    review = _load(review_id)
+    if not policy.may(current_user, review, ReviewAction.SEE_HISTORY):
+        abort(403)
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.entity_type == "review",
+                                    AuditEvent.entity_id == review.id)
+        .options(sa.orm.selectinload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
+    return render_template("reviews/history.html", review=review, events=events)

@@ -1,0 +1,233 @@
+"""After the manager's review: calibration, sharing, the rep's acknowledgement, finalising,
+reopening and reassigning. Each action asks the one table in policy; each change is audited.
+
+Services flush and never commit; the request (or CLI command) commits once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+import sqlalchemy as sa
+
+from reviewapp import policy
+from reviewapp.audit.services import record
+from reviewapp.auth.models import Role, User
+from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
+from reviewapp.extensions import db
+from reviewapp.notifications.services import notify
+from reviewapp.policy import ReviewAction
+from reviewapp.reviews.models import Acknowledgement, Review, ReviewState
+from reviewapp.reviews.services import now, refresh_scores, touch, transition
+
+ACKNOWLEDGE_STATEMENT = "I have read this review. Acknowledging does not mean I agree."
+POTENTIAL_LABELS = {1: "Low", 2: "Medium", 3: "High"}
+
+# Called with each review just finalised (the records area renders and stores its PDF).
+on_finalized: list[Callable[[User, Review], None]] = []
+
+
+def _link(review: Review) -> str:
+    return f"/reviews/{review.id}"
+
+
+def _reason(text: str | None, what: str, field: str = "reason") -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError(f"Write the reason for {what}; it is kept with the review.",
+                           field=field)
+    return text
+
+
+# Calibration ---------------------------------------------------------------------------------
+
+
+def adjust_rating(actor: User, review: Review, cycle_competency_id: int,
+                  calibrated: int | None, reason: str) -> None:
+    """Set the calibrated rating of one competency beside the manager's (None: back to the
+    manager's). A reason is required; the change is audited."""
+    policy.authorize_review_action(actor, review, ReviewAction.ADJUST_RATING)
+    rating = next((r for r in review.ratings if r.cycle_competency_id == cycle_competency_id),
+                  None)
+    if rating is None:
+        raise ServiceError("That competency is not part of this review.")
+    field = f"calibrated_{cycle_competency_id}"
+    if calibrated is not None and not 1 <= int(calibrated) <= 5:
+        raise ServiceError("A rating runs from 1 to 5.", field=field)
+    if calibrated is not None and int(calibrated) == rating.manager_rating:
+        calibrated = None  # the same as the manager's: nothing is adjusted
+    reason = _reason(reason, "the adjustment", f"reason_{cycle_competency_id}") \
+        if calibrated is not None else (reason or "").strip()
+    before = {"competency": rating.cycle_competency.name, "manager": rating.manager_rating,
+              "calibrated": rating.calibrated_rating, "reason": rating.calibration_reason}
+    rating.calibrated_rating = None if calibrated is None else int(calibrated)
+    rating.calibration_reason = reason if calibrated is not None else ""
+    rating.calibrated_by_id = actor.id if calibrated is not None else None
+    rating.calibrated_at = now() if calibrated is not None else None
+    refresh_scores(review)
+    touch(actor, review)
+    record(actor, "review.calibrate", "review", review.id, before=before,
+           after={"competency": rating.cycle_competency.name, "manager": rating.manager_rating,
+                  "calibrated": rating.calibrated_rating}, reason=reason or None)
+
+
+def set_potential(actor: User, review: Review, potential: int | None) -> None:
+    """The manager's (or HR's, in calibration) view of potential: 1 low, 2 medium, 3 high."""
+    policy.authorize_review_action(actor, review, ReviewAction.SET_POTENTIAL)
+    if potential is not None and potential not in POTENTIAL_LABELS:
+        raise ServiceError("Choose low, medium or high potential.", field="potential")
+    before = review.potential
+    review.potential = potential
+    touch(actor, review)
+    record(actor, "review.potential", "review", review.id, before={"potential": before},
+           after={"potential": potential})
+
+
+def return_to_manager(actor: User, review: Review, reason: str) -> None:
+    """HR sends a review in calibration back to its manager for rework, with a reason."""
+    reason = _reason(reason, "returning the review")
+    transition(actor, review, ReviewAction.RETURN_TO_MANAGER, reason=reason)
+    notify(review.manager_id, f"HR returned the review of {review.rep.name} to you: {reason}",
+           _link(review))
+
+
+# Sharing and the rep's answer ----------------------------------------------------------------
+
+
+def share(actor: User, review: Review) -> None:
+    """The rep may now read the whole review and acknowledge it."""
+    policy.authorize_review_action(actor, review, ReviewAction.SHARE)
+    review.shared_at = now()
+    transition(actor, review, ReviewAction.SHARE)
+    notify(review.rep_id, f"Your {review.cycle.name} review has been shared with you. "
+           "Read it and acknowledge it.", _link(review))
+
+
+def _same_name(typed: str, name: str) -> bool:
+    def fold(text: str) -> str:
+        return re.sub(r"\s+", " ", text).strip().casefold()
+    return fold(typed) == fold(name)
+
+
+def acknowledge(actor: User, review: Review, *, typed_name: str, read_confirmed: bool,
+                comment: str = "") -> Acknowledgement:
+    """The rep says they have read the review (not that they agree), typing their full name."""
+    policy.authorize_review_action(actor, review, ReviewAction.ACKNOWLEDGE)
+    typed = re.sub(r"\s+", " ", typed_name or "").strip()
+    if not typed:
+        raise ServiceError("Type your full name to acknowledge.", field="typed_name")
+    if not _same_name(typed, actor.name):
+        raise ServiceError(f"Type your full name as it appears on the review ({actor.name}).",
+                           field="typed_name")
+    if not read_confirmed:
+        raise ServiceError(f"Tick “{ACKNOWLEDGE_STATEMENT}”", field="read_confirmed")
+    ack = Acknowledgement(review=review, user_id=actor.id, typed_name=typed,
+                          comment=(comment or "").strip(), acknowledged_at=now())
+    db.session.add(ack)
+    transition(actor, review, ReviewAction.ACKNOWLEDGE)
+    record(actor, "review.acknowledge", "review", review.id,
+           after={"typed_name": typed, "comment": ack.comment})
+    notify(review.manager_id, f"{review.rep.name} acknowledged the {review.cycle.name} review"
+           + (" with a comment." if ack.comment else "."), _link(review))
+    return ack
+
+
+def request_conversation(actor: User, review: Review, note: str = "") -> None:
+    """The rep asks the manager for a conversation instead of acknowledging (stays shared)."""
+    policy.authorize_review_action(actor, review, ReviewAction.REQUEST_CONVERSATION)
+    if review.conversation_requested_at is not None:
+        raise ActionUnavailable("You have already asked for a conversation; your manager "
+                                "has been told.")
+    review.conversation_requested_at = now()
+    review.conversation_note = (note or "").strip()
+    touch(actor, review)
+    record(actor, "review.conversation", "review", review.id,
+           after={"note": review.conversation_note})
+    notify(review.manager_id, f"{review.rep.name} asked for a conversation about the "
+           f"{review.cycle.name} review.", _link(review))
+
+
+# Finalising, reopening, reassigning ----------------------------------------------------------
+
+
+def finalize(actor: User, review: Review, *, today: date | None = None) -> None:
+    """Lock the review for good (HR): acknowledged, or shared and past the acknowledgement
+    deadline (the record then says "not acknowledged")."""
+    to = policy.authorize_review_action(actor, review, ReviewAction.FINALIZE, today)
+    refresh_scores(review)
+    # Flush the last score change while the review is still open: once its row says
+    # finalized, the database refuses any change to its ratings and KPI scores.
+    touch(actor, review)
+    review.finalized_at, review.finalized_by_id = now(), actor.id
+    unacknowledged = review.state == ReviewState.SHARED
+    transition(actor, review, ReviewAction.FINALIZE, today=today,
+               reason="Finalised without acknowledgement after the deadline"
+               if unacknowledged else None)
+    assert review.state == to == ReviewState.FINALIZED
+    for hook in on_finalized:
+        hook(actor, review)
+
+
+def finalize_cycle(actor: User, cycle, *, today: date | None = None) -> list[Review]:
+    """Finalise every acknowledged review of the cycle (HR); returns those finalised."""
+    reviews = list(db.session.scalars(sa.select(Review).where(
+        Review.cycle_id == cycle.id, Review.state == ReviewState.ACKNOWLEDGED)
+        .order_by(Review.id)))
+    if not policy.can_manage_cycles(actor):
+        raise NotAllowed("Only HR finalises reviews.")
+    for review in reviews:
+        finalize(actor, review, today=today)
+    return reviews
+
+
+def reopen(actor: User, review: Review, reason: str) -> None:
+    """Only HR, with a written reason: back to manager review; the old acknowledgement and
+    record are kept, marked superseded."""
+    reason = _reason(reason, "reopening")
+    policy.authorize_review_action(actor, review, ReviewAction.REOPEN)
+    prior = review.state
+    transition(actor, review, ReviewAction.REOPEN, reason=reason)  # leaves the lock first
+    review.finalized_at = review.finalized_by_id = None
+    review.shared_at = review.conversation_requested_at = None
+    for ack in review.acknowledgements:
+        ack.superseded = True
+    touch(actor, review)
+    record(actor, "review.reopen", "review", review.id, before={"state": prior.value},
+           after={"state": review.state.value}, reason=reason)
+    notify(review.manager_id, f"HR reopened the review of {review.rep.name}: {reason}",
+           _link(review))
+
+
+def reassign(actor: User, review: Review, manager: User | None, reason: str) -> None:
+    """HR gives an open review to another manager (a reporting line changed mid-cycle)."""
+    policy.authorize_review_action(actor, review, ReviewAction.REASSIGN)
+    if manager is None or not manager.active or manager.role != Role.MANAGER:
+        raise ServiceError("Choose an active manager.", field="manager")
+    if manager.id == review.rep_id:
+        raise ServiceError("A rep cannot review themselves.", field="manager")
+    if manager.id == review.manager_id:
+        raise ServiceError(f"{manager.name} is already the reviewer.", field="manager")
+    reason = _reason(reason, "the reassignment")
+    before = review.manager.name if review.manager else None
+    previous = review.manager_id
+    review.manager_id = manager.id
+    touch(actor, review)
+    record(actor, "review.reassign", "review", review.id, before={"manager": before},
+           after={"manager": manager.name}, reason=reason)
+    notify(manager.id, f"The review of {review.rep.name} ({review.cycle.name}) is now yours "
+           "to write.", _link(review))
+    notify(previous, f"The review of {review.rep.name} was reassigned to {manager.name}.")
+
+
+def share_cycle(actor: User, cycle) -> list[Review]:
+    """Share every review of the cycle that is in calibration (HR); returns those shared."""
+    if not policy.can_manage_cycles(actor):
+        raise NotAllowed("Only HR shares a whole cycle.")
+    reviews = list(db.session.scalars(sa.select(Review).where(
+        Review.cycle_id == cycle.id, Review.state == ReviewState.CALIBRATION)
+        .order_by(Review.id)))
+    for review in reviews:
+        share(actor, review)
+    return reviews
