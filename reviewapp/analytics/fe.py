@@ -12,10 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-from scipy import stats
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from reviewapp.analytics.panel import absorb, group_means, group_sums
 
@@ -35,6 +31,9 @@ def fe_rank(
     # Rep and period dummies share one direction per connected block of the rep-period
     # bipartite graph; in a normal panel that is one block and the rank is G + T - 1.
     n = n_reps + n_periods
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix(
         (np.ones(rep_codes.shape[0]), (rep_codes, n_reps + period_codes)), shape=(n, n)
     )
@@ -57,6 +56,8 @@ def independent_columns(gram: np.ndarray, reference_sq_norms: np.ndarray) -> np.
     scale = np.sqrt(np.where(reference_sq_norms > 0, reference_sq_norms, 1.0))
     eigval, eigvec = np.linalg.eigh(gram / np.outer(scale, scale))
     root = np.sqrt(np.clip(eigval, 0.0, None))[:, None] * eigvec.T  # root.T @ root == scaled gram
+    import scipy.linalg
+
     r, piv = scipy.linalg.qr(root, mode="r", pivoting=True)
     rank = int(np.sum(np.abs(np.diag(r)) > COLLINEAR_TOL))
     keep[piv[:rank]] = True
@@ -109,6 +110,8 @@ def fit_within(
     se_cluster = np.sqrt(np.diag(cov))
     t_cluster = coef / se_cluster
     df_cluster = n_reps - 1
+    from scipy import stats  # scipy is imported on use: it would cost every app start 0.4 s
+
     p_cluster = 2.0 * stats.t.sf(np.abs(t_cluster), df_cluster)
     half = stats.t.ppf(0.5 + ci_level / 2.0, df_cluster) * se_cluster
     # FWL: partial R^2 of a candidate given the others and the fixed effects, from classical t.
@@ -143,6 +146,8 @@ class OutOfSample:
 
 def _solve_small(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve a small symmetric system; min-norm if it is singular in the training part."""
+    import scipy.linalg
+
     try:
         return scipy.linalg.solve(a, b, assume_a="pos", check_finite=False)
     except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):

@@ -14,16 +14,13 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
+from reviewapp.analytics.panel import demean_by, prepare_panel
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from reviewapp.analytics.panel import demean_by, prepare_panel  # noqa: E402
+# matplotlib is imported by the functions that draw (Figure needs no GUI backend): importing it
+# here would cost every app start, every `flask` command and every worker boot ~0.3 s.
 
 MAX_POINTS = 400
 INK, MUTED, BRAND, WARN, OK = "#1d2433", "#667085", "#2f5bea", "#a15c00", "#127a45"
@@ -76,7 +73,9 @@ def chart_points(panel: pd.DataFrame, outcome: str, candidates: Sequence[str],
     return out
 
 
-def _svg(fig: Figure, salt: str) -> str:
+def _svg(fig, salt: str) -> str:
+    import matplotlib
+
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
         fig.savefig(buffer, format="svg")
@@ -96,6 +95,8 @@ def _compact(value: float, _position=None) -> str:
 
 
 def _style(ax, title: str, xlabel: str, ylabel: str, numeric_x: bool = True) -> None:
+    from matplotlib.ticker import FuncFormatter
+
     ax.set_title(title, fontsize=10, color=INK, loc="left")
     ax.set_xlabel(xlabel, fontsize=9, color=MUTED)
     ax.set_ylabel(ylabel, fontsize=9, color=MUTED)
@@ -126,6 +127,8 @@ def scatter_svg(points: dict[str, Any], x_name: str, y_name: str, salt: str) -> 
     if key in _cache:
         _cache.move_to_end(key)
         return _cache[key]
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7.2, 3.0), dpi=72)
     # Fixed margins instead of tight_layout/bbox "tight": each of those draws the figure again.
     fig.subplots_adjust(left=0.1, right=0.985, bottom=0.17, top=0.9, wspace=0.3)
@@ -154,6 +157,8 @@ def drift_svg(labels: Sequence[str], coefs: Sequence[float | None],
     idx = [i for i, c in enumerate(coefs) if c is not None and math.isfinite(c)]
     if not idx:
         return None
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7.2, 2.8), dpi=72)
     fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.88)
     ax = fig.subplots()
