@@ -28,9 +28,10 @@ demo: install
 lint: install
 	$(BIN)/ruff check reviewapp tests bench wsgi.py
 
-## Lint, then the whole suite on SQLite; again on PostgreSQL when REVIEWAPP_TEST_DATABASE_URL is set.
+## Lint, then the whole suite on SQLite with rate limits in memory; again on PostgreSQL (and
+## limits in REVIEWAPP_RATELIMIT_STORAGE_URI, e.g. Redis) when REVIEWAPP_TEST_DATABASE_URL is set.
 test: lint
-	env -u REVIEWAPP_TEST_DATABASE_URL $(BIN)/pytest -q
+	env -u REVIEWAPP_TEST_DATABASE_URL -u REVIEWAPP_RATELIMIT_STORAGE_URI $(BIN)/pytest -q
 	@if [ -n "$$REVIEWAPP_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$REVIEWAPP_TEST_DATABASE_URL)"; \
 		$(BIN)/pytest -q; \

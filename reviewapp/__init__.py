@@ -76,12 +76,13 @@ def _configure_cookies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from reviewapp import models  # noqa: F401  (every table known to Alembic and create_all)
+    from reviewapp import models, throttle  # noqa: F401  (models: every table known to Alembic)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    throttle.init_app(app)
 
     from reviewapp.auth.services import load_user
 

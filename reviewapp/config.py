@@ -20,6 +20,23 @@ REMEMBER_COOKIE_NAME = "remember_token"
 REMEMBER_COOKIE_DURATION = timedelta(days=30)
 PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
+# Rate limits (Flask-Limiter). Memory keeps the counts in one process; with several app servers
+# set REVIEWAPP_RATELIMIT_STORAGE_URI=redis://host:6379 so that they share them.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_STRATEGY = "moving-window"
+RATELIMIT_KEY_PREFIX = "reviewapp"
+RATELIMIT_HEADERS_ENABLED = True
+# Redis unreachable: keep limiting in each process rather than answer logins with errors.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+# Failed logins: per account (as typed, existing or not) and per client address.
+LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+LOGIN_LIMIT_PER_ADDRESS = "50 per 15 minutes"
+# Failed current-password checks when changing one's password, per user.
+PASSWORD_LIMIT_PER_USER = "10 per 15 minutes"
+# JSON API: requests per token, and requests without a valid token per address.
+API_LIMIT_PER_TOKEN = "600 per minute"
+API_AUTH_FAILURES_PER_ADDRESS = "30 per minute"
+
 WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so long review forms do not expire
 
 # One-time set-password links handed out by HR.

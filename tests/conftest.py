@@ -1,21 +1,40 @@
 """Shared fixtures: app, client, runner, isolated database, factories, login_as."""
 
+import os
+import uuid
+
 import pytest
 from flask.testing import FlaskClient
 
 from reviewapp import create_app
 from reviewapp.extensions import db as _db
+from reviewapp.extensions import limiter
 from reviewapp.reviews.lock import unlock_all_for_maintenance
 from tests import factories
 from tests.dbutil import scratch_database
 
 TEST_PASSWORD = factories.TEST_PASSWORD
+# The limiter's storage: REVIEWAPP_RATELIMIT_STORAGE_URI (Redis in CI) or memory; keys under a
+# prefix of this run's own, so that runs sharing one Redis never see or reset each other's.
+LIMITER_CONFIG = {
+    "RATELIMIT_STORAGE_URI": os.environ.get("REVIEWAPP_RATELIMIT_STORAGE_URI", "memory://"),
+    "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"reviewapp-test-{uuid.uuid4().hex[:12]}"},
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,  # a broken Redis must fail the tests
+}
 
 
 @pytest.fixture(scope="session")
 def _database(tmp_path_factory):
     with scratch_database(tmp_path_factory.mktemp("db"), "suite") as (url, options):
         yield url, options
+
+
+def reset_limits() -> None:
+    """Forget every rate-limit count of this run (never another run's keys in a shared Redis:
+    an app built elsewhere in the suite may have rebound the one limiter)."""
+    prefix = getattr(limiter.storage, "key_prefix", None)
+    if prefix in (None, LIMITER_CONFIG["RATELIMIT_STORAGE_OPTIONS"]["key_prefix"]):
+        limiter.reset()
 
 
 class FreshContextClient(FlaskClient):
@@ -35,6 +54,7 @@ def _app(_database, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": options,
         "WTF_CSRF_ENABLED": False,
+        **LIMITER_CONFIG,
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     app.test_client_class = FreshContextClient
@@ -65,6 +85,7 @@ def app(_app):
     with _app.app_context():
         yield _app
         _empty_all_tables()
+        reset_limits()
     _app.config.clear()
     _app.config.update(saved)
 
@@ -78,6 +99,7 @@ def module_app(_app):
     with _app.app_context():
         yield _app
         _empty_all_tables()
+        reset_limits()
     _app.config.clear()
     _app.config.update(saved)
 

@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
-from reviewapp import policy
+from reviewapp import policy, throttle
 from reviewapp.api import account_bp, bp, services
 from reviewapp.api.forms import TokenForm
 from reviewapp.api.models import ApiToken
@@ -25,6 +25,7 @@ from reviewapp.metrics.catalogue import list_metrics
 from reviewapp.transaction import attempt, refuse
 
 REALM = 'Bearer realm="ReviewApp API"'
+throttle.limit_api(bp)
 
 
 # The API tokens page ---------------------------------------------------------------------------

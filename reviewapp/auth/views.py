@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from reviewapp import throttle
 from reviewapp.auth import bp, sessions
 from reviewapp.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
 from reviewapp.auth.services import authenticate, change_password, set_password, user_from_token
@@ -24,7 +25,17 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+@bp.errorhandler(429)
+def too_many_attempts(_error):
+    """The lockout: one message, whichever limit was reached and whether the account exists."""
+    flash(throttle.LOCKOUT_MESSAGE, "error")
+    if request.endpoint == "auth.password" and current_user.is_authenticated:
+        return render_template("auth/password.html", form=ChangePasswordForm()), 429
+    return render_template("auth/login.html", form=LoginForm()), 429
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.login_limits
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
@@ -34,6 +45,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
+            throttle.note_failed_attempt()
             form.password.errors.append("Email or password is not correct.")
         else:
             login_user(user, remember=form.remember.data)
@@ -53,6 +65,7 @@ def logout():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@throttle.password_limits
 def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -65,6 +78,8 @@ def password():
             flash("Your password has been changed. You are logged out everywhere else.",
                   "success")
             return redirect(url_for("dashboard.index"))
+        if outcome.error.field == "current_password":
+            throttle.note_failed_attempt()
         getattr(form, outcome.error.field or "new_password").errors.append(outcome.error.message)
     return render_template("auth/password.html", form=form)
 

@@ -12,6 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from reviewapp import create_app
+from tests.conftest import LIMITER_CONFIG
 
 CHROMIUM = os.environ.get("REVIEWAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -51,6 +52,7 @@ def live_server(_database, _app, tmp_path_factory):
         "SECRET_KEY": "e2e-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": options,
+        **LIMITER_CONFIG,  # Flask-Limiter has one storage per process: keep the suite's
     })
     server_app.instance_path = str(tmp_path_factory.mktemp("e2e-instance"))
     server = make_server("127.0.0.1", 0, server_app, threaded=True)
