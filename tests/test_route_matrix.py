@@ -64,6 +64,8 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "dashboard.home": [Case("GET", lambda o: "/", everyone(302))],
     "dashboard.index": [Case("GET", lambda o: "/dashboard", everyone(200, anon=LOGIN))],
+    "dashboard.notifications_read": [
+        Case("POST", lambda o: "/notifications/read", everyone(302))],
     "dashboard.people": [Case("GET", lambda o: "/people", MANAGERS_AND_HR)],
     "dashboard.person": [
         Case("GET", lambda o: f"/people/{o.rep.id}", RITA_SCOPE),

@@ -12,7 +12,8 @@ from reviewapp.auth.models import Role, Team, User
 from reviewapp.dashboard import bp
 from reviewapp.extensions import db
 from reviewapp.goals.dashboard import manager_panel, rep_panel
-from reviewapp.reviews.dashboard import cycle_progress, manager_tasks, rep_tasks
+from reviewapp.notifications.services import mark_read, unread
+from reviewapp.reviews.dashboard import cycle_progress, hr_tasks, manager_tasks, rep_tasks
 
 
 def _people(ids: frozenset[int] | None) -> list[User]:
@@ -43,15 +44,18 @@ def index():
         inactive = db.session.scalar(sa.select(sa.func.count()).where(sa.not_(User.active)))
         return render_template("dashboard/hr.html", counts=counts, teams=teams,
                                inactive=inactive, roles=list(Role),
-                               cycle_progress=cycle_progress())
+                               cycle_progress=cycle_progress(), review_tasks=hr_tasks(),
+                               notifications=unread(current_user), today=date.today())
     if policy.can_view_people_list(current_user):  # a manager: the people below them
         ids = policy.people_scope_ids(current_user) - {current_user.id}
         return render_template("dashboard/manager.html", people=_people(ids),
                                goal_panel=manager_panel(current_user),
-                               review_tasks=manager_tasks(current_user), today=date.today())
+                               review_tasks=manager_tasks(current_user), today=date.today(),
+                               notifications=unread(current_user))
     return render_template("dashboard/rep.html", person=current_user,
                            goal_lines=rep_panel(current_user), today=date.today(),
-                           review_tasks=rep_tasks(current_user))
+                           review_tasks=rep_tasks(current_user),
+                           notifications=unread(current_user))
 
 
 @bp.route("/people")
@@ -70,3 +74,10 @@ def person(user_id: int):
     user = db.session.get(User, user_id)
     policy.visible_or_404(user is not None and policy.can_view_user(current_user, user))
     return render_template("people/person.html", person=user)
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def notifications_read():
+    mark_read(current_user)
+    return redirect(url_for("dashboard.index"))

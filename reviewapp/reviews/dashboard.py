@@ -1,9 +1,13 @@
-"""Review tasks for the dashboards: each person's next step with its deadline."""
+"""Each person's review to-do list across cycles: what they must do next, with its deadline."""
 
+from __future__ import annotations
+
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from reviewapp.auth.models import User
@@ -14,7 +18,7 @@ from reviewapp.reviews.models import Review, ReviewState
 
 @dataclass(frozen=True)
 class Task:
-    review_id: int
+    url: str
     label: str
     due: date | None
 
@@ -29,34 +33,79 @@ def _open_reviews(query) -> list[Review]:
         .order_by(Cycle.period_start.desc(), Review.id)))
 
 
+def _review_url(review: Review) -> str:
+    return url_for("reviews.review", review_id=review.id)
+
+
+def _by_due(tasks: list[Task]) -> list[Task]:
+    return sorted(tasks, key=lambda t: (t.due is None, t.due or date.max))
+
+
 def rep_tasks(user: User) -> list[Task]:
-    """The rep's own next step in each open review."""
+    """The rep's next steps: the self-assessment to write, the shared review to acknowledge."""
     tasks = []
     for review in _open_reviews(sa.select(Review).where(Review.rep_id == user.id)):
-        deadline = review.deadline
+        due = review.deadline.due if review.deadline else None
         if review.state == ReviewState.SELF_REVIEW:
-            label = f"Write your self-assessment ({review.cycle.name})"
+            tasks.append(Task(_review_url(review),
+                              f"Write your self-assessment ({review.cycle.name})", due))
         elif review.state == ReviewState.SHARED:
-            label = f"Read and acknowledge your review ({review.cycle.name})"
-        else:
-            label = f"{review.cycle.name}: {review.state.label.lower()} — nothing to do now"
-        tasks.append(Task(review.id, label, deadline.due if deadline else None))
-    return tasks
+            tasks.append(Task(_review_url(review),
+                              f"Read and acknowledge your review ({review.cycle.name})", due))
+    return _by_due(tasks)
 
 
-def manager_tasks(user: User) -> list[Task]:
-    """Reviews waiting for this manager: to write, or self-assessments still outstanding."""
-    tasks = []
-    reviews = _open_reviews(sa.select(Review).where(
-        Review.manager_id == user.id,
-        Review.state.in_([ReviewState.SELF_REVIEW, ReviewState.MANAGER_REVIEW])))
+def manager_tasks(user: User, today: date | None = None) -> list[Task]:
+    """Reviews to write, overdue self-assessments, calibrations to join, conversations asked."""
+    today = today or date.today()
+    reviews = _open_reviews(sa.select(Review).where(Review.manager_id == user.id))
+    tasks, calibrating = [], Counter()
     for review in reviews:
+        due = review.deadline.due if review.deadline else None
         if review.state == ReviewState.MANAGER_REVIEW:
-            tasks.append(Task(review.id, f"Review {review.rep.name}", review.deadline.due))
-        else:
-            tasks.append(Task(review.id, f"Waiting for {review.rep.name}'s self-assessment",
-                              review.deadline.due))
-    return tasks
+            tasks.append(Task(_review_url(review), f"Review {review.rep.name}", due))
+        elif review.state == ReviewState.SELF_REVIEW and today > review.cycle.self_due:
+            tasks.append(Task(_review_url(review), f"{review.rep.name}'s self-assessment is "
+                              "overdue: remind them, or move on without it", due))
+        elif review.state == ReviewState.CALIBRATION:
+            calibrating[review.cycle] += 1
+            if review.cycle.managers_share:
+                tasks.append(Task(_review_url(review),
+                                  f"Share {review.rep.name}'s review after calibration", due))
+        if review.state == ReviewState.SHARED and review.conversation_requested_at:
+            tasks.append(Task(_review_url(review),
+                              f"{review.rep.name} asked for a conversation about the review",
+                              None))
+    for cycle, n in calibrating.items():
+        tasks.append(Task(url_for("cycles.calibration", cycle_id=cycle.id),
+                          f"Calibrate {cycle.name}: {n} of your reviews", cycle.calibration_due))
+    return _by_due(tasks)
+
+
+def hr_tasks(today: date | None = None) -> list[Task]:
+    """HR's next steps per launched cycle: calibrate, chase acknowledgements, finalise."""
+    today = today or date.today()
+    rows = db.session.execute(
+        sa.select(Cycle, Review.state, sa.func.count(Review.id))
+        .join(Review, Review.cycle_id == Cycle.id)
+        .where(Cycle.status == CycleStatus.LAUNCHED,
+               Review.state.in_([ReviewState.CALIBRATION, ReviewState.SHARED,
+                                 ReviewState.ACKNOWLEDGED]))
+        .group_by(Cycle.id, Review.state).order_by(Cycle.period_start.desc())).all()
+    tasks = []
+    for cycle, state, n in rows:
+        page = url_for("cycles.cycle", cycle_id=cycle.id)
+        if state == ReviewState.CALIBRATION:
+            tasks.append(Task(url_for("cycles.calibration", cycle_id=cycle.id),
+                              f"Calibrate and share {n} reviews ({cycle.name})",
+                              cycle.calibration_due))
+        elif state == ReviewState.SHARED and today > cycle.acknowledgement_due:
+            tasks.append(Task(page, f"{n} reviews not acknowledged by the deadline: finalise "
+                              f"without acknowledgement or chase ({cycle.name})",
+                              cycle.acknowledgement_due))
+        elif state == ReviewState.ACKNOWLEDGED:
+            tasks.append(Task(page, f"Finalise {n} acknowledged reviews ({cycle.name})", None))
+    return _by_due(tasks)
 
 
 def cycle_progress() -> list[tuple[Cycle, dict[str, int]]]:

@@ -187,15 +187,14 @@ def reopen(actor: User, review: Review, reason: str) -> None:
     record are kept, marked superseded."""
     reason = _reason(reason, "reopening")
     policy.authorize_review_action(actor, review, ReviewAction.REOPEN)
-    prior = review.state
-    transition(actor, review, ReviewAction.REOPEN, reason=reason)  # leaves the lock first
+    # The state event records the prior state and the reason; leaving `finalized` comes
+    # first, since the lock refuses any other change while the review is finalised.
+    transition(actor, review, ReviewAction.REOPEN, reason=reason)
     review.finalized_at = review.finalized_by_id = None
     review.shared_at = review.conversation_requested_at = None
     for ack in review.acknowledgements:
         ack.superseded = True
     touch(actor, review)
-    record(actor, "review.reopen", "review", review.id, before={"state": prior.value},
-           after={"state": review.state.value}, reason=reason)
     notify(review.manager_id, f"HR reopened the review of {review.rep.name}: {reason}",
            _link(review))
 

@@ -1,6 +1,13 @@
-"""Dashboards show each person's next review task with its deadline, overdue in red."""
+"""Dashboards list what each person must do next across cycles, with deadlines (overdue in
+red), and the in-app notifications of reviews shared with or returned to them."""
 
 from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from reviewapp.notifications.models import Notification
+from tests.reviews.test_decisions import _hr
+from tests.reviews.test_workflow import fresh, manager_form, submit_self
 
 
 def test_rep_and_manager_tasks_with_overdue_marking(client, launched, login_as, db):
@@ -11,16 +18,55 @@ def test_rep_and_manager_tasks_with_overdue_marking(client, launched, login_as, 
     assert f"/reviews/{review.id}" in body and "(overdue)" not in body
     login_as(org.lead)
     body = client.get("/dashboard").get_data(as_text=True)
-    assert f"Waiting for {org.rep.name}&#39;s self-assessment" in body
+    assert "self-assessment is overdue" not in body  # not yet: nothing for the manager to do
     launched.cycle.self_due = date.today() - timedelta(days=1)
     db.session.commit()
     login_as(org.rep)
     body = client.get("/dashboard").get_data(as_text=True)
     assert 'class="overdue"' in body and "(overdue)" in body
+    login_as(org.lead)
+    body = client.get("/dashboard").get_data(as_text=True)
+    assert f"{org.rep.name}&#39;s self-assessment is overdue" in body
 
 
-def test_hr_sees_cycle_progress_by_state(client, launched, login_as):
-    login_as(launched.org.hr)
+def test_the_to_do_list_follows_the_review_through_every_step(client, launched, login_as, db):
+    org, review = launched.org, launched.review
+    submit_self(client, login_as, review)
+    login_as(org.lead)
+    assert f"Review {org.rep.name}" in client.get("/dashboard").get_data(as_text=True)
+    client.post(f"/reviews/{review.id}/manager", data=manager_form(
+        fresh(db, review.id), action="submit", reconciliation_note="Explained."))
+    body = client.get("/dashboard").get_data(as_text=True)
+    assert "Calibrate 2025 Q4 review: 1 of your reviews" in body
+    login_as(org.hr)
+    assert "Calibrate and share 1 reviews" in client.get("/dashboard").get_data(as_text=True)
+    client.post(f"/reviews/{review.id}/share")
+    login_as(org.rep)
+    body = client.get("/dashboard").get_data(as_text=True)
+    assert "Read and acknowledge your review (2025 Q4 review)" in body
+    assert 'data-testid="notifications"' in body and "has been shared with you" in body
+    client.post(f"/reviews/{review.id}/acknowledge",
+                data={"typed_name": org.rep.name, "read_confirmed": "1"})
+    login_as(org.hr)
+    assert "Finalise 1 acknowledged reviews" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_notifications_are_marked_read_by_a_post_never_by_looking(
+        client, launched, login_as, db):
+    org = launched.org
+    db.session.add(Notification(user_id=org.rep.id, message="Your review was shared.",
+                                link=f"/reviews/{launched.review.id}"))
+    db.session.commit()
+    login_as(org.rep)
+    for _ in range(2):
+        assert "Your review was shared." in client.get("/dashboard").get_data(as_text=True)
+    assert client.post("/notifications/read").status_code == 302
+    assert "Your review was shared." not in client.get("/dashboard").get_data(as_text=True)
+    assert db.session.scalar(sa.select(Notification.read_at)) is not None
+
+
+def test_hr_sees_cycle_progress_by_state(client, launched, login_as, db):
+    login_as(_hr(db))
     body = client.get("/dashboard").get_data(as_text=True)
     assert "2025 Q4 review" in body and "Self-assessment:" in body
 
@@ -28,4 +74,4 @@ def test_hr_sees_cycle_progress_by_state(client, launched, login_as):
 def test_outsider_sees_no_task_of_others(client, launched, login_as):
     login_as(launched.org.outsider)
     body = client.get("/dashboard").get_data(as_text=True)
-    assert "No review tasks right now." in body
+    assert "Nothing to do right now." in body

@@ -316,8 +316,9 @@ def test_hr_reopens_with_a_reason_and_the_old_acknowledgement_is_kept(
     review = fresh(db, review.id)
     assert review.state == S.MANAGER_REVIEW and review.acknowledgement is None
     assert [a.superseded for a in review.acknowledgements] == [True]
-    (event,) = _events(db, review, "review.reopen")
-    assert event.before == {"state": "finalized"} and event.reason == "The wrong target was used."
+    event = _events(db, review, "review.state")[-1]
+    assert event.before == {"state": "finalized"} and event.after == {"state": "manager_review"}
+    assert event.reason == "The wrong target was used."
     login_as(review.manager)
     assert client.post(f"/reviews/{review.id}/manager",
                        data=manager_form(review, note="Corrected.")).status_code == 302
