@@ -1,4 +1,5 @@
-"""Rep x period panels: preparation (lag, complete rows, codes), group means, fingerprint."""
+"""Rep x period panels: preparation (calendar lag and lead, complete rows, reps seen twice,
+codes), group means, two-way absorption, fingerprint."""
 
 from __future__ import annotations
 
@@ -90,17 +91,58 @@ def absorb(
     return TwoWay(resid, rep_effects, iterations)
 
 
-def _previous_row_is_previous_period(rep_codes: np.ndarray, period_codes: np.ndarray) -> np.ndarray:
-    """For rows sorted by rep then period: is the row before the same rep, one period earlier?"""
-    ok = np.zeros(rep_codes.shape[0], dtype=bool)
-    ok[1:] = (rep_codes[1:] == rep_codes[:-1]) & (period_codes[1:] == period_codes[:-1] + 1)
+GRAIN_FREQ = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+
+
+def calendar_index(labels: pd.Index | np.ndarray, grain: str = "period") -> np.ndarray:
+    """Integer position of each period label on the calendar: consecutive periods differ by 1.
+
+    A lag or a lead must use the previous or next *calendar* period, so a quarter missing for
+    every rep leaves a gap here rather than making two distant quarters look adjacent.
+    pd.Period labels use their ordinal; integers are taken as they are; dates use the grain
+    (month, quarter, ...), or, for an unnamed grain, the step that first-of-month dates share
+    (the greatest common divisor of their gaps in months: 3 for quarter starts).
+    """
+    values = pd.Index(labels)
+    if isinstance(values, pd.PeriodIndex):
+        return np.asarray(values.asi8, dtype=np.int64)
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.to_numpy(dtype=np.int64)
+    try:
+        stamps = pd.DatetimeIndex(pd.to_datetime(values))
+    except (TypeError, ValueError) as exc:
+        raise ValueError("period labels must be periods, integers or dates") from exc
+    freq = GRAIN_FREQ.get(grain)
+    if freq is not None:
+        return np.asarray(stamps.to_period(freq).asi8, dtype=np.int64)
+    if len(stamps) and bool((stamps.day == 1).all()):
+        months = np.asarray(stamps.year * 12 + stamps.month - 1, dtype=np.int64)
+        step = int(np.gcd.reduce(np.diff(np.unique(months)))) if len(np.unique(months)) > 1 else 1
+        return (months - months.min()) // max(step, 1)
+    days = np.asarray(stamps.asi8 // 86_400_000_000_000, dtype=np.int64)
+    step = int(np.gcd.reduce(np.diff(np.unique(days)))) if len(np.unique(days)) > 1 else 1
+    return (days - days.min()) // max(step, 1)
+
+
+def _neighbour_is_adjacent(rep_codes: np.ndarray, calendar: np.ndarray, step: int) -> np.ndarray:
+    """For rows sorted by rep then calendar: is the row `step` (-1 before, +1 after) the same
+    rep exactly one calendar period away?"""
+    n = rep_codes.shape[0]
+    ok = np.zeros(n, dtype=bool)
+    if step < 0:
+        ok[1:] = (rep_codes[1:] == rep_codes[:-1]) & (calendar[1:] == calendar[:-1] + 1)
+    else:
+        ok[:-1] = (rep_codes[:-1] == rep_codes[1:]) & (calendar[:-1] == calendar[1:] - 1)
     return ok
 
 
-def _shift_down(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Row i takes row i-1's values where `ok`, NaN elsewhere."""
+def _shift(values: np.ndarray, ok: np.ndarray, step: int) -> np.ndarray:
+    """Row i takes row i+step's values where `ok`, NaN elsewhere (step is -1 or +1)."""
     out = np.full(values.shape, np.nan)
-    out[1:][ok[1:]] = values[:-1][ok[1:]]
+    if step < 0:
+        out[1:][ok[1:]] = values[:-1][ok[1:]]
+    else:
+        out[:-1][ok[:-1]] = values[1:][ok[:-1]]
     return out
 
 
@@ -109,48 +151,54 @@ def lag_within(
     columns: Sequence[str],
     rep_col: str = REP,
     period_col: str = PERIOD,
+    grain: str = "period",
 ) -> pd.DataFrame:
-    """Replace `columns` by their value in the previous period of the same rep.
+    """Replace `columns` by their value in the previous calendar period of the same rep.
 
-    "Previous" is the previous distinct period of the whole panel, not the previous row of the
-    rep: if a rep has no row for the previous period its lagged value is missing rather than
-    silently taken from an older period. The first period of every rep therefore drops out.
+    If the rep has no row for that period (or nobody has), the lagged value is missing rather
+    than taken from an older period. The first period of every rep therefore drops out.
     """
     out = panel.sort_values([rep_col, period_col], kind="mergesort").reset_index(drop=True)
     rep_codes = pd.factorize(out[rep_col], sort=True)[0]
-    period_codes = pd.factorize(out[period_col], sort=True)[0]
-    ok = _previous_row_is_previous_period(rep_codes, period_codes)
+    calendar = calendar_index(pd.Index(out[period_col]), grain)
+    ok = _neighbour_is_adjacent(rep_codes, calendar, -1)
     cols = list(columns)
-    out[cols] = _shift_down(out[cols].to_numpy(dtype=float), ok)
+    out[cols] = _shift(out[cols].to_numpy(dtype=float), ok, -1)
     return out
 
 
 @dataclass(frozen=True)
 class PreparedPanel:
-    """Complete-case model data as arrays, with codes built AFTER dropping incomplete rows."""
+    """Model data as arrays: complete rows of reps seen at least twice, codes built after."""
 
     y: np.ndarray  # n
-    x: np.ndarray  # n x k, candidate columns in the given order (lagged if asked)
+    x: np.ndarray  # n x k (or n x 2k with leads: the model's columns, then their leads)
     rep_codes: np.ndarray  # n, 0..n_reps-1, rows sorted by rep then period
     period_codes: np.ndarray  # n, 0..n_periods-1 in period order
+    calendar: np.ndarray  # n, calendar index of each row's period
     reps: np.ndarray  # labels, index = rep code
     periods: np.ndarray  # labels, index = period code
     candidates: tuple[str, ...]
+    n_reps_once: int = 0  # reps with exactly one complete period, left out
 
     @property
     def n_obs(self) -> int:
-        """Number of complete observations."""
+        """Number of complete observations used."""
         return int(self.y.shape[0])
 
     @property
     def n_reps(self) -> int:
-        """Number of reps with at least one complete observation."""
+        """Number of reps used (at least two complete periods each)."""
         return int(self.reps.shape[0])
 
     @property
     def n_periods(self) -> int:
-        """Number of periods with at least one complete observation."""
+        """Number of periods with at least one observation used."""
         return int(self.periods.shape[0])
+
+    def periods_per_rep(self) -> np.ndarray:
+        """Complete periods of each rep (by rep code)."""
+        return np.bincount(self.rep_codes, minlength=self.n_reps)
 
 
 def prepare_panel(
@@ -160,8 +208,17 @@ def prepare_panel(
     lag: int = 0,
     rep_col: str = REP,
     period_col: str = PERIOD,
+    *,
+    grain: str = "period",
+    leads: bool = False,
+    min_periods_per_rep: int = 2,
 ) -> PreparedPanel:
-    """Lag (optional), drop incomplete rows, then build rep and period codes."""
+    """Lag (calendar-correct), optionally add leads, drop incomplete rows and reps seen once.
+
+    A rep with a single complete period carries no within-rep information: its own effect
+    absorbs it entirely. Counting it would still add a cluster (inflating the small-sample
+    correction and the t df) and pass the minimum-reps guard on reps who say nothing.
+    """
     cols = [outcome, *candidates]
     missing = [c for c in [rep_col, period_col, *cols] if c not in panel.columns]
     if missing:
@@ -179,18 +236,27 @@ def prepare_panel(
     cell = rep_all.astype(np.int64) * len(period_labels) + period_all
     if np.unique(cell).shape[0] != cell.shape[0]:
         raise ValueError("panel has more than one row for some (rep, period)")
+    label_calendar = calendar_index(period_labels, grain)
     order = np.lexsort((period_all, rep_all))
     rep_sorted, period_sorted = rep_all[order], period_all[order]
+    calendar_sorted = label_calendar[period_sorted]
     values = panel[cols].to_numpy(dtype=float)[order]
+    raw_x = values[:, 1:].copy()
     if lag:
-        ok = _previous_row_is_previous_period(rep_sorted, period_sorted)
-        values[:, 1:] = _shift_down(values[:, 1:], ok)
+        ok = _neighbour_is_adjacent(rep_sorted, calendar_sorted, -1)
+        values[:, 1:] = _shift(raw_x, ok, -1)
+    if leads:
+        ok = _neighbour_is_adjacent(rep_sorted, calendar_sorted, +1)
+        values = np.column_stack([values, _shift(raw_x, ok, +1)])
     complete = np.isfinite(values).all(axis=1)
-    values = values[complete]
-    # Codes come from the complete rows only: a rep with no complete row must not count as a
+    per_rep = np.bincount(rep_sorted[complete], minlength=len(rep_labels))
+    n_once = int(np.sum(per_rep == 1))
+    keep = complete & (per_rep[rep_sorted] >= min_periods_per_rep)
+    values = values[keep]
+    # Codes come from the rows kept only: a rep with no usable row must not count as a
     # cluster (it would inflate G in the small-sample correction and the t df).
-    used_reps, rep_codes = np.unique(rep_sorted[complete], return_inverse=True)
-    used_periods, period_codes = np.unique(period_sorted[complete], return_inverse=True)
+    used_reps, rep_codes = np.unique(rep_sorted[keep], return_inverse=True)
+    used_periods, period_codes = np.unique(period_sorted[keep], return_inverse=True)
     # Object arrays keep labels as Python/pandas scalars (int, str, Timestamp, Period).
     reps = rep_labels[used_reps].to_numpy(dtype=object)
     periods = period_labels[used_periods].to_numpy(dtype=object)
@@ -199,9 +265,11 @@ def prepare_panel(
         x=np.ascontiguousarray(values[:, 1:]),
         rep_codes=rep_codes.astype(np.intp),
         period_codes=period_codes.astype(np.intp),
+        calendar=calendar_sorted[keep],
         reps=reps,
         periods=periods,
         candidates=tuple(candidates),
+        n_reps_once=n_once,
     )
 
 

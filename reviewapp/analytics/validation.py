@@ -1,25 +1,36 @@
 """KPI validation: does a candidate activity predict the outcome within the same rep?
 
-Method (DESIGN.md, "KPI validation, the method"): a joint within-rep fixed-effects OLS of the
-outcome on all candidates, cluster-robust by rep with t inference, Benjamini-Hochberg q across
-candidates, pooled vs within correlations (the between-rep trap), an out-of-sample R^2 gain on
-the latest periods, guard rails, and positive deviance. One joint fit serves every number;
-nothing is refitted per candidate.
+Method (DESIGN.md, "KPI validation, the method"): a joint two-way fixed-effects OLS (rep and
+period) of the outcome on all candidates, over reps with at least two complete periods,
+cluster-robust by rep (t with G-1 df, or a wild cluster bootstrap when clusters are few),
+Benjamini-Hochberg q across candidates, pooled vs within correlations (the between-rep trap),
+an out-of-sample R^2 gain on the latest periods, a placebo with the next period's activity,
+guard rails, three verdicts (kpi, not_predictive when the interval rules out the smallest
+effect worth scoring, inconclusive otherwise, with the minimum detectable effect), and
+positive deviance.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy
 import statsmodels
+from scipy import stats
 
+from reviewapp.analytics.bootstrap import bootstrap_test, webb_weights
 from reviewapp.analytics.deviance import positive_deviance
-from reviewapp.analytics.fe import fe_rank, fit_within, independent_columns, out_of_sample
+from reviewapp.analytics.fe import (
+    WithinFit,
+    fe_rank,
+    fit_within,
+    independent_columns,
+    out_of_sample,
+)
 from reviewapp.analytics.panel import PERIOD, REP, PreparedPanel, absorb, prepare_panel
 from reviewapp.analytics.results import (
     CandidateResult,
@@ -38,7 +49,9 @@ __all__ = [
     "validate",
 ]
 
-# Within SD at or below this share of the column's magnitude is rounding noise, not variation.
+# A within-rep SD at or below this share of the column's overall spread is rounding noise left
+# by demeaning a constant, not variation. Relative to the spread, not the level: a metric
+# around 1e9 with a within-rep SD of 0.5 does vary.
 VARIATION_EPS = 1e-9
 
 
@@ -72,7 +85,8 @@ def _panel_problems(prep: PreparedPanel, params: ValidationParams) -> list[str]:
     problems = []
     if prep.n_reps < params.min_reps:
         problems.append(
-            f"only {prep.n_reps} reps with complete data; at least {params.min_reps} needed"
+            f"only {prep.n_reps} reps with at least two complete periods; "
+            f"at least {params.min_reps} needed"
         )
     min_periods = max(params.min_periods, params.holdout_periods + 2)
     if prep.n_periods < min_periods:
@@ -99,32 +113,130 @@ def _correlations(x_raw: np.ndarray, y_raw: np.ndarray) -> np.ndarray:
         return (xc.T @ yc) / np.sqrt((xc * xc).sum(axis=0) * float(yc @ yc))
 
 
-def _num(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
+def _num(value: float | None) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class Tested:
+    """Coefficients of some absorbed columns with the deciding p-values and intervals."""
+
+    fit: WithinFit
+    p: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    method: str
+
+
+def _test(
+    y_abs: np.ndarray,
+    x_abs: np.ndarray,
+    columns: np.ndarray,
+    prep: PreparedPanel,
+    period_codes: np.ndarray | None,
+    n_absorbed: int,
+    params: ValidationParams,
+    want_interval: bool = True,
+) -> Tested:
+    """Joint fit of x_abs; p and CI of `columns` by cluster t, or wild bootstrap if G is small."""
+    level = 1.0 - params.alpha
+    fit = fit_within(y_abs, x_abs, prep.rep_codes, prep.n_reps, n_absorbed, ci_level=level)
+    if prep.n_reps >= params.bootstrap_below:
+        return Tested(fit, fit.p_cluster[columns], fit.ci_low[columns], fit.ci_high[columns],
+                      "cluster_t")
+    weights = webb_weights(params.bootstrap_draws, prep.n_reps, params.seed)
+    p, low, high = (np.full(columns.shape[0], np.nan) for _ in range(3))
+    for i, j in enumerate(columns):
+        test = bootstrap_test(y_abs, x_abs, int(j), prep.rep_codes, prep.n_reps, period_codes,
+                              prep.n_periods, fit.n_params, weights)
+        p[i] = test.p_value(0.0)
+        if want_interval:
+            low[i], high[i] = test.interval(level)
+    return Tested(fit, p, low, high, "wild_bootstrap")
+
+
+@dataclass(frozen=True)
+class Placebo:
+    """The lead (next period's activity) of each fitted candidate, in the same model."""
+
+    coef: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+
+
+def _placebo(panel: pd.DataFrame, outcome: str, candidates: list[str], fitted: np.ndarray,
+             params: ValidationParams, grain: str, rep_col: str, period_col: str) -> Placebo:
+    """y_t ~ x_t (lagged as asked) + x_(t+1) + effects: does activity follow results?"""
+    nan = np.full(fitted.shape[0], np.nan)
+    none = Placebo(nan, nan, nan)
+    keys = [candidates[j] for j in fitted]
+    prep = prepare_panel(panel, outcome, keys, params.lag, rep_col, period_col, grain=grain,
+                         leads=True)
+    if _panel_problems(prep, replace(params, holdout_periods=1)) or prep.n_obs <= prep.n_reps:
+        return none
+    period_codes = prep.period_codes if params.period_effects else None
+    design = np.column_stack([prep.y, prep.x])
+    absorbed = absorb(design - design.mean(axis=0), prep.rep_codes, prep.n_reps, period_codes,
+                      prep.n_periods).resid
+    y_abs, x_abs = absorbed[:, 0], absorbed[:, 1:]
+    one_way = absorb(prep.x - prep.x.mean(axis=0), prep.rep_codes, prep.n_reps).resid
+    keep = independent_columns(x_abs.T @ x_abs, (one_way**2).sum(axis=0))
+    k = len(keys)
+    if not keep.all():
+        return none
+    n_absorbed = fe_rank(prep.rep_codes, prep.n_reps, period_codes, prep.n_periods)
+    if prep.n_obs - 2 * k - n_absorbed < 1:
+        return none
+    leads = np.arange(k, 2 * k)
+    tested = _test(y_abs, x_abs, leads, prep, period_codes, n_absorbed, params,
+                   want_interval=False)
+    return Placebo(tested.fit.coef[leads], tested.p, bh_qvalues(tested.p))
+
+
+def mde_factor(alpha: float, power: float, df: int) -> float:
+    """(t_(1-alpha/2) + t_power) on df: times an SE, the effect found with that power."""
+    return float(stats.t.ppf(1.0 - alpha / 2.0, df) + stats.t.ppf(power, df))
 
 
 def _decide(
-    q: float, coef: float, gain: float, direction: str, alpha: float, holdout_note: str
+    *, q: float, coef: float, std_ci: tuple[float, float], gain: float, lead_q: float,
+    direction: str, params: ValidationParams, holdout_note: str, mde: float,
 ) -> tuple[Decision, str]:
-    """KPI when q < alpha, the sign matches the direction and the OOS gain is positive."""
+    """kpi, not_predictive (the CI rules out any effect worth scoring) or inconclusive."""
+    alpha, margin = params.alpha, params.margin
+    sign = 1.0 if direction == "higher" else -1.0
+    best = max(sign * std_ci[0], sign * std_ci[1])  # the most favourable effect still likely
+    level = f"{1 - alpha:.0%}"
+    if best < margin:
+        if max(sign * std_ci[0], sign * std_ci[1]) < 0 and q < alpha:
+            side = "positive" if coef > 0 else "negative"
+            return "not_predictive", (
+                f"the within-rep coefficient is {side} but {direction} is better")
+        return "not_predictive", (
+            f"the {level} interval of the standardised effect ends at {best:.2g} in the "
+            f"useful direction, below the smallest effect worth scoring ({margin:g})")
     failures = []
     if not q < alpha:
-        failures.append(f"no significant within-rep relation (q = {q:.3g}, needs < {alpha:g})")
-    if np.sign(coef) != (1.0 if direction == "higher" else -1.0):
-        sign = "positive" if coef > 0 else "negative" if coef < 0 else "zero"
-        failures.append(f"the within-rep coefficient is {sign} but {direction} is better")
+        failures.append(f"no clear within-rep relation (q = {q:.3g}, needs < {alpha:g})")
+    elif np.sign(coef) != sign:
+        side = "positive" if coef > 0 else "negative"
+        failures.append(f"the within-rep coefficient is {side} but {direction} is better")
     if not np.isfinite(gain):
         failures.append(f"the out-of-sample check could not be computed on {holdout_note}")
     elif gain <= 0:
         failures.append(
-            f"it does not improve out-of-sample R\u00b2 on {holdout_note} (gain {gain:.3g})"
-        )
+            f"it does not improve out-of-sample R\u00b2 on {holdout_note} (gain {gain:.3g})")
+    if np.isfinite(lead_q) and lead_q < params.placebo_alpha:
+        failures.append(
+            f"the next period's value predicts this period's outcome (placebo q = {lead_q:.3g})"
+            ": activity follows results rather than leading them")
     if failures:
-        return "not_predictive", "; ".join(failures)
+        return "inconclusive", "; ".join(failures) + (
+            f"; with this much data only an effect of {mde:.2g} SD or more would be found "
+            "reliably" if np.isfinite(mde) else "")
     return "kpi", (
         f"q = {q:.3g} < {alpha:g}, sign as expected ({direction} is better), "
-        f"out-of-sample R\u00b2 gain {gain:.3g} on {holdout_note}"
-    )
+        f"out-of-sample R\u00b2 gain {gain:.3g} on {holdout_note}, no placebo effect")
 
 
 def validate(
@@ -147,182 +259,148 @@ def validate(
         if directions.get(key) not in ("higher", "lower"):
             raise ValueError(f"direction of {key!r} must be 'higher' or 'lower'")
     wording = Wording(outcome, names or {}, units or {}, grain, params.lag)
-    prep = prepare_panel(panel, outcome, candidates, params.lag, rep_col, period_col)
+    prep = prepare_panel(panel, outcome, candidates, params.lag, rep_col, period_col,
+                         grain=grain)
     base = {"n_reps": prep.n_reps, "n_obs": prep.n_obs}
+    method = "wild_bootstrap" if prep.n_reps < params.bootstrap_below else "cluster_t"
 
     def insufficient(key: str, reason: str, **extra: Any) -> CandidateResult:
         return CandidateResult(
-            key=key,
-            name=wording.name(key),
-            direction=directions[key],
-            decision="insufficient_data",
-            reason=reason,
+            key=key, name=wording.name(key), direction=directions[key],
+            decision="insufficient_data", reason=reason,
             sentence=wording.insufficient(key, reason),
-            **base,
-            **extra,
-        )
+            plain=wording.insufficient(key, reason), **base, **extra)
 
     def panel_fails(reason: str, df_resid: int | None = None) -> ValidationResult:
         return ValidationResult(
-            outcome=outcome,
-            params=params,
-            n_reps=prep.n_reps,
-            n_obs=prep.n_obs,
+            outcome=outcome, params=params, n_reps=prep.n_reps, n_obs=prep.n_obs,
             n_periods=prep.n_periods,
             candidates=[insufficient(key, reason) for key in candidates],
-            deviance_note=f"not run: {reason}",
-            insufficient_reason=reason,
-            df_resid=df_resid,
-            versions=library_versions(),
-        )
+            deviance_note=f"not run: {reason}", insufficient_reason=reason, df_resid=df_resid,
+            versions=library_versions(), n_reps_once=prep.n_reps_once, inference=method)
 
     problems = _panel_problems(prep, params)
     if problems:
         return panel_fails("; ".join(problems))
 
-    g, n_periods = prep.n_reps, prep.n_periods
-    if prep.n_obs <= g:
-        return panel_fails("no rep has more than one complete observation")
+    g, n_periods, n = prep.n_reps, prep.n_periods, prep.n_obs
     rep_codes = prep.rep_codes
     period_codes = prep.period_codes if params.period_effects else None
-    one_way = absorb(np.column_stack([prep.y, prep.x]), rep_codes, g).resid
+    # Centred first: demeaning then works on deviations, so rounding depends on the spread.
+    design = np.column_stack([prep.y, prep.x])
+    design = design - design.mean(axis=0)
+    one_way = absorb(design, rep_codes, g).resid
     y_w, x_w = one_way[:, 0], one_way[:, 1:]
-    # Within SD on n - G df (rep means estimated); only ratios of it enter the numbers.
-    within_sd = np.sqrt((x_w * x_w).sum(axis=0) / (prep.n_obs - g))
-    y_within_sd = math.sqrt(float(y_w @ y_w) / (prep.n_obs - g))
-    if y_within_sd <= VARIATION_EPS * float(np.abs(prep.y).max()):
+    spread = design.std(axis=0)
+    within = np.sqrt((one_way * one_way).sum(axis=0) / (n - g))
+    if within[0] <= VARIATION_EPS * spread[0] or spread[0] == 0:
         return panel_fails(f"{wording.name(outcome)} does not vary within reps")
+    varies = (within[1:] > VARIATION_EPS * spread[1:]) & (spread[1:] > 0)
     pooled_corr = _correlations(prep.x, prep.y)
     within_corr = _correlations(x_w, y_w)
 
-    varies = within_sd > VARIATION_EPS * np.abs(prep.x).max(axis=0)
-    if params.period_effects:
-        absorbed = absorb(
-            np.column_stack([prep.y, prep.x]), rep_codes, g, period_codes, n_periods
-        ).resid
-    else:
-        absorbed = one_way
+    absorbed = absorb(design, rep_codes, g, period_codes, n_periods).resid if (
+        params.period_effects) else one_way
     y_abs, x_abs = absorbed[:, 0], absorbed[:, 1:]
+    n_absorbed = fe_rank(rep_codes, g, period_codes, n_periods)
+    # Standardise by the variation the model compares: within rep (and period).
+    model_sd = np.sqrt((absorbed * absorbed).sum(axis=0) / max(n - n_absorbed, 1))
+    y_sd, x_sd = float(model_sd[0]), model_sd[1:]
     fitted = np.flatnonzero(varies)
     x_fit = x_abs[:, fitted]
     keep = independent_columns(x_fit.T @ x_fit, (x_w[:, fitted] ** 2).sum(axis=0))
     collinear = fitted[~keep]
     fitted = fitted[keep]
-    n_absorbed = fe_rank(rep_codes, g, period_codes, n_periods)
-    df_resid = prep.n_obs - fitted.shape[0] - n_absorbed
+    df_resid = n - fitted.shape[0] - n_absorbed
     if df_resid < 1:
         return panel_fails(
-            f"{prep.n_obs} observations are too few for {g} reps"
+            f"{n} observations are too few for {g} reps"
             + (f", {n_periods} periods" if params.period_effects else "")
-            + f" and {fitted.shape[0]} candidates",
-            df_resid,
-        )
+            + f" and {fitted.shape[0]} candidates", df_resid)
 
-    fit = fit_within(y_abs, x_abs[:, fitted], rep_codes, g, n_absorbed) if fitted.size else None
-    q = bh_qvalues(fit.p_cluster) if fit else np.empty(0)
-    oos = out_of_sample(
-        prep.y,
-        prep.x[:, fitted],
-        rep_codes,
-        prep.period_codes,
-        n_periods,
-        params.holdout_periods,
-        params.period_effects,
-    )
+    tested = (_test(y_abs, x_abs[:, fitted], np.arange(fitted.shape[0]), prep, period_codes,
+                    n_absorbed, params) if fitted.size else None)
+    fit = tested.fit if tested else None
+    q = bh_qvalues(tested.p) if tested else np.empty(0)
+    placebo = (_placebo(panel, outcome, candidates, fitted, params, grain, rep_col, period_col)
+               if params.placebo and fitted.size else None)
+    oos = out_of_sample(prep.y, prep.x[:, fitted], rep_codes, prep.period_codes, n_periods,
+                        params.holdout_periods, params.period_effects)
     holdout_note = f"the last {params.holdout_periods} {wording.grain}s"
+    factor = mde_factor(params.alpha, params.power, g - 1)
 
     results: list[CandidateResult] = []
     position = {int(j): i for i, j in enumerate(fitted)}
     for j, key in enumerate(candidates):
-        descriptive = {
-            "pooled_corr": _num(pooled_corr[j]),
-            "within_sd": _num(within_sd[j]),
-        }
+        descriptive = {"pooled_corr": _num(pooled_corr[j]), "within_sd": _num(x_sd[j])}
         if not varies[j]:
             results.append(insufficient(key, "it does not vary within reps", **descriptive))
             continue
         if j in collinear:
             reason = "it carries no information beyond the other candidates" + (
-                " and period effects" if params.period_effects else ""
-            )
+                " and period effects" if params.period_effects else "")
             results.append(insufficient(key, reason, **descriptive))
             continue
-        assert fit is not None  # fitted is non-empty here
+        assert fit is not None and tested is not None  # fitted is non-empty here
         i = position[j]
         coef, qi = float(fit.coef[i]), float(q[i])
+        scale = float(x_sd[j]) / y_sd  # raw coefficient -> standardised effect
+        ci = (float(tested.ci_low[i]), float(tested.ci_high[i]))
+        std_ci = (ci[0] * scale, ci[1] * scale)
+        mde = factor * float(fit.se_cluster[i]) * scale
         gain = oos.gains[i]
+        lead_coef, lead_p, lead_q = ((float(placebo.coef[i]), float(placebo.p[i]),
+                                      float(placebo.q[i])) if placebo else (np.nan,) * 3)
+        decision, reason = _decide(q=qi, coef=coef, std_ci=std_ci, gain=gain, lead_q=lead_q,
+                                   direction=directions[key], params=params,
+                                   holdout_note=holdout_note, mde=mde)
         detectable = qi < params.alpha
         r_pooled = pooled_corr[j]
         clear_pattern = bool(np.isfinite(r_pooled) and abs(r_pooled) >= params.trap_min_corr)
         # The trap: a clear across-rep pattern that the within-rep evidence does not back
         # (no detectable relation, or one of the opposite sign).
         trap = clear_pattern and bool(not detectable or np.sign(coef) != np.sign(r_pooled))
-
-        decision, reason = _decide(qi, coef, gain, directions[key], params.alpha, holdout_note)
-        ci = (float(fit.ci_low[i]), float(fit.ci_high[i]))
-        results.append(
-            CandidateResult(
-                key=key,
-                name=wording.name(key),
-                direction=directions[key],
-                decision=decision,
-                reason=reason,
-                sentence=wording.fitted(key, coef, ci, detectable, float(r_pooled), trap),
-                **base,
-                coef=coef,
-                se_classical=float(fit.se_classical[i]),
-                se_cluster=float(fit.se_cluster[i]),
-                t=float(fit.t_cluster[i]),
-                p=float(fit.p_cluster[i]),
-                q=qi,
-                ci_low=ci[0],
-                ci_high=ci[1],
-                standardised_effect=coef * float(within_sd[j]) / y_within_sd,
-                partial_r2=float(fit.partial_r2[i]),
-                oos_gain=_num(gain),
-                within_corr=_num(within_corr[j]),
-                trap=trap,
-                trap_note=wording.trap_note(key, float(r_pooled), detectable) if trap else None,
-                **descriptive,
-            )
-        )
+        placebo_flag = bool(np.isfinite(lead_q) and lead_q < params.placebo_alpha)
+        results.append(CandidateResult(
+            key=key, name=wording.name(key), direction=directions[key], decision=decision,
+            reason=reason,
+            sentence=wording.fitted(key, coef, ci, detectable, float(r_pooled), trap),
+            plain=wording.plain(key, decision, coef, detectable, placebo_flag, lead_coef,
+                                mde / scale if scale else np.nan, params.holdout_periods),
+            **base, coef=coef, se_classical=float(fit.se_classical[i]),
+            se_cluster=float(fit.se_cluster[i]), t=float(fit.t_cluster[i]),
+            p=float(tested.p[i]), q=qi, ci_low=ci[0], ci_high=ci[1],
+            standardised_effect=coef * scale, std_ci_low=std_ci[0], std_ci_high=std_ci[1],
+            mde=_num(mde), margin_raw=params.margin / scale if scale else None,
+            partial_r2=float(fit.partial_r2[i]), oos_gain=_num(gain),
+            within_corr=_num(within_corr[j]), trap=trap,
+            trap_note=wording.trap_note(key, float(r_pooled), detectable) if trap else None,
+            lead_coef=_num(lead_coef), lead_p=_num(lead_p), lead_q=_num(lead_q),
+            placebo_flag=placebo_flag, **descriptive))
 
     passed = [j for j, r in enumerate(results) if r.decision == "kpi"]
-    activity = {
-        r.key: prep.x[:, j] for j, r in enumerate(results) if r.decision == "not_predictive"
-    }
+    passed_coef = np.array([fit.coef[position[j]] for j in passed]) if passed else np.empty(0)
+    activity = {r.key: (prep.x[:, j], directions[r.key])
+                for j, r in enumerate(results) if r.decision == "not_predictive"}
     deviance = positive_deviance(
-        prep.y,
-        prep.x[:, passed],
-        activity,
-        rep_codes,
-        prep.reps,
-        prep.period_codes,
-        n_periods,
-        params.deviance_threshold,
-        params.coaching_threshold,
-    )
+        prep.y, prep.x[:, passed], passed_coef, activity, rep_codes, prep.reps,
+        prep.period_codes, n_periods, params.deviance_threshold, params.coaching_threshold,
+        params.deviance_min_periods)
     if passed:
         deviance_note = (
-            "pooled OLS of the outcome on the validated KPIs "
-            f"({', '.join(wording.name(candidates[j]) for j in passed)}) plus period effects"
-        )
+            "within-rep coefficients of the validated KPIs "
+            f"({', '.join(wording.name(candidates[j]) for j in passed)}) plus period effects; "
+            f"reps with at least {params.deviance_min_periods} periods, shrunk by reliability")
     else:
-        deviance_note = "no candidate passed, so the outcome is compared with period effects only"
+        deviance_note = ("no candidate passed, so the outcome is compared with period effects "
+                         f"only; reps with at least {params.deviance_min_periods} periods, "
+                         "shrunk by reliability")
     return ValidationResult(
-        outcome=outcome,
-        params=params,
-        n_reps=prep.n_reps,
-        n_obs=prep.n_obs,
-        n_periods=n_periods,
-        candidates=results,
-        teachable_moments=deviance.teachable_moments,
-        coaching=deviance.coaching,
-        deviance_predictors=[candidates[j] for j in passed],
-        deviance_note=deviance_note,
-        df_resid=df_resid,
-        oos_r2_full=oos.r2_full,
-        oos_n_obs=oos.n_obs,
+        outcome=outcome, params=params, n_reps=prep.n_reps, n_obs=prep.n_obs,
+        n_periods=n_periods, candidates=results,
+        teachable_moments=deviance.teachable_moments, coaching=deviance.coaching,
+        deviance_predictors=[candidates[j] for j in passed], deviance_note=deviance_note,
+        df_resid=df_resid, oos_r2_full=oos.r2_full, oos_n_obs=oos.n_obs,
         holdout_periods=[prep.periods[c] for c in oos.holdout_periods],
-        versions=library_versions(),
-    )
+        versions=library_versions(), n_reps_once=prep.n_reps_once, inference=method,
+        deviance_excluded=deviance.n_excluded)

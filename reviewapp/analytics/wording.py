@@ -53,6 +53,21 @@ class Wording:
         x_name, y_name = self.name(key), self.name(self.outcome)
         return f"across reps, people with more {x_name} have {level} {y_name}"
 
+    def _money(self, value: float) -> str:
+        unit = self.units.get(self.outcome)
+        number = fmt_number(abs(value))
+        if unit in CURRENCY_PREFIXES:
+            return f"{unit}{number}"
+        return f"{number} {unit}" if unit else number
+
+    def likely_range(self, low: float, high: float) -> str:
+        """"likely between $1,700 and $2,400 more" (no interval jargon)."""
+        if low >= 0 and high >= 0:
+            return f"likely between {self._money(low)} and {self._money(high)} more"
+        if low <= 0 and high <= 0:
+            return f"likely between {self._money(-high)} and {self._money(-low)} less"
+        return f"likely between {self._money(low)} less and {self._money(high)} more"
+
     def fitted(
         self,
         key: str,
@@ -65,7 +80,7 @@ class Wording:
         """Sentence for a fitted candidate: the within-rep effect, and the trap if there is one."""
         x_name, y_name = self.name(key), self.name(self.outcome)
         if not detectable:
-            text = f"{x_name}: no detectable relation within reps"
+            text = f"{x_name}: no clear relation within reps"
             if trap and pooled_corr is not None:
                 text += f"; {self._across(key, pooled_corr)}"
             return text + "."
@@ -78,11 +93,45 @@ class Wording:
             then = ""
         text = (
             f"Within the same rep, {when} {self._amount(coef)} {y_name}{then} "
-            f"(95% CI {fmt_number(ci[0])} to {fmt_number(ci[1])})."
+            f"({self.likely_range(*ci)})."
         )
         if trap and pooled_corr is not None:
             text += f" But {self._across(key, pooled_corr)}: comparing people would mislead."
         return text
+
+    def plain(
+        self,
+        key: str,
+        decision: str,
+        coef: float,
+        detectable: bool,
+        placebo: bool,
+        lead_coef: float,
+        mde_raw: float,
+        holdout: int,
+    ) -> str:
+        """The verdict in words a sales manager uses: no q, SE or R\u00b2."""
+        x_name, y_name = self.name(key), self.name(self.outcome)
+        more_y = "more" if coef > 0 else "less"
+        if placebo:
+            after = "bad" if lead_coef < 0 else "good"
+            return (f"{x_name[:1].upper()}{x_name[1:]} follows results rather than leading "
+                    f"them: it rose after {after} {self.grain}s, so the pattern cannot be "
+                    f"read as {x_name} bringing {y_name}.")
+        if decision == "kpi":
+            return (f"Within the same rep, more {x_name} went with more {y_name}; the pattern "
+                    f"held on the {holdout} {self.grain}s the model had not seen.")
+        if decision == "not_predictive":
+            if detectable:
+                return (f"Within the same rep, more {x_name} went with {more_y} {y_name}, "
+                        "but not by enough to be worth scoring.")
+            return (f"Within the same rep, more {x_name} did not go with more {y_name}: the "
+                    "data rule out an effect large enough to be worth scoring.")
+        unit = self.units.get(key) or f"unit of {x_name}"
+        needed = (f" Only an effect of about {self._money(mde_raw)} or more per extra {unit} "
+                  "would have shown up reliably." if math.isfinite(mde_raw) else "")
+        return (f"Not shown with this much data: within the same rep, more {x_name} may or "
+                f"may not go with more {y_name}.{needed}")
 
     def trap_note(self, key: str, pooled_corr: float, detectable: bool) -> str:
         """Why the across-rep pattern should not be read as an effect of the activity."""

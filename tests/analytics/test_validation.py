@@ -37,12 +37,20 @@ def _assert_matches(result, plain, cluster, keys=CANDIDATES):
     assert result.df_resid == plain.df_resid
 
 
-def test_joint_fit_matches_dummy_regression(make_panel):
-    panel = make_panel()
+def test_joint_fit_matches_two_way_dummy_regression(make_panel):
+    panel = make_panel(period_shock=1.0)
     result = validate(panel, "y", CANDIDATES, HIGHER)
-    plain, cluster = _dummy_fits(panel, "y ~ x1 + x2 + x3 + C(rep)")
+    assert result.params.period_effects and result.inference == "cluster_t"
+    plain, cluster = _dummy_fits(panel, "y ~ x1 + x2 + x3 + C(rep) + C(period)")
     _assert_matches(result, plain, cluster)
     assert cluster.df_resid_inference == result.n_reps - 1
+
+
+def test_rep_effects_only_when_asked(make_panel):
+    panel = make_panel()
+    result = validate(panel, "y", CANDIDATES, HIGHER, ValidationParams(period_effects=False))
+    plain, cluster = _dummy_fits(panel, "y ~ x1 + x2 + x3 + C(rep)")
+    _assert_matches(result, plain, cluster)
 
 
 def test_period_effects_on_unbalanced_panel_match_two_way_dummies(make_panel):
@@ -61,7 +69,7 @@ def test_lag_equals_manually_shifted_panel(make_panel):
     shifted[CANDIDATES] = shifted.groupby("rep")[CANDIDATES].shift(1)
     shifted = shifted.dropna()
     assert result.n_obs == len(shifted) == 40 * 7
-    plain, cluster = _dummy_fits(shifted, "y ~ x1 + x2 + x3 + C(rep)")
+    plain, cluster = _dummy_fits(shifted, "y ~ x1 + x2 + x3 + C(rep) + C(period)")
     _assert_matches(result, plain, cluster)
 
 
@@ -69,11 +77,11 @@ def test_incomplete_rows_dropped_before_cluster_codes(make_panel):
     panel = make_panel()
     panel.loc[panel["rep"] == "r005", "y"] = np.nan  # a rep with no complete row at all
     panel.loc[[3, 50, 77], "x2"] = np.nan
-    result = validate(panel, "y", CANDIDATES, HIGHER)
+    result = validate(panel, "y", CANDIDATES, HIGHER, ValidationParams(bootstrap_below=2))
     complete = panel.dropna()
     assert result.n_reps == 39
     assert result.n_obs == len(complete) == 40 * 8 - 8 - 3
-    plain, cluster = _dummy_fits(complete, "y ~ x1 + x2 + x3 + C(rep)")
+    plain, cluster = _dummy_fits(complete, "y ~ x1 + x2 + x3 + C(rep) + C(period)")
     _assert_matches(result, plain, cluster)
     assert cluster.df_resid_inference == 38
 
@@ -81,13 +89,15 @@ def test_incomplete_rows_dropped_before_cluster_codes(make_panel):
 def test_partial_r2_and_standardised_effect(make_panel):
     panel = make_panel()
     result = validate(panel, "y", CANDIDATES, HIGHER)
-    # FWL: residualise y and x1 on the other candidates and rep dummies, squared correlation.
-    ry = smf.ols("y ~ x2 + x3 + C(rep)", panel).fit().resid
-    rx = smf.ols("x1 ~ x2 + x3 + C(rep)", panel).fit().resid
+    # FWL: residualise y and x1 on the other candidates and both effects, squared correlation.
+    ry = smf.ols("y ~ x2 + x3 + C(rep) + C(period)", panel).fit().resid
+    rx = smf.ols("x1 ~ x2 + x3 + C(rep) + C(period)", panel).fit().resid
     np.testing.assert_allclose(result.candidate("x1").partial_r2, np.corrcoef(ry, rx)[0, 1] ** 2)
-    within = panel[["y", "x1"]] - panel.groupby("rep")[["y", "x1"]].transform("mean")
-    expected = result.candidate("x1").coef * within["x1"].std() / within["y"].std()
+    # Standardised by the variation the model compares: within rep and period.
+    two_way = {c: smf.ols(f"{c} ~ C(rep) + C(period)", panel).fit().resid for c in ("y", "x1")}
+    expected = result.candidate("x1").coef * two_way["x1"].std() / two_way["y"].std()
     np.testing.assert_allclose(result.candidate("x1").standardised_effect, expected)
+    within = panel[["y", "x1"]] - panel.groupby("rep")[["y", "x1"]].transform("mean")
     np.testing.assert_allclose(
         result.candidate("x2").within_corr,
         within["y"].corr(panel["x2"] - panel.groupby("rep")["x2"].transform("mean")),
@@ -152,13 +162,16 @@ def test_known_truth_kpi_and_between_rep_trap(make_panel):
     assert x1.decision == "kpi"
     assert 1.8 < x1.coef < 2.2 and x1.q < 0.05 and x1.oos_gain > 0 and not x1.trap
     assert x1.sentence.startswith("Within the same rep, one more proposal a quarter goes with")
-    assert "95% CI" in x1.sentence
+    assert "likely between" in x1.sentence and "CI" not in x1.sentence
+    assert x1.plain == ("Within the same rep, more Proposals went with more revenue; the pattern "
+                        "held on the 2 quarters the model had not seen.")
     assert x2.decision == "not_predictive"
     assert x2.pooled_corr < -0.3 and abs(x2.within_corr) < 0.15
     assert x2.trap and x2.trap_note
-    assert "no detectable relation within reps" in x2.sentence
+    assert "no clear relation within reps" in x2.sentence
     assert "across reps" in x2.sentence and "lower revenue" in x2.sentence
-    assert "no significant within-rep relation" in x2.reason
+    assert "below the smallest effect worth scoring (0.1)" in x2.reason
+    assert x2.std_ci_high < 0.1 and "rule out an effect" in x2.plain
     assert result.candidate("x3").decision == "not_predictive"
 
 
@@ -173,7 +186,8 @@ def test_direction_mismatch_is_not_predictive(make_panel):
 def test_too_few_reps_gives_insufficient_data_without_fit(make_panel):
     result = validate(make_panel(n_reps=9), "y", CANDIDATES, HIGHER)
     assert {c.decision for c in result.candidates} == {"insufficient_data"}
-    assert result.insufficient_reason == "only 9 reps with complete data; at least 10 needed"
+    assert result.insufficient_reason == (
+        "only 9 reps with at least two complete periods; at least 10 needed")
     assert all(c.coef is None and c.q is None for c in result.candidates)
     assert "only 9 reps" in result.candidate("x1").sentence
     assert result.teachable_moments == [] and result.coaching == []
@@ -196,7 +210,7 @@ def test_constant_within_rep_candidate_is_insufficient_others_fitted(make_panel)
     assert x4.decision == "insufficient_data"
     assert x4.reason == "it does not vary within reps"
     assert x4.coef is None
-    plain, cluster = _dummy_fits(panel, "y ~ x1 + x2 + x3 + C(rep)")
+    plain, cluster = _dummy_fits(panel, "y ~ x1 + x2 + x3 + C(rep) + C(period)")
     _assert_matches(result, plain, cluster)
     assert result.candidate("x1").decision == "kpi"
 
@@ -205,8 +219,9 @@ def test_collinear_candidate_is_insufficient(make_panel):
     panel = make_panel()
     panel["x1_again"] = 3 * panel["x1"] + 1
     result = validate(panel, "y", ["x1", "x1_again"], {"x1": "higher", "x1_again": "higher"})
-    decisions = sorted(c.decision for c in result.candidates)
-    assert decisions == ["insufficient_data", "kpi"]
+    assert result.candidate("x1").coef == pytest.approx(2.0, abs=0.2)
+    again = result.candidate("x1_again")
+    assert again.decision == "insufficient_data" and "no information beyond" in again.reason
 
 
 def test_to_dict_is_strict_json(make_panel):

@@ -18,10 +18,17 @@ def test_sentences_with_units_lag_and_negative_effect():
     text = wording.fitted("proposals", 4087.0, (2913.0, 5261.0), True, 0.4, False)
     assert text == (
         "Within the same rep, one more proposal a quarter goes with about 4,100 more revenue "
-        "(95% CI 2,900 to 5,300)."
+        "(likely between 2,900 and 5,300 more)."
     )
     lagged = Wording("revenue", {}, {}, "month", lag=1)
     text = lagged.fitted("calls", -12.0, (-20.0, -4.0), True, 0.3, True)
     assert text.startswith("Within the same rep, one more unit of calls in a month goes with")
-    assert "about 12 less revenue the next month (95% CI -20 to -4.0)." in text
+    assert "about 12 less revenue the next month (likely between 4.0 and 20 less)." in text
     assert "across reps, people with more calls have higher revenue" in text
+
+
+def test_ranges_in_money_without_jargon():
+    wording = Wording("revenue", {}, {"revenue": "$"}, "quarter")
+    assert wording.likely_range(1700, 2400) == "likely between $1,700 and $2,400 more"
+    assert wording.likely_range(-300, 900) == "likely between $300 less and $900 more"
+    assert wording.likely_range(-900, -300) == "likely between $300 and $900 less"
