@@ -8,10 +8,12 @@ from pathlib import Path
 from flask import Flask
 
 from reviewapp import config as default_config
+from reviewapp import security
 from reviewapp.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_BYTES = 32
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -38,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_template_helpers(app)
+    security.init_app(app)
     return app
 
 
@@ -52,9 +55,17 @@ def _configure_database(app: Flask) -> None:
 
 
 def _configure_secret_key(app: Flask) -> None:
-    if app.config.get("SECRET_KEY"):
+    key = app.config.get("SECRET_KEY")
+    production = app.config.get("ENV") == "production"
+    if key:
+        length = len(key.encode() if isinstance(key, str) else key)
+        if production and length < MIN_SECRET_KEY_BYTES:
+            # A short key can be guessed offline from one signed cookie, and then forged.
+            sys.exit(f"REVIEWAPP_SECRET_KEY is {length} bytes long; production needs at least "
+                     f"{MIN_SECRET_KEY_BYTES} random bytes "
+                     "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))').")
         return
-    if app.config.get("ENV") == "production":
+    if production:
         sys.exit("REVIEWAPP_SECRET_KEY is not set; refusing to start in production without it.")
     app.config["SECRET_KEY"] = ensure_dev_secret_key(Path(app.instance_path))
 

@@ -19,6 +19,15 @@ REMEMBER_COOKIE_NAME = "remember_token"
 # older login cookie whatever its expiry date says.
 REMEMBER_COOKIE_DURATION = timedelta(days=30)
 PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+# Answers over HTTPS carry Strict-Transport-Security with this max-age (seconds).
+HSTS_MAX_AGE = 365 * 24 * 3600
+# Behind a reverse proxy: how many proxies set each X-Forwarded-* header (werkzeug's ProxyFix).
+# 0 trusts none of them; behind one nginx or load balancer set PROXY_X_FOR and PROXY_X_PROTO to 1.
+PROXY_X_FOR = 0
+PROXY_X_PROTO = 0
+PROXY_X_HOST = 0
+PROXY_X_PORT = 0
+PROXY_X_PREFIX = 0
 
 # Rate limits (Flask-Limiter). Memory keeps the counts in one process; with several app servers
 # set REVIEWAPP_RATELIMIT_STORAGE_URI=redis://host:6379 so that they share them.

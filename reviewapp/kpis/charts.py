@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from reviewapp.analytics.panel import demean_by, prepare_panel
+from reviewapp.chart_markup import chart_text, without_inline_styles
 
 # matplotlib is imported by the functions that draw (Figure needs no GUI backend): importing it
 # here would cost every app start, every `flask` command and every worker boot ~0.3 s.
@@ -81,7 +82,7 @@ def _svg(fig, salt: str) -> str:
         fig.savefig(buffer, format="svg")
     text = buffer.getvalue()
     start = text.find("<svg")
-    return text[start:] if start >= 0 else text
+    return without_inline_styles(text[start:] if start >= 0 else text)
 
 
 def _compact(value: float, _position=None) -> str:
@@ -97,9 +98,9 @@ def _compact(value: float, _position=None) -> str:
 def _style(ax, title: str, xlabel: str, ylabel: str, numeric_x: bool = True) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    ax.set_title(title, fontsize=10, color=INK, loc="left")
-    ax.set_xlabel(xlabel, fontsize=9, color=MUTED)
-    ax.set_ylabel(ylabel, fontsize=9, color=MUTED)
+    ax.set_title(chart_text(title), fontsize=10, color=INK, loc="left")
+    ax.set_xlabel(chart_text(xlabel), fontsize=9, color=MUTED)
+    ax.set_ylabel(chart_text(ylabel), fontsize=9, color=MUTED)
     ax.tick_params(labelsize=8.5, colors=MUTED)
     if numeric_x:
         ax.xaxis.set_major_formatter(FuncFormatter(_compact))
