@@ -1,16 +1,15 @@
 """`flask metrics …`: the catalogue, imports and exports from the command line."""
 
-import io
 import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from reviewapp.auth.models import Role, User
 from reviewapp.auth.services import find_by_email
+from reviewapp.exports import csv_text, write_xlsx
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import add_metric, list_metrics
 from reviewapp.metrics.importer import apply_import, prepare_import
@@ -109,22 +108,17 @@ def export_command(fmt: str, output: Path | None):
         .join(User, User.id == Observation.rep_id).join(Metric, Metric.id == Observation.metric_id)
         .order_by(User.email, Metric.key, Observation.period_start)
     ).all()
-    frame = pd.DataFrame({
-        "rep_email": [r[0] for r in rows],
-        "period": [Period(Grain(r[1]), r[2]).label for r in rows],
-        "metric": [r[3] for r in rows],
-        "value": [r[4] for r in rows],
-    })
+    header = ["rep_email", "period", "metric", "value"]
+    table = [(r[0], Period(Grain(r[1]), r[2]).label, r[3], r[4]) for r in rows]
     if fmt == "xlsx":
         if output is None:
             raise click.ClickException("XLSX export needs --output FILE.xlsx")
-        frame.to_excel(output, index=False, sheet_name="observations")
-        click.echo(f"Wrote {len(frame)} rows to {output}.")
+        write_xlsx(output, "observations", header, table)
+        click.echo(f"Wrote {len(table)} rows to {output}.")
         return
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    text = csv_text(header, table).replace("\r\n", "\n")
     if output is None:
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(text, nl=False)
     else:
-        output.write_text(buffer.getvalue())
-        click.echo(f"Wrote {len(frame)} rows to {output}.")
+        output.write_text(text)
+        click.echo(f"Wrote {len(table)} rows to {output}.")

@@ -1,8 +1,5 @@
 """Seeing the data: a rep's metrics by period, a manager's team table, HR's whole organisation."""
 
-import csv
-import io
-
 import pandas as pd
 import sqlalchemy as sa
 from flask import Response, render_template, request
@@ -10,6 +7,7 @@ from flask_login import current_user
 
 from reviewapp import policy
 from reviewapp.auth.models import Role, Team, User
+from reviewapp.exports import attachment, csv_text
 from reviewapp.extensions import db
 from reviewapp.metrics import bp
 from reviewapp.metrics.catalogue import list_metrics
@@ -72,6 +70,8 @@ def team():
     periods = sorted(data["start"].unique()) if not data.empty else []
     labels = [_label(grain, p) for p in periods]
     chosen = request.args.get("period") or (labels[-1] if labels else "")
+    if request.args.get("period") and chosen not in labels:
+        return _unknown_period(grain)
     metrics = [m for m in list_metrics() if not data.empty and m.id in set(data["metric"])]
     table: dict[int, dict[int, float]] = {}
     if chosen in labels:
@@ -101,14 +101,17 @@ def team():
                            team_id=team_id, sort_key=sort_key, descending=descending)
 
 
+def _unknown_period(grain: str):
+    # The period names a file and fills a column: only one of the data's own labels will do.
+    return render_template(
+        "errors/error.html", code=400, title="Unknown period",
+        text=f"There is no period with that name in this data ({grain}s). "
+             "Choose one from the list on the team page."), 400
+
+
 def _team_csv(reps, metrics, table, chosen) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["rep_email", "rep_name", "period"] + [m.key for m in metrics])
-    for rep in reps:
-        values = table.get(rep.id, {})
-        writer.writerow([rep.email, rep.name, chosen] +
-                        ["" if values.get(m.id) is None else f"{values[m.id]:g}"
-                         for m in metrics])
-    return Response(buffer.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="team-metrics-{chosen or "none"}.csv"'})
+    rows = ([rep.email, rep.name, chosen] + [table.get(rep.id, {}).get(m.id) for m in metrics]
+            for rep in reps)
+    text = csv_text(["rep_email", "rep_name", "period"] + [m.key for m in metrics], rows,
+                    float_format="g")
+    return attachment(text, f"team-metrics-{chosen or 'none'}.csv", "text/csv")

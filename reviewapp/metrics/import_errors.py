@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from reviewapp.exports import safe_text
+
 __all__ = ["MAX_ERRORS_SHOWN", "ErrorCollector", "ImportProblem", "cell_errors", "errors_to_csv"]
 
 MAX_ERRORS_SHOWN = 200
@@ -94,14 +96,9 @@ def cell_errors(
     return build
 
 
-# Spreadsheet apps execute cells starting with these (CSV injection); the error report is
-# likely to be opened in one, and the values come from an untrusted upload.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+# The error report is likely to be opened in a spreadsheet, and the values come from an
+# untrusted upload: every text cell is neutralised (see reviewapp/exports.py).
+_safe_cell = safe_text
 
 
 def errors_to_csv(errors: Iterable[ImportProblem]) -> str:
