@@ -4,7 +4,6 @@ services, which explain what is wrong; WTForms only checks types."""
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    FloatField,
     HiddenField,
     RadioField,
     SelectField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from reviewapp.goals.models import GoalKind, GoalStatus
+from reviewapp.numbers import FiniteFloatField as FloatField  # no inf, nan or 1e400
 
 
 def _int_or_none(value):

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from reviewapp import policy
+from reviewapp import numbers, policy
 from reviewapp.audit.services import record
 from reviewapp.auth.models import Team, User
 from reviewapp.errors import ServiceError
@@ -123,6 +123,8 @@ def check_tracking(kind: GoalKind, *, metric_id, start_value, target_value, mile
     """Rules of the measure: a metric with data and a target away from the start, or at
     least one milestone inside the period. Returns (metric, milestones)."""
     if kind == GoalKind.METRIC:
+        start_value = numbers.checked(start_value, "start_value")
+        target_value = numbers.checked(target_value, "target_value")
         metric = db.session.get(Metric, metric_id) if metric_id else None
         if metric is None or metric.archived:
             raise ServiceError("Choose a metric.", field="metric")
@@ -194,6 +196,7 @@ def check_children_fit(goal: Goal, start: date, end: date) -> None:
 def _weight(value: float | None) -> float:
     if value is None:
         return 1.0
+    value = numbers.checked(value, "weight")
     if value <= 0:
         raise ServiceError("The weight must be above zero (1 = equal to its siblings).",
                            field="weight")

@@ -31,6 +31,7 @@ from reviewapp.metrics.layout import (
 )
 from reviewapp.metrics.parsing import DEFAULT_MAX_BYTES, RawTable, TableError, read_table
 from reviewapp.metrics.periods import Grain, PeriodError, parse_period, parse_period_array
+from reviewapp.numbers import MAX_MAGNITUDE, RANGE_TEXT
 
 __all__ = [
     "DEFAULT_MAX_ERRORS",
@@ -58,7 +59,7 @@ _DAY_OFFSET = 40_000  # shifts 1900-01-01 (day -25567) above zero when packing d
 _DAY_SPAN = 160_000  # covers MIN_YEAR..MAX_YEAR of periods.py with room to spare
 
 # Value statuses from _parse_values.
-_OK, _EMPTY, _NOT_NUMBER, _NOT_FINITE, _COMMA, _THOUSANDS = range(6)
+_OK, _EMPTY, _NOT_NUMBER, _NOT_FINITE, _COMMA, _THOUSANDS, _OUT_OF_RANGE = range(7)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ def _parse_values(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, n
     values = np.array(numbers.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
     values += 0.0  # turns "-0" into 0.0 so stored values compare and hash as users expect
     status = np.zeros(len(values), dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        status[np.abs(values) > MAX_MAGNITUDE] = _OUT_OF_RANGE  # 1e308 + 1e308 is inf
     bad = np.flatnonzero(~np.isfinite(values))
     if not len(bad):
         return values, status
@@ -148,6 +151,8 @@ def _value_message(status: int) -> Callable[[str], str]:
         _EMPTY: lambda v: "value is empty",
         _NOT_NUMBER: lambda v: f"value '{v.strip()}' is not a number",
         _NOT_FINITE: lambda v: f"value '{v.strip()}' is not a finite number",
+        _OUT_OF_RANGE: lambda v: f"value '{v.strip()}' is out of range: enter a number "
+                                 f"{RANGE_TEXT}",
         _COMMA: lambda v: (
             f"value '{v.strip()}' contains a comma: use '.' for decimals and no thousands "
             "separator (a decimal comma is only accepted in semicolon-separated files)"

@@ -1,0 +1,46 @@
+"""Numbers people type or upload: finite, and of a size a sales figure can have.
+
+float() reads "inf", "nan" and "1e400"; stored, they showed as "target $inf", crashed pages
+(nan), or summed to inf on pages and in CSV (1e308 + 1e308). One limit, used by forms,
+services, imports and the API alike.
+"""
+
+from __future__ import annotations
+
+import math
+
+from wtforms import FloatField
+
+from reviewapp.errors import ServiceError
+
+MAX_MAGNITUDE = 1e12  # a trillion: above any real figure, far below where sums overflow
+RANGE_TEXT = "between -1,000,000,000,000 and 1,000,000,000,000"
+
+
+def problem(value: float) -> str | None:
+    """Why this number cannot be stored, or None when it can."""
+    if not math.isfinite(value):
+        return "Enter a finite number."
+    if abs(value) > MAX_MAGNITUDE:
+        return f"Enter a number {RANGE_TEXT}."
+    return None
+
+
+def checked(value: float | None, field: str) -> float | None:
+    """The value as a float; ServiceError on the named field when it is not finite or absurd."""
+    if value is None:
+        return None
+    message = problem(float(value))
+    if message:
+        raise ServiceError(message, field=field)
+    return float(value)
+
+
+class FiniteFloatField(FloatField):
+    """A FloatField that refuses inf, nan and magnitudes above MAX_MAGNITUDE."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and (message := problem(self.data)):
+            self.data = None
+            raise ValueError(message)
