@@ -6,11 +6,16 @@ no inline <script>, no style="" attributes, no on*="" handlers (they live in sta
 static/css). Every page except static files is personal data and gets `Cache-Control:
 no-store`. Over HTTPS (directly, or behind a proxy named in PROXY_X_*) answers carry HSTS and
 every cookie is marked Secure.
+
+Also here, because they guard every page alike: a NUL byte in any form field or query
+parameter is refused before a view runs, and text with right-to-left overrides is isolated
+wherever a template prints it.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -68,10 +73,49 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+NUL_MESSAGE = ("A field of this request contains a NUL character (\\0), which is not allowed. "
+               "Remove it and try again; nothing was saved.")
+
+
+def refuse_nul():
+    """Refuse any form field, query parameter or name that holds a NUL byte (before_request):
+    one answer for every form, before any view or service sees the text."""
+    values = [*request.args.items(multi=True)]
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.items(multi=True)]
+    if not any("\x00" in key or "\x00" in value for key, value in values):
+        return None
+    if request.path.startswith("/api/"):
+        return jsonify({"error": NUL_MESSAGE}), 400
+    return render_template("errors/error.html", code=400, title="NUL character",
+                           text=NUL_MESSAGE), 400
+
+
+# Characters that change the direction of the text after them (embeddings, overrides,
+# isolates and marks). Text people typed that holds one is wrapped in FIRST STRONG ISOLATE ...
+# POP DIRECTIONAL ISOLATE: like <bdi>, it keeps the text from reordering what surrounds it, and
+# unlike a tag it is safe in attributes, plain-text emails and PDFs alike.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolate_bidi(value):
+    """Jinja's finalize: every {{ value }} that is plain text with a direction control comes
+    out isolated; markup built by the app, numbers and ordinary text are left as they are."""
+    if isinstance(value, str) and not isinstance(value, Markup) and \
+            not BIDI_CONTROLS.isdisjoint(value):
+        return FSI + value + PDI
+    return value
+
+
 def init_app(app: Flask) -> None:
     """Trust the proxies named in PROXY_X_* (how many of each header) and add the headers."""
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     counts = {arg: int(app.config.get(setting) or 0) for setting, arg in PROXY_SETTINGS.items()}
     if any(counts.values()):  # outermost: the scheme is the client's before cookies are marked
         app.wsgi_app = ProxyFix(app.wsgi_app, **counts)
+    app.before_request(refuse_nul)
     app.after_request(add_headers)
+    app.jinja_env.finalize = isolate_bidi

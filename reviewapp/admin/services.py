@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
-from reviewapp import policy
+from reviewapp import policy, text_limits
 from reviewapp.audit.services import record
 from reviewapp.auth import sessions
 from reviewapp.auth.models import Role, Team, User, normalise_email
@@ -78,7 +78,8 @@ def create_user(
 ) -> User:
     """Add a user; without a password they get a set-password link."""
     email = check_email(email)
-    if not (name or "").strip():
+    name = text_limits.check(name, text_limits.NAME, "name", "The name")
+    if not name:
         raise ServiceError("Enter a name.", field="name")
     role = role if isinstance(role, Role) else parse_role(role)
     if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
@@ -108,7 +109,8 @@ def update_user(
     """Change a user's details, reporting line, team or active flag."""
     before = snapshot(user)
     email = check_email(email)
-    if not (name or "").strip():
+    name = text_limits.check(name, text_limits.NAME, "name", "The name")
+    if not name:
         raise ServiceError("Enter a name.", field="name")
     role = role if isinstance(role, Role) else parse_role(role)
     clash = db.session.scalar(db.select(User.id).where(User.email == email, User.id != user.id))
@@ -248,6 +250,11 @@ def import_users_csv(actor: User | None, data: bytes) -> UserImportResult:
             in_file[email] = line
         if not row["name"]:
             errors.append(ImportRowError(line, "name", "", "Name is required."))
+        for column, limit in (("name", text_limits.NAME), ("team", text_limits.NAME)):
+            try:
+                text_limits.check(row[column], limit, column, f"The {column}")
+            except ServiceError as exc:
+                errors.append(ImportRowError(line, column, row[column][:60], exc.message))
         try:
             roles[email] = parse_role(row["role"])
         except ServiceError as exc:

@@ -173,6 +173,8 @@ def parse_body(data: bytes) -> ImportRequest:
         source_name = DEFAULT_SOURCE_NAME
     if not isinstance(source_name, str) or not source_name.strip():
         raise PayloadError('"source_name" must be a non-empty string')
+    if "\x00" in source_name:
+        raise PayloadError('"source_name" contains a NUL character, which is not allowed')
     if len(source_name) > MAX_SOURCE_NAME_LENGTH:
         raise PayloadError(f'"source_name" may have at most {MAX_SOURCE_NAME_LENGTH} characters')
     return ImportRequest(rows=_rows(body["rows"]), replace=replace,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reviewapp import text_limits
 from reviewapp.extensions import db
 from reviewapp.model_types import enum_column, utcnow
 
@@ -49,8 +50,8 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored normalised (stripped, lower-case), so the unique index is case-insensitive.
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
+    email: Mapped[str] = mapped_column(sa.String(text_limits.EMAIL), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(text_limits.NAME))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     manager_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
