@@ -143,3 +143,13 @@ class Wording:
             f"{across[0].upper()}{across[1:]}, but within the same rep {within}: "
             "the pattern is about who the people are, not what the activity does."
         )
+
+
+def confirmation_note(verdict: str, grain: str) -> str:
+    """What the two period ends add to a pass (empty for other verdicts)."""
+    if verdict == "kpi":
+        return f" It held at both of the last two {grain} ends."
+    if verdict == "provisional":
+        return (f" So far it held at the latest {grain} end only: it becomes a KPI if the next "
+                f"{grain} confirms it.")
+    return ""

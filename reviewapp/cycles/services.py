@@ -21,6 +21,7 @@ from reviewapp.cycles.models import (
 from reviewapp.errors import ActionUnavailable, ServiceError
 from reviewapp.extensions import db
 from reviewapp.kpis.queries import made_kpi_by
+from reviewapp.kpis.status import status_words
 from reviewapp.metrics.models import KpiStatus, Metric
 from reviewapp.metrics.periods import Grain, PeriodError, parse_period
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
@@ -168,9 +169,9 @@ def launch_check(cycle: Cycle) -> LaunchCheck:
     for kpi in cycle.kpis:
         metric = kpi.metric
         if metric.kpi_status != KpiStatus.KPI:
-            status = metric.kpi_status.label.lower() if metric.kpi_status else "an outcome"
-            problems.append(f"{metric.name} is not a validated KPI (status: {status}); only "
-                            "metrics the KPI lab has validated may score a review.")
+            problems.append(f"{metric.name} is not a validated KPI (status: "
+                            f"{status_words(metric)}); only metrics the KPI lab has "
+                            "validated at two period ends in a row may score a review.")
     if not cycle.competencies:
         problems.append("Choose at least one competency for the qualitative side.")
     low, high = weight_bounds()

@@ -1,7 +1,7 @@
 """Warnings that carry the product's idea. They inform; they never block a save.
 
-- A goal on a metric that did not predict results (KPI status not_predictive or under_review)
-  says so, and links to the validation run that showed it.
+- A goal on a metric that did not predict results (KPI status not_predictive, inconclusive or
+  under_review) says so, and links to the validation run that showed it.
 - Too many goals on activity metrics for one rep in one period is micromanagement territory.
 - A target that moves against the metric's direction counts a fall as success.
 """
@@ -22,7 +22,7 @@ from reviewapp.kpis.models import ValidationRun
 from reviewapp.kpis.queries import decided_by
 from reviewapp.metrics.models import Direction, KpiStatus, Metric, MetricKind
 
-WARN_STATUSES = (KpiStatus.NOT_PREDICTIVE, KpiStatus.UNDER_REVIEW)
+WARN_STATUSES = (KpiStatus.NOT_PREDICTIVE, KpiStatus.INCONCLUSIVE, KpiStatus.UNDER_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ def kpi_warning(metric: Metric | None, viewer: User | None = None) -> GoalWarnin
     outcome = _outcome_name(run) if run is not None else "results"
     if metric.kpi_status == KpiStatus.NOT_PREDICTIVE:
         message = f"{metric.name} did not predict {outcome} in the latest validation"
+    elif metric.kpi_status == KpiStatus.INCONCLUSIVE:
+        message = (f"{metric.name} is inconclusive: the latest validation could not show "
+                   f"whether it predicts {outcome} with this much data")
     else:
         message = (f"{metric.name} is under review: the latest validation no longer showed "
                    f"that it predicts {outcome}")

@@ -2,6 +2,8 @@
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
+    DecimalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -25,8 +27,28 @@ class LabForm(FlaskForm):
     lag = SelectField("Lag", coerce=int, choices=[(0, "Same period"),
                                                   (1, "Activity one period earlier")])
     window = IntegerField("Window (periods)", validators=[Optional(), NumberRange(2, 120)],
-                          description="The last N periods; empty: 8 quarters or 24 months.")
+                          description="The last N periods; empty: the validation policy's.")
+    period_effects = BooleanField("Period effects", description="Compare reps within the same "
+                                  "period: a season that lifts everyone at once is not "
+                                  "evidence.")
     submit = SubmitField("Run the validation")
+
+
+class PolicyForm(FlaskForm):
+    grain = SelectField("Period", choices=[("quarter", "Quarter"), ("month", "Month")])
+    lag = SelectField("Lag", coerce=int, choices=[(0, "Same period"),
+                                                  (1, "Activity one period earlier")])
+    window = IntegerField("Window (periods)", validators=[DataRequired(), NumberRange(4, 120)])
+    period_effects = BooleanField("Period effects (recommended)")
+    alpha = DecimalField("Alpha", places=3, validators=[DataRequired(), NumberRange(0.001, 0.2)],
+                         description="The false-discovery level across candidates; 0.05 usual.")
+    margin = DecimalField("Smallest effect worth scoring", places=3,
+                          validators=[DataRequired(), NumberRange(0.01, 1.0)],
+                          description="As a standardised within-rep effect (SDs of the outcome "
+                                      "per SD of the activity); 0.1 is small. 'Not "
+                                      "predictive' needs the data to rule it out.")
+    reason = TextAreaField("Why", validators=[DataRequired("Say why."), Length(min=10, max=2000)])
+    submit = SubmitField("Fix this policy")
 
 
 class OutcomeForm(FlaskForm):

@@ -7,10 +7,11 @@ from reviewapp import policy
 from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.kpis import bp, charts, queries
-from reviewapp.kpis.forms import OutcomeForm, StatusForm
+from reviewapp.kpis.forms import OutcomeForm, PolicyForm, StatusForm
 from reviewapp.kpis.runs import singular
 from reviewapp.kpis.settings import outcome_metrics, primary_outcome_key, set_primary_outcome
 from reviewapp.kpis.status import reinstate, retire
+from reviewapp.kpis.validation_policy import check_spec, current_policy, policy_history, set_policy
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
 from reviewapp.transaction import attempt
 
@@ -32,12 +33,13 @@ def _history_page(metric: Metric, form: StatusForm):
     drift = charts.drift_svg(
         [f"#{r.id}" for _, r in counted], [c.coef for c, _ in counted],
         [c.ci_low for c, _ in counted], [c.ci_high for c, _ in counted],
-        [c.decision == "kpi" for c, _ in counted],
+        [c.verdict == "kpi" for c, _ in counted],
         f"{primary} per {singular(metric.unit) or 'unit'}",
         f"m{metric.id}-{len(counted)}") if counted else None
     return render_template("kpis/history.html", metric=metric, rows=rows, drift=drift,
                            timeline=queries.status_timeline(metric), form=form,
-                           made_by=queries.made_kpi_by(metric.id), primary=primary)
+                           made_by=queries.made_kpi_by(metric.id), primary=primary,
+                           provisional=metric.id in queries.provisional_ids([metric.id]))
 
 
 @bp.route("/metrics/<int:metric_id>/status", methods=["POST"])
@@ -76,3 +78,32 @@ def settings():
     known = any(key == current for key, _ in form.outcome.choices)
     return render_template("kpis/settings.html", form=form, current=current, known=known,
                            statuses=list(KpiStatus))
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+def validation_policy():
+    policy.require(policy.can_manage_kpi_settings(current_user))
+    form = PolicyForm()
+    current = current_policy()
+    if not form.is_submitted():
+        spec = current.spec
+        form.grain.data, form.lag.data, form.window.data = spec.grain, spec.lag, spec.window
+        form.period_effects.data = spec.period_effects
+        form.alpha.data, form.margin.data = spec.alpha, spec.margin
+    if form.validate_on_submit():
+        def change():
+            spec = check_spec(form.grain.data, form.lag.data, form.window.data,
+                              form.period_effects.data, float(form.alpha.data),
+                              float(form.margin.data))
+            return set_policy(current_user, spec, form.reason.data)
+
+        outcome = attempt(change)
+        if not outcome.ok:
+            show_on_form(form, outcome.error)
+        else:
+            flash("The validation policy is fixed; from the next run on, only runs under it "
+                  "move KPI statuses." if outcome.value else "Nothing changed.", "success")
+            return redirect(url_for("kpis.validation_policy"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("kpis/policy.html", form=form, current=current,
+                           history=policy_history()), status

@@ -51,6 +51,34 @@ class OrgSetting(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL"))
 
 
+class ValidationPolicy(db.Model):
+    """HR's validation specification, fixed in advance. Each change is a new row (history)."""
+
+    __tablename__ = "validation_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    grain: Mapped[str] = mapped_column(sa.String(8))
+    lag: Mapped[int] = mapped_column(sa.SmallInteger)
+    window_periods: Mapped[int] = mapped_column(sa.SmallInteger)
+    period_effects: Mapped[bool] = mapped_column(default=True)
+    alpha: Mapped[float] = mapped_column(sa.Float)
+    margin: Mapped[float] = mapped_column(sa.Float)  # smallest standardised effect worth scoring
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("lag IN (0, 1)", "lag"),
+        sa.CheckConstraint("grain IN ('month', 'quarter')", "grain"),
+        sa.CheckConstraint("alpha > 0 AND alpha < 0.5", "alpha"),
+        sa.CheckConstraint("margin > 0", "margin"),
+        sa.CheckConstraint("window_periods >= 4", "window"),
+    )
+
+
 class ValidationRun(db.Model):
     """One KPI validation: inputs, data fingerprint, versions, results. Never edited."""
 
@@ -69,8 +97,17 @@ class ValidationRun(db.Model):
     scope_manager_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     scope_label: Mapped[str] = mapped_column(sa.String(200))
-    # Whether the run could change KPI statuses: organisation-wide, against the primary outcome.
+    # Whether the run could change KPI statuses: a policy run (organisation-wide, primary
+    # outcome, the policy's specification, every active candidate, not a dry run).
     counts_for_status: Mapped[bool] = mapped_column(default=False, index=True)
+    policy_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("validation_policies.id"), index=True)  # the policy in force then
+    exploratory_reason: Mapped[str | None] = mapped_column(sa.Text)  # why it did not count
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    period_effects: Mapped[bool] = mapped_column(default=True)
+    inference: Mapped[str] = mapped_column(sa.String(16), default="cluster_t")
+    n_reps_once: Mapped[int] = mapped_column(default=0)  # reps seen once, left out
+    previous_end: Mapped[date | None]  # last period of the window ending one period earlier
     outcome_metric_id: Mapped[int] = mapped_column(sa.ForeignKey("metrics.id"), index=True)
     outcome_key: Mapped[str] = mapped_column(sa.String(64))
     primary_outcome_key: Mapped[str] = mapped_column(sa.String(64))  # at the time of the run
@@ -105,6 +142,7 @@ class ValidationRun(db.Model):
     scope_manager: Mapped[User | None] = relationship(foreign_keys=[scope_manager_id])
     team: Mapped[Team | None] = relationship()
     outcome_metric: Mapped[Metric] = relationship()
+    policy: Mapped[ValidationPolicy | None] = relationship()
     candidates: Mapped[list[ValidationCandidate]] = relationship(
         back_populates="run", order_by="ValidationCandidate.position", viewonly=True)
 
@@ -113,6 +151,7 @@ class ValidationRun(db.Model):
         sa.CheckConstraint("grain IN ('month', 'quarter')", "grain"),
         sa.CheckConstraint("NOT counts_for_status OR scope = 'organisation'",
                            "only_org_runs_count"),
+        sa.CheckConstraint("NOT (counts_for_status AND dry_run)", "dry_runs_never_count"),
     )
 
     @property
@@ -153,6 +192,16 @@ class ValidationCandidate(db.Model):
     ci_low: Mapped[float | None] = mapped_column(sa.Float)
     ci_high: Mapped[float | None] = mapped_column(sa.Float)
     std_effect: Mapped[float | None] = mapped_column(sa.Float)
+    std_ci_low: Mapped[float | None] = mapped_column(sa.Float)
+    std_ci_high: Mapped[float | None] = mapped_column(sa.Float)
+    mde: Mapped[float | None] = mapped_column(sa.Float)  # standardised, at 80% power
+    lead_coef: Mapped[float | None] = mapped_column(sa.Float)  # placebo
+    lead_q: Mapped[float | None] = mapped_column(sa.Float)
+    placebo_flag: Mapped[bool] = mapped_column(default=False)
+    # The decision on the window ending one period earlier, and the verdict of both ends.
+    previous_decision: Mapped[str | None] = mapped_column(sa.String(32))
+    verdict: Mapped[str] = mapped_column(sa.String(32), default="insufficient_data")
+    plain: Mapped[str] = mapped_column(sa.Text, default="")  # the verdict in plain words
     partial_r2: Mapped[float | None] = mapped_column(sa.Float)
     pooled_corr: Mapped[float | None] = mapped_column(sa.Float)
     within_corr: Mapped[float | None] = mapped_column(sa.Float)
@@ -174,8 +223,17 @@ class ValidationCandidate(db.Model):
         sa.UniqueConstraint("run_id", "metric_id", name="uq_validation_candidates_run_metric"),
         sa.Index("ix_validation_candidates_metric_run", "metric_id", "run_id"),
         sa.CheckConstraint(
-            "decision IN ('kpi', 'not_predictive', 'insufficient_data')", "decision"),
+            "decision IN ('kpi', 'not_predictive', 'inconclusive', 'insufficient_data')",
+            "decision"),
+        sa.CheckConstraint(
+            "verdict IN ('kpi', 'provisional', 'not_predictive', 'inconclusive', "
+            "'insufficient_data')", "verdict"),
     )
+
+    @property
+    def provisional(self) -> bool:
+        """Passed at the latest period end only: not scoring until the next one confirms."""
+        return self.verdict == "provisional"
 
 
 class BehaviourNote(db.Model):
@@ -229,7 +287,7 @@ class ImmutableRecordError(RuntimeError):
     """Someone tried to change or delete a validation run or its evidence."""
 
 
-IMMUTABLE = (ValidationRun, ValidationCandidate)
+IMMUTABLE = (ValidationRun, ValidationCandidate, ValidationPolicy)
 
 
 def _refuse_update(_mapper, _connection, target) -> None:

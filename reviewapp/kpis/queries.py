@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -122,6 +122,28 @@ def status_timeline(metric: Metric) -> list[StatusEvent]:
                                (e.after or {}).get("run_id"),
                                e.actor.name if e.actor else "the system", e.reason))
     return out
+
+
+EXPLORATORY_DAYS = 30
+
+
+def exploratory_before(run: ValidationRun, days: int = EXPLORATORY_DAYS) -> list[ValidationRun]:
+    """Exploratory runs (dry runs included) on the same outcome in the `days` before `run`.
+
+    Listed on a run's page, so that a specification search is visible to whoever reads it.
+    """
+    since = run.created_at - timedelta(days=days)
+    return list(db.session.scalars(
+        sa.select(ValidationRun).options(joinedload(ValidationRun.created_by))
+        .where(ValidationRun.outcome_metric_id == run.outcome_metric_id,
+               sa.not_(ValidationRun.counts_for_status), ValidationRun.id != run.id,
+               ValidationRun.created_at >= since, ValidationRun.created_at <= run.created_at)
+        .order_by(ValidationRun.id.desc())))
+
+
+def provisional_ids(metric_ids: Iterable[int]) -> set[int]:
+    """Metrics whose latest policy run passed them at the latest period end only."""
+    return {mid for mid, row in decided_by(metric_ids).items() if row.verdict == "provisional"}
 
 
 def reps_by_id(ids: Iterable[int]) -> dict[int, User]:

@@ -1,13 +1,19 @@
-"""KPI status: how a counted validation run, or HR by hand, moves a metric's status.
+"""KPI status: how a policy run, or HR by hand, moves a metric's status.
 
-Rules (DESIGN.md, issue #5):
-- Only organisation-wide runs against the primary outcome move statuses ("counted" runs).
-- candidate / not_predictive / insufficient_data take the run's decision, except that a run
-  without enough data never overturns an earlier verdict (not_predictive stays).
-- kpi: a pass keeps it; a failure makes it under_review. Insufficient data also makes it
-  under_review: a KPI that can no longer be checked must not keep scoring unexamined.
-- under_review: a pass makes it kpi again; a second failure makes it not_predictive;
-  insufficient data gives no verdict, so it stays under_review.
+Rules (DESIGN.md, issues #5 and #11):
+- Only policy runs move statuses (organisation-wide, primary outcome, HR's validation policy,
+  every active candidate, not a dry run).
+- A run's verdict per candidate is kpi (passed at both of the last two period ends),
+  provisional (passed at the latest end only), not_predictive (the interval rules out any
+  effect worth scoring), inconclusive (not shown with this much data) or insufficient_data.
+- candidate / not_predictive / inconclusive / insufficient_data take the verdict; provisional
+  becomes inconclusive (shown as provisional, not scoring, until the next period confirms);
+  a run without enough data never overturns an earlier verdict.
+- kpi: a pass (confirmed or at the latest end) keeps it; its first failure makes it
+  under_review; insufficient data too (a KPI that cannot be checked must not keep scoring
+  unexamined).
+- under_review: a confirmed pass makes it kpi again; provisional or insufficient data leave
+  it under review; a second failure gives the verdict (not_predictive or inconclusive).
 - retired: only HR retires and reinstates (to candidate), with a written reason. Retired and
   archived metrics are not validated.
 """
@@ -20,23 +26,45 @@ from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
 
-PASS, FAIL, NO_VERDICT = "kpi", "not_predictive", "insufficient_data"
+PASS, PROVISIONAL, FAIL, UNSHOWN, NO_VERDICT = (
+    "kpi", "provisional", "not_predictive", "inconclusive", "insufficient_data")
+VERDICTS = (PASS, PROVISIONAL, FAIL, UNSHOWN, NO_VERDICT)
 
 
-def next_status(current: KpiStatus, decision: str) -> KpiStatus:
-    """The status after a counted run with this decision for the metric."""
-    if decision not in (PASS, FAIL, NO_VERDICT):
-        raise ValueError(f"unknown decision {decision!r}")
+def next_status(current: KpiStatus, verdict: str) -> KpiStatus:
+    """The status after a policy run with this verdict for the metric."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}")
     if current == KpiStatus.RETIRED:
         return current
     if current == KpiStatus.KPI:
-        return KpiStatus.KPI if decision == PASS else KpiStatus.UNDER_REVIEW
+        return KpiStatus.KPI if verdict in (PASS, PROVISIONAL) else KpiStatus.UNDER_REVIEW
     if current == KpiStatus.UNDER_REVIEW:
-        return {PASS: KpiStatus.KPI, FAIL: KpiStatus.NOT_PREDICTIVE,
-                NO_VERDICT: KpiStatus.UNDER_REVIEW}[decision]
-    if current == KpiStatus.NOT_PREDICTIVE and decision == NO_VERDICT:
+        if verdict in (PROVISIONAL, NO_VERDICT):
+            return current
+        return KpiStatus(verdict)
+    if verdict == NO_VERDICT and current in (KpiStatus.NOT_PREDICTIVE, KpiStatus.INCONCLUSIVE):
         return current
-    return KpiStatus(decision)
+    if verdict == PROVISIONAL:
+        return KpiStatus.INCONCLUSIVE
+    return KpiStatus(verdict)
+
+
+STATUS_WORDS = {
+    KpiStatus.CANDIDATE: "candidate: not validated yet",
+    KpiStatus.KPI: "KPI",
+    KpiStatus.NOT_PREDICTIVE: "not predictive: the data rule out an effect worth scoring",
+    KpiStatus.INCONCLUSIVE: "inconclusive: not shown with this much data",
+    KpiStatus.INSUFFICIENT_DATA: "insufficient data for a verdict",
+    KpiStatus.UNDER_REVIEW: "under review: the latest validation did not confirm it",
+    KpiStatus.RETIRED: "retired by HR",
+}
+
+
+def status_words(metric: Metric) -> str:
+    """The metric's KPI status in a few plain words (for the launch check and warnings)."""
+    return STATUS_WORDS.get(metric.kpi_status, "an outcome") if metric.kpi_status else (
+        "an outcome")
 
 
 def change_status(actor: User | None, metric: Metric, new: KpiStatus, *, run_id: int | None,

@@ -16,6 +16,7 @@ from reviewapp.kpis.models import RunScope
 from reviewapp.kpis.notes import notes_for_run
 from reviewapp.kpis.runs import Scope, run_validation
 from reviewapp.kpis.settings import outcome_metrics, primary_outcome_key
+from reviewapp.kpis.validation_policy import current_policy
 from reviewapp.metrics.catalogue import metric_by_key
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
 from reviewapp.metrics.periods import Grain, Period
@@ -84,14 +85,17 @@ def lab():
                             for m in outcomes]
     candidates = queries.lab_candidates()
     form.candidates.choices = [(m.key, m.name) for m in candidates]
+    spec = current_policy().spec
     if not form.is_submitted():
         form.outcome.data = primary
         form.candidates.data = [m.key for m in candidates]
+        form.grain.data, form.lag.data = spec.grain, spec.lag
+        form.window.data, form.period_effects.data = spec.window, spec.period_effects
     if form.validate_on_submit():
         attempted = attempt(
             run_validation, current_user, form.outcome.data, form.candidates.data,
             grain=form.grain.data, lag=form.lag.data, window=form.window.data,
-            scope=_scope_from(form.scope.data))
+            period_effects=form.period_effects.data, scope=_scope_from(form.scope.data))
         if not attempted.ok:
             show_on_form(form, attempted.error)
         else:
@@ -100,12 +104,12 @@ def lab():
             changes = ", ".join(f"{k} {a} → {b}" for k, (a, b) in outcome.status_changes.items())
             flash(f"Run #{run.id} is stored. "
                   + (f"Status changes: {changes}." if changes else
-                     "It counted for KPI status; no status changed." if run.counts_for_status
+                     "It is a policy run; no status changed." if run.counts_for_status
                      else "It is exploratory: no status changed."), "success")
             return redirect(url_for("kpis.run", run_id=run.id))
     statuses = queries.decided_by(m.id for m in candidates)
     return render_template("kpis/lab.html", form=form, candidates=candidates,
-                           statuses=statuses, primary=primary,
+                           statuses=statuses, primary=primary, spec=spec,
                            retired=_retired_metrics(), rep_count=queries.rep_count(),
                            params=ValidationParams())
 
@@ -148,8 +152,15 @@ def run(run_id: int):
     outcome_name = found.outcome_metric.name
     svgs = {c.id: charts.scatter_svg(c.chart, c.metric_name, outcome_name, f"r{found.id}c{c.id}")
             for c in found.candidates if c.chart}
+    exploratory = [r for r in queries.exploratory_before(found)
+                   if policy.can_view_validation_run(current_user, r)]
     return render_template(
         "kpis/run.html", run=found, window=window_label(found), svgs=svgs, teachable=teachable,
         coaching=coaching, teachable_hidden=teachable_hidden, coaching_hidden=coaching_hidden,
-        people=people, notes=notes_for_run(found, current_user),
+        people=people, notes=notes_for_run(found, current_user), exploratory=exploratory,
+        days=queries.EXPLORATORY_DAYS, previous_end=_period_label(found, found.previous_end),
         names={c.metric_key: c.metric_name for c in found.candidates})
+
+
+def _period_label(run, start) -> str | None:
+    return Period(Grain(run.grain), start).label if start is not None else None

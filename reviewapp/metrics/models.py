@@ -36,7 +36,8 @@ class Rollup(enum.StrEnum):
 class KpiStatus(enum.StrEnum):
     CANDIDATE = "candidate"
     KPI = "kpi"
-    NOT_PREDICTIVE = "not_predictive"
+    NOT_PREDICTIVE = "not_predictive"  # the data rule out an effect worth scoring
+    INCONCLUSIVE = "inconclusive"  # not shown with this much data (or only provisionally)
     INSUFFICIENT_DATA = "insufficient_data"
     UNDER_REVIEW = "under_review"
     RETIRED = "retired"

@@ -20,6 +20,7 @@ METRICS = [
     ("proposals", "Proposals", "activity", "higher", "sum", "proposals"),
 ]
 CANDIDATES = ["calls_per_day", "meetings", "proposals"]
+ALL_CANDIDATES = ["calls_per_day", "emails_sent", "meetings", "proposals"]  # a policy run's
 
 
 def quarters(n: int, last: dt.date = dt.date(2025, 10, 1)) -> list[dt.date]:

@@ -34,6 +34,7 @@ def create_run(outcome, metric, *, scope=RunScope.ORGANISATION, created_by=None,
         "metric_name": metric.name, "position": 0, "direction": "higher",
         "decision": decision, "reason": "test reason", "sentence": f"{metric.name} evidence.",
         "n_reps": 12, "n_obs": 96, "coef": 2.0, "ci_low": 1.0, "ci_high": 3.0, "q": 0.01,
+        "verdict": decision, "plain": f"{metric.name} evidence in plain words.",
         "status_before": status_before, "status_after": status_after}])
     db.session.commit()
     return run

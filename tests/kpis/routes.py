@@ -64,6 +64,12 @@ ROUTES = {
         Case("GET", lambda o: "/kpis/settings", HR_ONLY),
         Case("POST", lambda o: "/kpis/settings", HR_ONLY_POST, data={"outcome": "new_business"}),
     ],
+    "kpis.validation_policy": [
+        Case("GET", lambda o: "/kpis/policy", HR_ONLY),
+        Case("POST", lambda o: "/kpis/policy", HR_ONLY_POST,
+             data={"grain": "quarter", "lag": "1", "window": "8", "period_effects": "y",
+                   "alpha": "0.05", "margin": "0.1", "reason": "Revenue lags activity."}),
+    ],
     "kpis.notes": [Case("GET", lambda o: "/kpis/notes", LAB)],
     "kpis.note_new": [
         Case("GET", lambda o: f"/kpis/runs/{o.kpi_run.id}/reps/{o.rep.id}/note", NOTE_ON_RITA),

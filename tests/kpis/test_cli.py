@@ -8,10 +8,10 @@ from reviewapp.kpis.models import ValidationRun
 from reviewapp.metrics.models import Metric
 
 CANDIDATE_FIELDS = {"metric", "coef", "se_classical", "se_cluster", "ci_low", "ci_high", "p",
-                    "q", "std_effect", "partial_r2", "pooled_corr", "within_corr", "oos_gain",
-                    "decision", "reason"}
-ARGS = ["kpi", "validate", "--outcome", "revenue", "--candidates",
-        "calls_per_day,meetings,proposals"]
+                    "q", "std_effect", "std_ci_low", "std_ci_high", "mde", "lead_q",
+                    "partial_r2", "pooled_corr", "within_corr", "oos_gain", "decision",
+                    "verdict", "placebo_flag", "reason"}
+ARGS = ["kpi", "validate", "--outcome", "revenue"]  # every active candidate, the policy's spec
 
 
 def _count_runs(db) -> int:
@@ -27,15 +27,20 @@ def test_json_has_exactly_the_documented_fields(sales, db, runner):
     result = runner.invoke(args=[*ARGS, "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)  # exactly one JSON object, nothing else
-    assert set(doc) == {"run_id", "n_reps", "n_obs", "candidates", "teachable_moments",
+    assert set(doc) == {"run_id", "counts_for_status", "exploratory_reason", "inference",
+                        "n_reps", "n_reps_once", "n_obs", "candidates", "teachable_moments",
                         "coaching"}
+    assert doc["counts_for_status"] and doc["exploratory_reason"] is None
+    assert doc["inference"] == "wild_bootstrap"  # 19 reps: few clusters
     assert doc["run_id"] == db.session.scalar(sa.select(sa.func.max(ValidationRun.id)))
     assert (doc["n_reps"], doc["n_obs"]) == (19, 152)
-    assert [c["metric"] for c in doc["candidates"]] == ["calls_per_day", "meetings", "proposals"]
+    assert [c["metric"] for c in doc["candidates"]] == ["calls_per_day", "emails_sent",
+                                                        "meetings", "proposals"]
     for candidate in doc["candidates"]:
         assert set(candidate) == CANDIDATE_FIELDS
-    decisions = {c["metric"]: c["decision"] for c in doc["candidates"]}
-    assert decisions == {"calls_per_day": "not_predictive", "meetings": "kpi", "proposals": "kpi"}
+    verdicts = {c["metric"]: c["verdict"] for c in doc["candidates"]}
+    assert verdicts == {"calls_per_day": "not_predictive", "emails_sent": "not_predictive",
+                        "meetings": "kpi", "proposals": "kpi"}
     for entry in doc["teachable_moments"] + doc["coaching"]:
         assert set(entry) == {"email", "score"}
     assert doc["teachable_moments"][0]["email"] == sales.star.email
@@ -44,28 +49,31 @@ def test_json_has_exactly_the_documented_fields(sales, db, runner):
     assert run.created_by_id is None and run.source == "cli" and run.counts_for_status
 
 
-def test_dry_run_stores_nothing_and_changes_no_status(sales, db, runner):
+def test_dry_run_changes_no_status_but_is_kept_and_counted(sales, db, runner):
     result = runner.invoke(args=[*ARGS, "--dry-run", "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
-    assert doc["run_id"] is None
+    assert not doc["counts_for_status"] and doc["exploratory_reason"] == "it is a dry run"
     assert {c["decision"] for c in doc["candidates"]} == {"kpi", "not_predictive"}
-    assert _count_runs(db) == 0
+    assert _count_runs(db) == 1
+    assert db.session.get(ValidationRun, doc["run_id"]).dry_run
     assert _status(db, "meetings") == "candidate"
     text = runner.invoke(args=[*ARGS, "--dry-run"])
-    assert text.exit_code == 0 and "Dry run (nothing stored)" in text.output
-    assert _count_runs(db) == 0
+    assert text.exit_code == 0 and f"Dry run #{doc['run_id'] + 1}" in text.output
+    assert _count_runs(db) == 2
 
 
 def test_team_run_is_exploratory_and_history_lists_runs(sales, db, runner):
     team = runner.invoke(args=[*ARGS, "--team", "Alpha", "--lag", "1", "--window", "6"])
     assert team.exit_code == 0, team.output
-    assert "exploratory" in team.output
+    assert "exploratory (it covers team alpha" in team.output
+    assert "lag 1 instead of 0, window 6 instead of 8" in team.output
     assert _status(db, "meetings") == "candidate"
     org = runner.invoke(args=[*ARGS])
     assert org.exit_code == 0, org.output
     assert "Status: meetings candidate -> kpi" in org.output
-    assert "one more meeting a quarter goes with about $" in org.output
+    assert "more meetings went with more revenue" in org.output
+    assert "It held at both of the last two quarter ends." in org.output
     history = runner.invoke(args=["kpi", "history", "meetings"])
     assert history.exit_code == 0, history.output
     lines = history.output.splitlines()
@@ -73,7 +81,20 @@ def test_team_run_is_exploratory_and_history_lists_runs(sales, db, runner):
     assert lines[0] == "Meetings (meetings): KPI"
     assert any(f"candidate -> kpi by run #{second}" in line for line in lines)
     assert any(line.strip().startswith(f"#{first} ") and "exploratory" in line for line in lines)
-    assert any(line.strip().startswith(f"#{second} ") and "counted" in line for line in lines)
+    assert any(line.strip().startswith(f"#{second} ") and "policy run" in line for line in lines)
+
+
+def test_policy_command_shows_and_changes_the_policy(sales, db, runner):
+    shown = runner.invoke(args=["kpi", "policy"])
+    assert shown.exit_code == 0 and "quarter, lag 0, window 8, period effects on" in shown.output
+    refused = runner.invoke(args=["kpi", "policy", "--lag", "1"])
+    assert refused.exit_code != 0 and "why the policy changes" in refused.output
+    changed = runner.invoke(args=["kpi", "policy", "--margin", "0.2", "--reason",
+                                  "Only clear effects are worth scoring."])
+    assert changed.exit_code == 0, changed.output
+    assert "margin 0.2" in changed.output and "Only clear effects" in changed.output
+    assert runner.invoke(args=["kpi", "policy", "--window", "2", "--reason",
+                               "Too short to judge anything."]).exit_code != 0
 
 
 def test_cli_errors(sales, runner):

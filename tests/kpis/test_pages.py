@@ -9,14 +9,14 @@ from reviewapp.auth.models import User
 from reviewapp.kpis.models import BehaviourNote, OrgSetting, ProposalStatus, ValidationRun
 from reviewapp.kpis.runs import run_validation
 from reviewapp.metrics.models import KpiStatus, Metric
-from tests.kpis.data import CANDIDATES
+from tests.kpis.data import ALL_CANDIDATES
 
-LAB_FORM = {"scope": "org", "outcome": "revenue", "candidates": CANDIDATES, "grain": "quarter",
-            "lag": "0", "window": ""}
+LAB_FORM = {"scope": "org", "outcome": "revenue", "candidates": ALL_CANDIDATES,
+            "grain": "quarter", "lag": "0", "window": "", "period_effects": "y"}
 
 
 def _org_run(db) -> ValidationRun:
-    run = run_validation(None, "revenue", CANDIDATES, source="cli").run
+    run = run_validation(None, "revenue", source="cli").run
     db.session.commit()
     return run
 
@@ -32,14 +32,23 @@ def test_hr_runs_the_lab_and_reads_the_result(sales, db, client, login_as):
     result = client.get(f"/kpis/runs/{run_id}")
     html = result.get_data(as_text=True)
     assert result.status_code == 200
+    # Plain words first, statistics after.
+    plain = html.index('data-testid="plain-words"')
+    assert plain < html.index('data-testid="candidate-numbers"')
+    assert "Within the same rep, more meetings went with more revenue; the pattern held on the " \
+        "2 quarters the model had not seen." in html
+    assert "the data rule out an effect large enough to be worth scoring" in html
+    assert "a season that lifts everyone at once is not evidence" in html
+    assert "wild cluster bootstrap by rep (Webb weights" in html
     assert "Within the same rep, one more meeting a quarter goes with about $" in html
-    assert "Calls per day: no detectable relation within reps" in html
-    assert html.count("<svg") >= 3  # one pooled-versus-within chart per candidate
-    assert 'data-testid="candidate-numbers"' in html and "counts for status" in html
+    assert "Calls per day: no clear relation within reps" in html
+    assert html.count("<svg") >= 4  # one pooled-versus-within chart per candidate
+    assert 'data-testid="candidate-numbers"' in html and "policy run" in html
+    assert "No exploratory runs on this outcome" in html
     assert f'href="/metrics/people/{sales.star.id}"' in html  # teachable moment, linked
     assert "Priya Star" in html
     assert f"/kpis/runs/{run_id}/reps/{sales.star.id}/note" in html
-    assert "This run changed KPI statuses" in html
+    assert "This policy run changed KPI statuses" in html
     db.session.expire_all()
     assert db.session.scalar(sa.select(Metric.kpi_status).where(Metric.key == "meetings")) \
         == KpiStatus.KPI
@@ -69,7 +78,7 @@ def test_manager_runs_only_exploratory_runs(sales, db, client, login_as):
     response = client.post("/kpis/lab", data={**LAB_FORM, "scope": "mine"})
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Exploratory run" in html
+    assert "Exploratory run" in html and "not the whole organisation" in html
     db.session.expire_all()
     assert db.session.scalar(sa.select(Metric.kpi_status).where(Metric.key == "meetings")) \
         == KpiStatus.CANDIDATE
@@ -95,6 +104,7 @@ def test_rep_sees_kpis_with_evidence_and_no_other_names(sales, db, client, login
     html = client.get("/kpis/").get_data(as_text=True)
     assert "Meetings" in html and "Proposals" in html and "Calls per day" not in html
     assert "one more meeting a quarter goes with about $" in html
+    assert "likely between $" in html and "CI" not in html  # no statistics jargon
     others = db.session.scalars(sa.select(User.name).where(User.id != sales.org.rep.id)).all()
     leaked = [name for name in others if name in html]
     assert not leaked
@@ -189,3 +199,48 @@ def test_hr_sets_the_primary_outcome(sales, db, client, login_as):
         AuditEvent.action == "kpi.primary_outcome"))
     assert event.before == {"primary_outcome": "revenue"}
     assert event.actor_id == sales.org.hr.id
+
+
+def test_exploratory_runs_before_a_policy_run_are_counted_and_listed(sales, db, client,
+                                                                     login_as):
+    tries = [run_validation(None, "revenue", source="cli", lag=1).run,
+             run_validation(None, "revenue", source="cli", window=6).run,
+             run_validation(None, "revenue", source="cli", dry_run=True).run]
+    db.session.commit()
+    run = _org_run(db)
+    login_as(sales.org.hr)
+    html = client.get(f"/kpis/runs/{run.id}").get_data(as_text=True)
+    assert "3 exploratory runs on this outcome in the 30 days before this one" in html
+    for t in tries:
+        assert f'href="/kpis/runs/{t.id}"' in html
+    dry = client.get(f"/kpis/runs/{tries[2].id}").get_data(as_text=True)
+    assert "Dry run: shown, kept and counted, but it changes no status (it is a dry run)" in dry
+
+
+def test_period_effects_off_says_why(sales, db, client, login_as):
+    run = run_validation(None, "revenue", source="cli", period_effects=False).run
+    db.session.commit()
+    login_as(sales.org.hr)
+    html = client.get(f"/kpis/runs/{run.id}").get_data(as_text=True)
+    assert "Period effects were off in this run (it was asked to leave them out)" in html
+    assert "period effects off instead of on" in html
+
+
+def test_hr_fixes_the_validation_policy_with_history(sales, db, client, login_as):
+    login_as(sales.org.lead)
+    assert client.get("/kpis/policy").status_code == 403
+    login_as(sales.org.hr)
+    page = client.get("/kpis/policy").get_data(as_text=True)
+    assert "The default policy has not been changed." in page
+    form = {"grain": "quarter", "lag": "1", "window": "8", "period_effects": "y",
+            "alpha": "0.05", "margin": "0.1", "reason": "Revenue follows activity later."}
+    bad = client.post("/kpis/policy", data={**form, "margin": "0"})
+    assert bad.status_code == 400
+    assert client.post("/kpis/policy", data={**form, "reason": "short"}).status_code == 400
+    assert client.post("/kpis/policy", data=form).status_code == 302
+    page = client.get("/kpis/policy").get_data(as_text=True)
+    assert "Revenue follows activity later." in page and "lag 1" in page
+    lab = client.get("/kpis/lab").get_data(as_text=True)
+    assert "lag 1" in lab
+    run = run_validation(sales.org.hr, "revenue").run  # settings from the policy: lag 1
+    assert run.lag == 1 and run.counts_for_status

@@ -19,27 +19,31 @@ from reviewapp.kpis.models import (
 from reviewapp.kpis.panel import load_panel, panel_fingerprint
 from reviewapp.kpis.runs import Scope, run_validation, singular
 from reviewapp.metrics.models import Observation
-from tests.kpis.data import CANDIDATES, ensure_metrics
+from tests.kpis.data import ALL_CANDIDATES, CANDIDATES, ensure_metrics
 
 
 def test_run_stores_every_number_and_its_inputs(sales, db):
-    outcome = run_validation(sales.org.hr, "revenue", CANDIDATES, lag=0)
+    outcome = run_validation(sales.org.hr, "revenue", ALL_CANDIDATES, lag=0)
     db.session.commit()
     db.session.expire_all()
     run = queries.run_with_candidates(outcome.run.id)
     assert run.created_by_id == sales.org.hr.id and run.counts_for_status
-    assert run.outcome_key == "revenue" and run.candidate_keys == CANDIDATES
+    assert run.outcome_key == "revenue" and run.candidate_keys == ALL_CANDIDATES
+    assert run.period_effects and run.params["period_effects"] and run.params["margin"] == 0.1
+    assert run.inference == "wild_bootstrap" and run.params["seed"] == int(run.fingerprint[:8], 16)
+    assert run.previous_end == dt.date(2025, 7, 1) and run.n_reps_once == 0
     assert (run.grain, run.lag, run.window_periods) == ("quarter", 0, 8)
     assert (run.window_start, run.window_end) == (dt.date(2024, 1, 1), dt.date(2025, 10, 1))
     assert run.n_reps == 19 and run.n_obs == 19 * 8 and run.n_periods == 8
     assert run.params["alpha"] == 0.05 and run.params["min_reps"] == 10
     assert {"pandas", "statsmodels"} <= set(run.versions)
     assert run.fingerprint == fingerprint(outcome.panel.frame)
-    assert run.decisions == {"calls_per_day": "not_predictive", "meetings": "kpi",
-                             "proposals": "kpi"}
+    assert run.decisions == {"calls_per_day": "not_predictive", "emails_sent": "not_predictive",
+                             "meetings": "kpi", "proposals": "kpi"}
     assert run.holdout_periods == ["2025-Q3", "2025-Q4"]
     star = next(e for e in run.teachable_moments if e["rep_id"] == sales.star.id)
     assert star["score"] > 1 and run.teachable_moments[0]["rep_id"] == sales.star.id
+    assert 0 < star["reliability"] <= 1 and star["n_obs"] == 8
     assert all(set(e) == {"rep_id", "score", "metrics"} for e in run.coaching)
     meetings = next(c for c in run.candidates if c.metric_key == "meetings")
     result = outcome.result.candidate("meetings")
@@ -47,12 +51,16 @@ def test_run_stores_every_number_and_its_inputs(sales, db):
                  "partial_r2", "pooled_corr", "within_corr", "oos_gain"):
         assert getattr(meetings, name) == pytest.approx(getattr(result, name)), name
     assert meetings.std_effect == pytest.approx(result.standardised_effect)
+    assert meetings.std_ci_low < meetings.std_effect < meetings.std_ci_high
+    assert meetings.mde > 0 and meetings.lead_q is not None and not meetings.placebo_flag
+    assert (meetings.verdict, meetings.previous_decision) == ("kpi", "kpi")
     assert meetings.sentence.startswith("Within the same rep, one more meeting a quarter goes "
                                         "with about $")
     assert (meetings.status_before, meetings.status_after) == ("candidate", "kpi")
     assert len(meetings.chart["pooled"]["x"]) == run.n_obs
     calls = next(c for c in run.candidates if c.metric_key == "calls_per_day")
-    assert calls.sentence.startswith("Calls per day: no detectable relation within reps")
+    assert calls.sentence.startswith("Calls per day: no clear relation within reps")
+    assert calls.std_ci_high < 0.1 and calls.verdict == "not_predictive"
 
 
 def test_runs_are_never_edited_or_deleted(sales, db):
@@ -83,10 +91,10 @@ def test_runs_are_never_edited_or_deleted(sales, db):
 
 
 def test_evidence_lookups(sales, db):
-    first = run_validation(None, "revenue", CANDIDATES).run.id
-    mine = run_validation(sales.org.lead, "revenue", CANDIDATES,
+    first = run_validation(None, "revenue").run.id
+    mine = run_validation(sales.org.lead, "revenue",
                           scope=Scope(RunScope.MANAGER, manager=sales.org.lead)).run.id
-    second = run_validation(None, "revenue", CANDIDATES).run.id
+    second = run_validation(None, "revenue").run.id
     db.session.commit()
     meetings = sales.metrics["meetings"]
     assert queries.made_kpi_by(meetings.id).run_id == first

@@ -9,32 +9,42 @@ from reviewapp.kpis.models import RunScope, ValidationRun
 from reviewapp.kpis.runs import Scope, run_validation
 from reviewapp.kpis.settings import set_primary_outcome
 from reviewapp.kpis.status import next_status, reinstate, retire
+from reviewapp.kpis.validation_policy import Spec, current_policy, set_policy
 from reviewapp.metrics.models import KpiStatus, Metric, Observation
-from tests.kpis.data import CANDIDATES, insert_sales, replace_metric_with_noise
+from tests.kpis.data import ALL_CANDIDATES, CANDIDATES, insert_sales, replace_metric_with_noise
 
 S = KpiStatus
 
 
-@pytest.mark.parametrize("current,decision,expected", [
+@pytest.mark.parametrize("current,verdict,expected", [
     (S.CANDIDATE, "kpi", S.KPI),
+    (S.CANDIDATE, "provisional", S.INCONCLUSIVE),  # shown as provisional, not scoring
     (S.CANDIDATE, "not_predictive", S.NOT_PREDICTIVE),
+    (S.CANDIDATE, "inconclusive", S.INCONCLUSIVE),
     (S.CANDIDATE, "insufficient_data", S.INSUFFICIENT_DATA),
     (S.KPI, "kpi", S.KPI),
+    (S.KPI, "provisional", S.KPI),  # passing at the latest end is not a failure
     (S.KPI, "not_predictive", S.UNDER_REVIEW),
+    (S.KPI, "inconclusive", S.UNDER_REVIEW),  # its first failure, as before
     (S.KPI, "insufficient_data", S.UNDER_REVIEW),  # cannot be checked: flagged, not condemned
     (S.UNDER_REVIEW, "kpi", S.KPI),
+    (S.UNDER_REVIEW, "provisional", S.UNDER_REVIEW),  # needs both ends to come back
     (S.UNDER_REVIEW, "not_predictive", S.NOT_PREDICTIVE),
+    (S.UNDER_REVIEW, "inconclusive", S.INCONCLUSIVE),
     (S.UNDER_REVIEW, "insufficient_data", S.UNDER_REVIEW),  # no verdict
     (S.NOT_PREDICTIVE, "kpi", S.KPI),
     (S.NOT_PREDICTIVE, "not_predictive", S.NOT_PREDICTIVE),
+    (S.NOT_PREDICTIVE, "inconclusive", S.INCONCLUSIVE),
     (S.NOT_PREDICTIVE, "insufficient_data", S.NOT_PREDICTIVE),  # no verdict
+    (S.INCONCLUSIVE, "insufficient_data", S.INCONCLUSIVE),  # no verdict
+    (S.INCONCLUSIVE, "kpi", S.KPI),
     (S.INSUFFICIENT_DATA, "kpi", S.KPI),
     (S.INSUFFICIENT_DATA, "not_predictive", S.NOT_PREDICTIVE),
     (S.INSUFFICIENT_DATA, "insufficient_data", S.INSUFFICIENT_DATA),
     (S.RETIRED, "kpi", S.RETIRED),
 ])
-def test_next_status(current, decision, expected):
-    assert next_status(current, decision) == expected
+def test_next_status(current, verdict, expected):
+    assert next_status(current, verdict) == expected
 
 
 def _statuses(db) -> dict[str, str]:
@@ -43,20 +53,23 @@ def _statuses(db) -> dict[str, str]:
             if m.kpi_status is not None}
 
 
-def _org_run(db, window=None):
-    outcome = run_validation(None, "revenue", CANDIDATES, window=window, source="cli")
+def _org_run(db, **settings):
+    outcome = run_validation(None, "revenue", source="cli", **settings)
     db.session.commit()
     return outcome
 
 
 def test_first_run_decides_candidates_and_audits_with_run_id(sales, db):
     outcome = _org_run(db)
-    assert outcome.counts_for_status
-    assert _statuses(db) == {"calls_per_day": "not_predictive", "emails_sent": "candidate",
+    assert outcome.counts_for_status and outcome.run.candidate_keys == ALL_CANDIDATES
+    assert _statuses(db) == {"calls_per_day": "not_predictive", "emails_sent": "not_predictive",
                              "meetings": "kpi", "proposals": "kpi"}
+    # Both period ends passed: a fresh import of history promotes at once.
+    assert outcome.verdicts["meetings"] == "kpi"
+    assert outcome.previous_decisions["meetings"] == "kpi"
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "kpi.status")
                                 .order_by(AuditEvent.id)).all()
-    assert len(events) == 3
+    assert len(events) == 4
     meetings = sales.metrics["meetings"]
     event = next(e for e in events if e.entity_id == meetings.id)
     assert event.before == {"kpi_status": "candidate"}
@@ -68,12 +81,13 @@ def test_kpi_failing_goes_under_review_then_not_predictive(sales, db):
     _org_run(db)
     replace_metric_with_noise(sales.metrics["meetings"])
     second = _org_run(db)
-    assert second.result.candidate("meetings").decision == "not_predictive"
+    assert second.result.candidate("meetings").decision in ("not_predictive", "inconclusive")
     assert _statuses(db)["meetings"] == "under_review"
     assert _statuses(db)["proposals"] == "kpi"
     third = _org_run(db)
-    assert third.status_changes["meetings"] == ("under_review", "not_predictive")
-    assert _statuses(db)["meetings"] == "not_predictive"
+    verdict = third.verdicts["meetings"]
+    assert third.status_changes["meetings"] == ("under_review", verdict)
+    assert _statuses(db)["meetings"] == verdict
 
 
 def test_under_review_returns_to_kpi_when_a_run_passes(sales, db):
@@ -90,18 +104,17 @@ def test_under_review_returns_to_kpi_when_a_run_passes(sales, db):
 
 
 def test_insufficient_data_gives_no_verdict(sales, db):
-    _org_run(db)  # meetings, proposals kpi; calls not_predictive
+    _org_run(db)  # meetings, proposals kpi; calls and emails not_predictive
     replace_metric_with_noise(sales.metrics["proposals"])
     _org_run(db)  # proposals under_review
     db.session.execute(sa.update(Metric).where(Metric.key == "emails_sent")
                        .values(kpi_status=KpiStatus.CANDIDATE))
+    # Only the last three quarters remain: below the guard rail (4 periods), no verdict.
+    db.session.execute(sa.delete(Observation).where(Observation.period_start < "2025-04-01"))
     db.session.commit()
     before = _statuses(db)
-    # A window of 3 quarters is below the guard rail (4 periods): no candidate gets a verdict.
-    outcome = run_validation(None, "revenue", [*CANDIDATES, "emails_sent"], window=3,
-                             source="cli")
-    db.session.commit()
-    assert outcome.result.insufficient_reason
+    outcome = _org_run(db)
+    assert outcome.counts_for_status and outcome.result.insufficient_reason
     assert {c.decision for c in outcome.result.candidates} == {"insufficient_data"}
     after = _statuses(db)
     assert before["meetings"] == "kpi" and after["meetings"] == "under_review"
@@ -110,12 +123,66 @@ def test_insufficient_data_gives_no_verdict(sales, db):
     assert after["emails_sent"] == "insufficient_data"
 
 
+def test_only_runs_under_the_policy_move_statuses(sales, db):
+    before = _statuses(db)
+    departures = [
+        ({"lag": 1}, "lag 1 instead of 0"),
+        ({"window": 6}, "window 6 instead of 8"),
+        ({"period_effects": False}, "period effects off instead of on"),
+        ({"candidate_keys": CANDIDATES}, "it tests 3 of the 4 active candidates"),
+        ({"dry_run": True}, "it is a dry run"),
+    ]
+    for settings, why in departures:
+        outcome = run_validation(None, "revenue", source="cli", **settings)
+        assert not outcome.counts_for_status and why in outcome.exploratory_reason
+        assert outcome.run is not None and outcome.run.exploratory_reason == (
+            outcome.exploratory_reason)
+    db.session.commit()
+    assert _statuses(db) == before
+    # HR fixes another policy (audited, kept in history): now a lag-1 run is the policy run.
+    set_policy(sales.org.hr, Spec(lag=1), "Calls show up in revenue a quarter later.")
+    db.session.commit()
+    assert current_policy().spec.lag == 1
+    assert _org_run(db).counts_for_status
+    event = db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "kpi.validation_policy"))
+    assert event.before["lag"] == 0 and event.after["lag"] == 1
+    assert event.reason == "Calls show up in revenue a quarter later."
+    with pytest.raises(ServiceError) as error:
+        set_policy(sales.org.hr, Spec(lag=0), "no")
+    assert error.value.field == "reason"
+
+
+def test_a_pass_at_the_latest_end_only_is_provisional_then_confirmed(sales, db):
+    # Four quarters of history and a four-quarter window: the window ending a quarter
+    # earlier has three, too few for a verdict, so a pass now is provisional.
+    db.session.execute(sa.delete(Observation))
+    db.session.commit()
+    insert_sales([r.id for r in sales.reps], n_quarters=4, star=sales.star.id)
+    set_policy(sales.org.hr, Spec(window=4), "A short history for a young team.")
+    db.session.commit()
+    first = _org_run(db)
+    assert first.result.candidate("meetings").decision == "kpi"
+    assert first.previous_decisions["meetings"] == "insufficient_data"
+    assert first.verdicts["meetings"] == "provisional"
+    assert _statuses(db)["meetings"] == "inconclusive"  # not scoring yet
+    row = next(c for c in first.run.candidates if c.metric_key == "meetings")
+    assert row.provisional and "latest quarter end only" in row.plain
+    # The next quarter arrives and confirms it.
+    db.session.execute(sa.delete(Observation))
+    db.session.commit()
+    insert_sales([r.id for r in sales.reps], n_quarters=5, star=sales.star.id)
+    second = _org_run(db)
+    assert second.verdicts["meetings"] == "kpi"
+    assert second.status_changes["meetings"] == ("inconclusive", "kpi")
+
+
 def test_exploratory_runs_change_nothing(sales, db):
     before = _statuses(db)
-    team_run = run_validation(sales.org.lead, "revenue", CANDIDATES,
+    team_run = run_validation(sales.org.lead, "revenue",
                               scope=Scope(RunScope.TEAM, team=sales.org.team))
-    other_outcome = run_validation(None, "new_business", CANDIDATES, source="cli")
-    mine = run_validation(sales.org.lead, "revenue", CANDIDATES,
+    other_outcome = run_validation(None, "new_business", source="cli")
+    mine = run_validation(sales.org.lead, "revenue",
                           scope=Scope(RunScope.MANAGER, manager=sales.org.lead))
     db.session.commit()
     assert team_run.result.candidate("meetings").decision == "kpi"  # a verdict, yet no change
@@ -136,7 +203,7 @@ def test_another_primary_outcome_makes_revenue_runs_exploratory(sales, db):
     revenue_run = _org_run(db)
     assert not revenue_run.counts_for_status
     assert _statuses(db)["meetings"] == "candidate"
-    run = run_validation(None, "new_business", CANDIDATES, source="cli")
+    run = run_validation(None, "new_business", source="cli")
     db.session.commit()
     assert run.counts_for_status and _statuses(db)["meetings"] == "kpi"
     assert db.session.get(ValidationRun, run.run.id).primary_outcome_key == "new_business"
@@ -152,6 +219,9 @@ def test_hr_retires_and_reinstates_with_reason(sales, db):
     assert _statuses(db)["meetings"] == "retired"
     with pytest.raises(ServiceError, match="archived or retired"):
         run_validation(None, "revenue", CANDIDATES)
+    assert run_validation(None, "revenue").run.candidate_keys == [
+        "calls_per_day", "emails_sent", "proposals"]  # a retired metric is not active
+    db.session.rollback()
     reinstate(sales.org.hr, db.session.get(Metric, meetings.id), "Data quality fixed in CRM.")
     db.session.commit()
     assert _statuses(db)["meetings"] == "candidate"
