@@ -457,33 +457,20 @@ def validate(
     rep_i = position["rep_email"]
     rep_cells = frame.iloc[:, rep_i].to_numpy(dtype=object)
     rep_pos = _lookup(frame.iloc[:, rep_i], cat.rep_keys)
-    unknown_rep = np.flatnonzero(rep_pos < 0)
-    errors.add(
-        lines[unknown_rep],
-        rep_i,
-        cell_errors(
-            unknown_rep,
-            lines,
-            rep_cells,
-            headers[rep_i],
-            lambda v: f"unknown rep email '{v.strip()}'" if v.strip() else "rep_email is empty",
-        ),
-    )
-    out_of_scope = np.flatnonzero((rep_pos >= 0) & ~cat.rep_scope[rep_pos])
-    errors.add(
-        lines[out_of_scope],
-        rep_i,
-        cell_errors(
-            out_of_scope,
-            lines,
-            rep_cells,
-            headers[rep_i],
-            lambda v: (
-                f"rep '{v.strip()}' is outside your scope: you may import data only for "
-                "your reports"
-            ),
-        ),
-    )
+    # To someone who may not import for everyone, a rep elsewhere in the company and an email
+    # nobody has get the same answer: the error report must not tell who works here.
+    scoped = not cat.rep_scope[:-1].all()
+    refused = np.flatnonzero(~cat.rep_scope[rep_pos]) if scoped else np.flatnonzero(rep_pos < 0)
+
+    def rep_message(v: str) -> str:
+        if not v.strip():
+            return "rep_email is empty"
+        if scoped:
+            return f"rep '{v.strip()}' is not one of the reps you may import data for"
+        return f"unknown rep email '{v.strip()}'"
+
+    errors.add(lines[refused], rep_i,
+               cell_errors(refused, lines, rep_cells, headers[rep_i], rep_message))
 
     period_i = position["period"]
     period_cells = frame.iloc[:, period_i].to_numpy(dtype=object)

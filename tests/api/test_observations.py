@@ -53,7 +53,8 @@ def test_a_plain_array_is_accepted_and_named_api(org, db, metrics, token_for, ap
 
 
 BAD_ROWS = [
-    ("unknown rep", {"rep_email": "nobody@example.test"}, "rep_email", "unknown rep"),
+    ("unknown rep", {"rep_email": "nobody@example.test"}, "rep_email",
+     "is not one of the reps you may import data for"),
     ("bad period", {"period": "2026-Q5"}, "period", None),
     ("NaN value", {"value": "NaN"}, "value", "not a finite number"),
     ("text value", {"value": "lots"}, "value", "not a number"),
@@ -136,7 +137,11 @@ def test_a_manager_imports_only_for_their_scope(org, db, metrics, token_for, api
     assert response.status_code == 422
     [error] = response.get_json()["errors"]
     assert (error["row"], error["field"]) == (1, "rep_email")
-    assert "outside your scope" in error["message"]
+    assert "is not one of the reps you may import data for" in error["message"]
+    rows[1] = {**rows[1], "rep_email": "nobody@example.test"}  # the same answer for a nobody
+    [nobody] = api.post(token_for(org.lead), rows).get_json()["errors"]
+    assert nobody["message"] == error["message"].replace(org.outsider.email,
+                                                         "nobody@example.test")
     assert count(db, Observation) == 0
     # The boss sits above the lead: the lead's reps are in the boss's scope.
     assert api.post(token_for(org.boss), rows_for(org)).status_code == 201

@@ -220,7 +220,7 @@ def test_bom_tab_crlf_and_case_insensitive_headers():
     assert result.layout.kind is LayoutKind.LONG
     # UTF-8 beyond ASCII reads fine; the rep is simply unknown.
     assert triples(result) == [(3, "Rep_Email", "ren\u00e9@example.com")]
-    assert result.errors[0].message == "unknown rep email 'ren\u00e9@example.com'"
+    assert result.errors[0].message == NOT_YOURS.format("ren\u00e9@example.com")
     assert result.rows[["rep_id", "value", "line"]].values.tolist() == [[1, 3.0, 2]]
 
 
@@ -319,28 +319,31 @@ def test_extra_column_in_long_layout_can_be_ignored():
 # --- cell errors ------------------------------------------------------------------------------
 
 
+NOT_YOURS = "rep '{}' is not one of the reps you may import data for"
+
+
 def test_unknown_rep():
     result = check("bad_unknown_rep.csv")
     assert result.errors == [
-        ImportProblem(
-            3, "rep_email", "nobody@example.com", "unknown rep email 'nobody@example.com'"
-        ),
+        ImportProblem(3, "rep_email", "nobody@example.com",
+                      NOT_YOURS.format("nobody@example.com")),
         ImportProblem(4, "rep_email", "", "rep_email is empty"),
     ]
     assert result.rows["line"].tolist() == [2]
 
 
-def test_rep_outside_scope():
+def test_rep_outside_scope_reads_like_an_unknown_one():
+    """A manager cannot tell a rep elsewhere in the company from a nobody."""
     result = check("bad_scope.csv")
     assert result.errors == [
-        ImportProblem(
-            3,
-            "rep_email",
-            "zoe@example.com",
-            "rep 'zoe@example.com' is outside your scope: "
-            "you may import data only for your reports",
-        )
+        ImportProblem(3, "rep_email", "zoe@example.com", NOT_YOURS.format("zoe@example.com"))
     ]
+
+
+def test_whoever_sees_everyone_hears_unknown():
+    everyone = {k: RepRef(r.id, in_scope=True) for k, r in REPS.items()}
+    result = validate(load("bad_unknown_rep.csv"), reps=everyone, metrics=METRICS)
+    assert result.errors[0].message == "unknown rep email 'nobody@example.com'"
 
 
 def test_unknown_and_archived_metric():
