@@ -1,4 +1,4 @@
-"""Demo step: one organisation-wide KPI validation over the demo metric data."""
+"""Demo step: one policy run (organisation-wide, every candidate) over the demo metric data."""
 
 import sqlalchemy as sa
 
@@ -20,7 +20,8 @@ def _summary(run: ValidationRun) -> str:
 def load_kpis(seed: int) -> dict:
     """Validate every candidate against the primary outcome once; later calls change nothing.
 
-    The analysis is deterministic, so `seed` is not needed; it is accepted like every step's.
+    The analysis is deterministic (the bootstrap's seed comes from the data's fingerprint), so
+    `seed` is not needed; it is accepted like every step's.
     """
     existing = db.session.scalar(
         sa.select(ValidationRun).where(ValidationRun.scope == RunScope.ORGANISATION)
@@ -31,5 +32,5 @@ def load_kpis(seed: int) -> dict:
     candidates = [m.key for m in queries.lab_candidates()]
     if outcome is None or not candidates:
         return {SUMMARY_KEY: "skipped: no outcome or candidate metrics yet"}
-    result = run_validation(None, outcome.key, candidates, source="demo")
+    result = run_validation(None, outcome.key, candidates, source="demo")  # the policy's spec
     return {SUMMARY_KEY: _summary(result.run)}

@@ -2,7 +2,9 @@
 
 Within each rep, meetings and proposals move with revenue; calls per day do not. Across reps,
 the people who call most sell least (a between-rep pattern that vanishes within reps), and
-Priya Shah makes about half the average calls yet brings in the most revenue.
+Priya Shah makes about half the average calls yet brings in the most revenue. A company-wide
+season lifts every rep's activity and revenue together (year-end budgets in Q4, a summer lull
+in Q3): without period effects it would make calls look predictive within reps.
 """
 
 import io
@@ -39,6 +41,8 @@ N_QUARTERS = 8
 TOP_SELLER = "Priya Shah"
 BUSY_REP = "Tom Becker"  # many calls, results below what his activity predicts
 FILENAME = "demo-metrics.csv"
+# The company-wide season by quarter of the year, in units of a typical swing.
+SEASON = {1: -0.4, 2: 0.2, 3: -1.0, 4: 1.2}
 
 
 def quarters() -> list[Period]:
@@ -82,19 +86,22 @@ def generate(seed: int) -> pd.DataFrame:
         if name == BUSY_REP:
             base -= 30_000
         for quarter in quarters():
-            meetings = max(4, round(meetings_level + rng.normal(0, 4)))
-            proposals = max(1, round(proposals_level + rng.normal(0, 2.2)))
+            season = SEASON[(quarter.start.month - 1) // 3 + 1]
+            meetings = max(4, round(meetings_level + 1.5 * season + rng.normal(0, 4)))
+            proposals = max(1, round(proposals_level + 0.6 * season + rng.normal(0, 2.2)))
             calls_q = []
             for month in range(3):
                 start = quarter.start.replace(month=quarter.start.month + month)
-                calls = max(3.0, round(calls_level + rng.normal(0, 5), 1))
+                calls = max(3.0, round(calls_level + 5 * season + rng.normal(0, 10), 1))
                 calls_q.append(calls)
                 label = Period(Grain.MONTH, start).label
                 rows.append((email, label, "calls_per_day", calls))
                 rows.append((email, label, "emails_sent",
-                             float(max(20, round(calls * 4 + rng.normal(0, 25))))))
+                             float(max(20, round(calls * 4 + rng.normal(0, 90))))))
+            # The season lifts revenue beyond what the extra meetings and proposals explain.
             revenue = (base + 2_500 * (meetings - meetings_level)
-                       + 4_100 * (proposals - proposals_level) + rng.normal(0, 9_000))
+                       + 4_100 * (proposals - proposals_level) + 9_000 * season
+                       + rng.normal(0, 3_000))
             new_business = max(0.0, 0.35 * revenue + 1_800 * (proposals - proposals_level)
                                + rng.normal(0, 6_000))
             for key, value in [("meetings", meetings), ("proposals", proposals),
