@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from reviewapp.metrics.periods import Grain
@@ -110,6 +111,49 @@ def value_over_period(values: pd.DataFrame, how: str) -> float | None:
     if how == "last":
         return float(rows["value"].iloc[-1])
     raise ValueError(f"unknown roll-up {how!r}")
+
+
+GOAL_COLUMNS = ["goal", "rep", "metric", "start", "end", "how", "team"]
+
+
+def values_over_periods(pairs: pd.DataFrame, observations: pd.DataFrame) -> dict[int, float]:
+    """Many goals' values at once: value_over_period per (goal, rep), then team_value per goal.
+
+    `pairs` has one row per goal and measured rep (GOAL_COLUMNS: the goal's period as
+    datetime64 start and end, its metric's roll-up `how`, and whether it is a team goal);
+    `observations` has rep, metric, grain, start, value. One merge and a few group-bys replace a
+    pandas filter per goal and per member; goals without any value in their period are absent.
+    """
+    if pairs.empty or observations.empty:
+        return {}
+    rows = pairs.merge(observations[["rep", "metric", "grain", "start", "value"]],
+                       on=["rep", "metric"], how="inner", suffixes=("_goal", ""))
+    rows = rows[(rows["start"] >= rows["start_goal"]) & (rows["start"] <= rows["end"])]
+    if rows.empty:
+        return {}
+    rank = rows["grain"].map({g: i for i, g in enumerate(GRAIN_ORDER)}).to_numpy()
+    coarsest = pd.Series(rank, index=rows.index).groupby(
+        [rows["goal"], rows["rep"]], sort=False).transform("max").to_numpy()
+    rows = rows[rank == coarsest].sort_values(["goal", "rep", "start"], kind="stable")
+    grouped = rows.groupby(["goal", "rep"], sort=False)
+    per_rep = pd.DataFrame({"sum": grouped["value"].sum(), "mean": grouped["value"].mean(),
+                            "last": grouped["value"].last()})
+    how = pairs.drop_duplicates("goal").set_index("goal")["how"]
+    team = pairs.drop_duplicates("goal").set_index("goal")["team"]
+    goal_of = per_rep.index.get_level_values("goal")
+    chosen = per_rep.to_numpy()[np.arange(len(per_rep)),
+                                how.loc[goal_of].map({"sum": 0, "mean": 1, "last": 2}).to_numpy()]
+    member = pd.Series(chosen, index=goal_of)
+    by_goal = member.groupby(level=0, sort=False)
+    # A team's value: the mean across members for means, the total otherwise (team_value).
+    totals, means = by_goal.sum(), by_goal.mean()
+    out = {}
+    for goal_id in totals.index:
+        if team.loc[goal_id] and how.loc[goal_id] == "mean":
+            out[int(goal_id)] = float(means.loc[goal_id])
+        else:
+            out[int(goal_id)] = float(totals.loc[goal_id])
+    return out
 
 
 def team_value(member_values: Sequence[float], how: str) -> float | None:

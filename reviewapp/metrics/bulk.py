@@ -24,16 +24,18 @@ def iso_dates(values: pd.Series) -> np.ndarray:
     return labels[codes]
 
 
-def _driver_connection():
-    connection = db.session.connection()
+def _driver_connection(connection: sa.Connection | None = None):
+    connection = connection if connection is not None else db.session.connection()
     return connection.dialect.name, connection.connection.driver_connection
 
 
-def insert_rows(table: str, columns: tuple[str, ...], frame: pd.DataFrame) -> None:
-    """Insert the frame's columns (in order) into table, in the session's transaction."""
+def insert_rows(table: str, columns: tuple[str, ...], frame: pd.DataFrame,
+                connection: sa.Connection | None = None) -> None:
+    """Insert the frame's columns (in order) into table, in the session's transaction (or on
+    the connection given, as a migration does)."""
     if frame.empty:
         return
-    dialect, raw = _driver_connection()
+    dialect, raw = _driver_connection(connection)
     if dialect == "postgresql":
         buffer = io.StringIO()
         frame.loc[:, list(columns)].to_csv(buffer, header=False, index=False, na_rep="")

@@ -122,3 +122,25 @@ def export_command(fmt: str, output: Path | None):
     else:
         output.write_text(text)
         click.echo(f"Wrote {len(table)} rows to {output}.")
+
+
+@metrics_cli.command("rollups")
+@click.option("--check", "mode", flag_value="check", default=True,
+              help="Compare the roll-up table with a recomputation (the default).")
+@click.option("--rebuild", "mode", flag_value="rebuild",
+              help="Recompute the whole roll-up table from the observations.")
+def rollups_command(mode):
+    """Check (or rebuild) the stored month and quarter roll-ups against the observations."""
+    from reviewapp.metrics import rollups
+
+    if mode == "rebuild":
+        with command_transaction():
+            count = rollups.refresh(None)
+        click.echo(f"Rebuilt the roll-up table: {count} roll-up(s) of months and quarters.")
+        return
+    differ = rollups.differences()
+    if not differ.empty:
+        click.echo(f"{len(differ)} roll-up(s) differ from the observations; run "
+                   "`flask metrics rollups --rebuild`.")
+        sys.exit(1)
+    click.echo("The roll-up table and the observations agree.")

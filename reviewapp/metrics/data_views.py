@@ -9,10 +9,9 @@ from reviewapp import policy
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.exports import attachment, csv_text
 from reviewapp.extensions import db
-from reviewapp.metrics import bp
+from reviewapp.metrics import bp, rollups
 from reviewapp.metrics.catalogue import list_metrics
 from reviewapp.metrics.charts import sparkline
-from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import Grain, Period
 
 
@@ -29,18 +28,22 @@ def person(user_id: int):
     rep = db.session.get(User, user_id)
     policy.visible_or_404(rep is not None and policy.can_view_rep_metrics(current_user, rep))
     grain = _grain_arg()
-    raw = load_observations([rep.id])
-    data = rolled_up(raw, grain)
+    values = rollups.rep_values(rep.id, grain)
     metrics = {m.id: m for m in list_metrics()}
-    coarser = sorted(metrics[mid].name for mid in set(raw["metric"]) - set(data["metric"]))
-    periods = sorted(data["start"].unique()) if not data.empty else []
+    shown = {metric_id for metric_id, _, _ in values}
+    # Metrics stored by quarter have no monthly value: name them rather than drop them.
+    coarser = sorted(metrics[mid].name for mid in rollups.metrics_of(rep.id, Grain.QUARTER)
+                     - shown) if grain == Grain.MONTH else []
+    periods = sorted({start for _, start, _ in values})
     labels = [_label(grain, p) for p in periods]
+    by_metric: dict[int, dict] = {}
+    for metric_id, start, value in values:
+        by_metric.setdefault(metric_id, {})[start] = value
     rows = []
-    for metric_id, part in data.groupby("metric", sort=False):
+    for metric_id, by_start in by_metric.items():
         metric = metrics[metric_id]
-        by_start = dict(zip(part["start"], part["value"], strict=True))
-        values = [by_start.get(p) for p in periods]
-        rows.append({"metric": metric, "values": values, "spark": sparkline(values)})
+        row_values = [by_start.get(p) for p in periods]
+        rows.append({"metric": metric, "values": row_values, "spark": sparkline(row_values)})
     rows.sort(key=lambda r: (r["metric"].kind.value != "outcome", r["metric"].name))
     return render_template("metrics/person.html", rep=rep, rows=rows, labels=labels,
                            grain=grain, coarser=coarser)
@@ -66,20 +69,17 @@ def team():
     team_id = request.args.get("team", type=int)
     if team_id:
         reps = [r for r in reps if r.team_id == team_id]
-    data = rolled_up(load_observations([r.id for r in reps]), grain)
-    periods = sorted(data["start"].unique()) if not data.empty else []
+    # Only the period shown is read, from the roll-up table; the others only name themselves.
+    rep_ids = [r.id for r in reps]
+    periods, with_data = rollups.periods_and_metrics(rep_ids, grain)
     labels = [_label(grain, p) for p in periods]
     chosen = request.args.get("period") or (labels[-1] if labels else "")
     if request.args.get("period") and chosen not in labels:
         return _unknown_period(grain)
-    metrics = [m for m in list_metrics() if not data.empty and m.id in set(data["metric"])]
+    metrics = [m for m in list_metrics() if m.id in with_data]
     table: dict[int, dict[int, float]] = {}
     if chosen in labels:
-        start = periods[labels.index(chosen)]
-        current = data[data["start"] == start]
-        for rep_id, metric_id, value in current[["rep", "metric", "value"]].itertuples(
-                index=False):
-            table.setdefault(rep_id, {})[metric_id] = value
+        table = rollups.period_table(rep_ids, grain, periods[labels.index(chosen)])
     sort_key = request.args.get("sort", "name")
     descending = request.args.get("dir", "asc") == "desc"
     by_key = {m.key: m for m in metrics}

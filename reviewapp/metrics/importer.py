@@ -22,14 +22,15 @@ from reviewapp.audit.services import record
 from reviewapp.auth.models import Role, User
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
-from reviewapp.metrics import bulk
-from reviewapp.metrics.import_checks import MetricRef, RepRef, Validated, validate
+from reviewapp.metrics import bulk, rollups
+from reviewapp.metrics.import_checks import ROW_COLUMNS, MetricRef, RepRef, Validated, validate
 from reviewapp.metrics.models import BatchStatus, ImportBatch, Metric, Observation, ReplacedValue
 from reviewapp.metrics.parsing import ImportProblem, RawTable, TableError, read_records, read_table
 from reviewapp.metrics.periods import Grain
 
 KEY = ["rep_id", "metric_id", "grain", "period_start"]
 PREVIEW_ROWS = 20
+IMPORT_LOCK = 0x52A_1A2F  # the advisory lock key that serialises imports and undos (PostgreSQL)
 
 
 @dataclass
@@ -50,6 +51,7 @@ class ImportPlan:
     new_count: int = 0
     changed_count: int = 0
     unchanged_count: int = 0
+    compared_at: tuple | None = None  # import_state() when rows were compared with the stored
 
     @property
     def ok(self) -> bool:
@@ -157,18 +159,53 @@ def prepare_import(
     plan.errors, plan.error_count = list(result.errors), result.error_count
     if plan.error_count:
         return plan
+    _compare(plan, result.rows)
+    return plan
+
+
+def _compare(plan: ImportPlan, rows: pd.DataFrame) -> None:
+    """Fill the plan's comparison with what is stored now: duplicate, new, changed, same."""
+    plan.compared_at = import_state()
     plan.duplicate_of = db.session.scalar(
-        sa.select(ImportBatch.id).where(ImportBatch.checksum == checksum,
+        sa.select(ImportBatch.id).where(ImportBatch.checksum == plan.checksum,
                                         ImportBatch.status == BatchStatus.APPLIED)
         .order_by(ImportBatch.id)
     )
-    plan.rows = _compare_with_stored(result.rows)
+    plan.rows = _compare_with_stored(rows)
     changed = plan.rows["changed"].to_numpy()
     is_new = plan.rows["old_id"].isna().to_numpy()
     plan.new_count = int(is_new.sum())
     plan.changed_count = int(changed.sum())
     plan.unchanged_count = len(plan.rows) - plan.new_count - plan.changed_count
-    return plan
+
+
+def import_state() -> tuple:
+    """What changes whenever an import is applied or undone: the latest batch and the number
+    of undone batches (observations are written by imports and undos only)."""
+    return tuple(db.session.execute(sa.select(
+        sa.func.max(ImportBatch.id),
+        sa.func.count(ImportBatch.id).filter(ImportBatch.status == BatchStatus.UNDONE))).one())
+
+
+def _lock_imports() -> None:
+    """Wait for any other import or undo to finish, and keep them waiting until this
+    transaction ends: two overlapping imports must not both insert the same new values, nor
+    replace a value with a stale idea of what it was.
+
+    PostgreSQL takes a transaction-scoped advisory lock. SQLite has one writer at a time: the
+    first write of a transaction takes the database's write lock, so a harmless write is
+    made (the busy timeout bounds the wait). Either way what is read next is current.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    else:
+        connection.execute(sa.update(ImportBatch).where(sa.false()).values(row_count=0))
+
+
+def _busy(exc: Exception) -> ServiceError:
+    return ServiceError("Another import is being written at this moment; nothing was written. "
+                        "Try again in a moment.")
 
 
 def _compare_with_stored(rows: pd.DataFrame) -> pd.DataFrame:
@@ -203,10 +240,21 @@ def _compare_with_stored(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> ImportBatch:
-    """Write a prepared, error-free plan as one batch (flushes; the caller commits)."""
+    """Write a prepared, error-free plan as one batch (flushes; the caller commits).
+
+    Imports are serialised (_lock_imports); a plan compared before another import or undo
+    finished is compared again, so its counts, its duplicate check and the values it keeps
+    for undo are those of the data it actually replaces.
+    """
     policy.require(can_import(actor))
     if not plan.ok:
         raise ServiceError(f"The file has {plan.error_count} error(s); nothing was imported.")
+    try:
+        _lock_imports()
+    except sa.exc.OperationalError as exc:
+        raise _busy(exc) from exc
+    if plan.compared_at != import_state():
+        _compare(plan, plan.rows[list(ROW_COLUMNS)])
     if plan.duplicate_of is not None:
         raise ServiceError(
             f"This file was already imported as batch #{plan.duplicate_of}; nothing was written.")
@@ -223,6 +271,7 @@ def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> Imp
     db.session.add(batch)
     db.session.flush()
     rows = plan.rows
+    written = rows.loc[rows["old_id"].isna() | rows["changed"]]
     fresh = rows.loc[rows["old_id"].isna(), ["rep_id", "metric_id", "grain", "period_start",
                                              "value"]]
     fresh = fresh.assign(period_start=bulk.iso_dates(fresh["period_start"]), batch_id=batch.id)
@@ -243,6 +292,8 @@ def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> Imp
             pd.DataFrame({"id": changed["old_id"].astype("int64"), "value": changed["value"]}),
             batch.id,
         )
+    rollups.refresh(rollups.box_of(written["rep_id"], written["metric_id"], written["grain"],
+                                   written["period_start"]))
     record(actor, "import.apply", "import_batch", batch.id, after={
         "filename": batch.filename, "rows": batch.row_count, "new": batch.new_count,
         "changed": batch.changed_count, "unchanged": batch.unchanged_count,
@@ -253,6 +304,11 @@ def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> Imp
 def undo_batch(actor: User, batch: ImportBatch) -> None:
     """Take a whole batch back: its new values go, the values it replaced return."""
     policy.require(policy.can_undo_batch(actor, batch))
+    try:
+        _lock_imports()
+    except sa.exc.OperationalError as exc:
+        raise _busy(exc) from exc
+    db.session.refresh(batch)  # another undo may have finished while we waited
     if batch.status != BatchStatus.APPLIED:
         raise ServiceError(f"Batch #{batch.id} has already been undone.")
     later = db.session.scalar(
@@ -266,7 +322,11 @@ def undo_batch(actor: User, batch: ImportBatch) -> None:
         raise ServiceError(
             f"Batch #{later} has since replaced values from this batch; undo batch #{later} "
             "first.")
-    db.session.execute(sa.delete(Observation).where(Observation.batch_id == batch.id))
+    touched = db.session.execute(
+        sa.select(Observation.rep_id, Observation.metric_id, Observation.grain,
+                  Observation.period_start).where(Observation.batch_id == batch.id)).all()
+    db.session.execute(sa.delete(Observation).where(Observation.batch_id == batch.id),
+                       execution_options=rollups.MAINTAINED)
     restored = db.session.execute(
         sa.select(ReplacedValue.rep_id, ReplacedValue.metric_id, ReplacedValue.grain,
                   ReplacedValue.period_start, ReplacedValue.old_value,
@@ -278,7 +338,9 @@ def undo_batch(actor: User, batch: ImportBatch) -> None:
             {"rep_id": r.rep_id, "metric_id": r.metric_id, "grain": r.grain,
              "period_start": r.period_start, "value": r.old_value, "batch_id": r.old_batch_id}
             for r in restored
-        ])
+        ], execution_options=rollups.MAINTAINED)
+    if touched:  # the restored values sit at keys the batch had written
+        rollups.refresh(rollups.box_of(*zip(*touched, strict=True)))
     batch.status = BatchStatus.UNDONE
     batch.undone_at = datetime.now(UTC)
     batch.undone_by_id = actor.id

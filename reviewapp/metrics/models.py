@@ -151,3 +151,31 @@ class ReplacedValue(db.Model):
     old_batch_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("import_batches.id", ondelete="SET NULL")
     )
+
+
+class MetricRollup(db.Model):
+    """One metric of one rep over one month or quarter, rolled up from its observations under
+    every rule (sum, mean, latest value), so that pages read a period with SQL instead of
+    rolling observations up on every request, and a metric's rule (or a cycle's frozen one)
+    picks a column. Kept equal to a recomputation by reviewapp.metrics.rollups, in the same
+    transaction as every import and undo."""
+
+    __tablename__ = "metric_rollups"
+
+    rep_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    metric_id: Mapped[int] = mapped_column(sa.ForeignKey("metrics.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    period_start: Mapped[date] = mapped_column(primary_key=True)
+    sum_value: Mapped[float] = mapped_column(sa.Float)
+    mean_value: Mapped[float] = mapped_column(sa.Float)
+    last_value: Mapped[float] = mapped_column(sa.Float)
+    n: Mapped[int] = mapped_column()  # observations rolled into it (at the coarsest grain)
+
+    __table_args__ = (
+        sa.CheckConstraint("grain IN ('month', 'quarter')", "grain"),
+        sa.CheckConstraint("n > 0", "n_positive"),
+        sa.Index("ix_metric_rollups_grain_period", "grain", "period_start"),
+        sa.Index("ix_metric_rollups_metric_period", "metric_id", "period_start"),
+    )

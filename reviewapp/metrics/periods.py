@@ -39,6 +39,7 @@ __all__ = [
     "periods_between",
     "to_grain",
     "rollup",
+    "rollup_all",
 ]
 
 # Years outside this range are almost certainly typos (e.g. "0226-03"), and keeping them in range
@@ -379,39 +380,13 @@ def rollup(df: pd.DataFrame, to_grain: Grain | str, how: str | Mapping[str, str]
     one row per (rep, metric, coarser period), sorted by those keys. Where grains mix within
     one coarser period, only the coarsest grain there counts (see ``_coarsest_only``).
     """
-    target = Grain(to_grain)
-    if target not in (Grain.MONTH, Grain.QUARTER):
-        raise ValueError(f"can only roll up to month or quarter, not {target.value}")
-    missing = {"rep", "metric", "grain", "start", "value"} - set(df.columns)
-    if missing:
-        raise ValueError(f"rollup needs columns {sorted(missing)}")
+    target = _rollup_target(df, to_grain)
     columns = ["rep", "metric", "grain", "start", "value", "n"]
     if df.empty:
         return pd.DataFrame(
             {c: pd.Series(dtype=df[c].dtype if c in df else "int64") for c in columns}
         )
-
-    work = df[["rep", "metric", "value"]].copy()
-    work["_start"] = pd.to_datetime(df["start"]).astype("datetime64[ns]")
-    work["_target"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    grains = df["grain"].astype(object)
-    present = pd.unique(grains)
-    for name in present:
-        try:
-            g = Grain(name)
-        except ValueError:
-            raise ValueError(f"unknown grain {name!r} in data") from None
-        if g > target:
-            raise ValueError(
-                f"cannot roll {g.value} data up to {target.value}: target is finer than the data"
-            )
-        rows = (grains == name).to_numpy()
-        work.loc[rows, "_target"] = _to_grain(work.loc[rows, "_start"], g, target).to_numpy()
-
-    keys = ["rep", "metric", "_target"]
-    if len(present) > 1:
-        work = _coarsest_only(work, grains, keys)
-
+    work, keys = _targets(df, target)
     hows = _resolve_how(work["metric"], how)
     parts = []
     for h in pd.unique(hows):
@@ -432,6 +407,69 @@ def rollup(df: pd.DataFrame, to_grain: Grain | str, how: str | Mapping[str, str]
     result["n"] = result["n"].astype(np.int64)
     result = result.sort_values(["rep", "metric", "start"], kind="stable", ignore_index=True)
     return result[columns]
+
+
+ROLLUP_ALL_COLUMNS = ["rep", "metric", "grain", "start", "sum", "mean", "last", "n"]
+
+
+def rollup_all(df: pd.DataFrame, to_grain: Grain | str) -> pd.DataFrame:
+    """``rollup`` under every rule at once: rep, metric, grain, start, sum, mean, last, n.
+
+    One pass instead of three, for the stored roll-up table, which keeps each rule's value so
+    that a metric's rule (or a cycle's frozen one) can be read without recomputing anything.
+    """
+    target = _rollup_target(df, to_grain)
+    if df.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+            ROLLUP_ALL_COLUMNS, ["int64", "int64", object, "datetime64[ns]", "float64",
+                                 "float64", "float64", "int64"], strict=True)})
+    work, keys = _targets(df, target)
+    grouped = work.groupby(keys, sort=False)
+    out = pd.DataFrame({"sum": grouped["value"].sum(min_count=1),
+                        "mean": grouped["value"].mean(), "n": grouped.size()})
+    latest = work.sort_values("_start", kind="stable").drop_duplicates(keys, keep="last")
+    out["last"] = latest.set_index(keys)["value"]
+    result = out.reset_index().rename(columns={"_target": "start"})
+    result["grain"] = target.value
+    result["n"] = result["n"].astype(np.int64)
+    result = result.sort_values(["rep", "metric", "start"], kind="stable", ignore_index=True)
+    return result[ROLLUP_ALL_COLUMNS]
+
+
+def _rollup_target(df: pd.DataFrame, to_grain: Grain | str) -> Grain:
+    target = Grain(to_grain)
+    if target not in (Grain.MONTH, Grain.QUARTER):
+        raise ValueError(f"can only roll up to month or quarter, not {target.value}")
+    missing = {"rep", "metric", "grain", "start", "value"} - set(df.columns)
+    if missing:
+        raise ValueError(f"rollup needs columns {sorted(missing)}")
+    return target
+
+
+def _targets(df: pd.DataFrame, target: Grain) -> tuple[pd.DataFrame, list[str]]:
+    """rep, metric, value, _start and _target (the containing period) of each row that counts,
+    and the group keys; refuses grains coarser than the target."""
+    work = df[["rep", "metric", "value"]].copy()
+    work["_start"] = pd.to_datetime(df["start"]).astype("datetime64[ns]")
+    work["_target"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+    grains = df["grain"].astype(object)
+    present = pd.unique(grains)
+    for name in present:
+        try:
+            g = Grain(name)
+        except ValueError:
+            raise ValueError(f"unknown grain {name!r} in data") from None
+        if g > target:
+            raise ValueError(
+                f"cannot roll {g.value} data up to {target.value}: target is finer than the data"
+            )
+        rows = (grains == name).to_numpy()
+        work.loc[rows, "_target"] = _to_grain(work.loc[rows, "_start"], g, target).to_numpy()
+
+    keys = ["rep", "metric", "_target"]
+    if len(present) > 1:
+        work = _coarsest_only(work, grains, keys)
+    return work, keys
 
 
 def _coarsest_only(work: pd.DataFrame, grains: pd.Series, keys: list[str]) -> pd.DataFrame:
