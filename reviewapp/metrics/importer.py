@@ -125,23 +125,30 @@ def _stored_grains() -> dict[int, str]:
 
 def prepare_import(
     actor: User,
-    data: bytes | list[dict],
+    data: bytes | list[dict] | RawTable | TableError,
     filename: str,
     *,
     source: str,
     sheet: str | None = None,
     column_map: dict[str, str | None] | None = None,
+    checksum: str | None = None,
 ) -> ImportPlan:
     """Read, validate and compare an import with the stored values; write nothing."""
     policy.require(can_import(actor))
-    if isinstance(data, bytes):
+    if isinstance(data, RawTable | TableError):  # parsed once, at upload (metrics/uploads.py)
+        checksum = checksum or ""
+    elif isinstance(data, bytes):
         checksum = checksum_of(data)
     else:
         checksum = checksum_of(json.dumps(data, sort_keys=True, default=str).encode())
     plan = ImportPlan(filename=filename, source=source, checksum=checksum)
     try:
         raw: RawTable
-        if isinstance(data, bytes):
+        if isinstance(data, TableError):
+            raise data
+        if isinstance(data, RawTable):
+            raw = data
+        elif isinstance(data, bytes):
             raw = read_table(data, filename, sheet=sheet,
                              max_bytes=current_app.config["IMPORT_MAX_BYTES"])
         else:

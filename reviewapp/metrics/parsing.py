@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import math
 import re
+import time
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,11 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 # An .xlsx is a ZIP: a small upload can inflate enormously (zip bomb), so the uncompressed size
 # is capped too, as a multiple of the upload limit.
 XLSX_INFLATE_FACTOR = 20
+# A sheet's cells and the time spent reading them are capped as well: a 256 KB workbook can
+# hold 100 MB of cells, which held a worker for 30 s at 578 MB. The declared dimension is
+# checked before any row is read; the count and the clock while rows stream.
+XLSX_MAX_CELLS = 3_000_000
+XLSX_MAX_SECONDS = 20.0
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _DELIMITERS = (",", ";", "\t")
@@ -281,14 +287,17 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_bytes: int) -> RawTable:
         raise TableError("this is not a CSV or XLSX file: it is a damaged ZIP archive") from None
     if inflated > max_bytes * XLSX_INFLATE_FACTOR:
         raise TableError(f"workbook is too large when uncompressed ({_human_size(inflated)})")
+    import openpyxl
+
     try:
-        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+        # Read-only: rows stream from the ZIP instead of building the whole workbook in memory.
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises a zoo of types for non-workbook ZIPs
         raise TableError(
             "this is not a CSV or XLSX file: it is a ZIP archive but not an Excel workbook"
         ) from None
-    with book:
-        names = [str(n) for n in book.sheet_names]
+    try:
+        names = [str(n) for n in book.sheetnames]
         if sheet is None:
             if not names:
                 raise TableError("workbook has no sheets")
@@ -299,7 +308,9 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_bytes: int) -> RawTable:
             raise TableError(
                 f"workbook has no sheet named '{sheet}'; its sheets are: {', '.join(names)}"
             )
-        cells = pd.read_excel(book, sheet_name=sheet_name, header=None, dtype=object)
+        cells = _stream_sheet(book[sheet_name], sheet_name)
+    finally:
+        book.close()
     if cells.empty:
         raise TableError(f"sheet '{sheet_name}' is empty")
     text = cells.map(_cell_text)  # spreadsheets are small next to CSV; per-cell is fine here
@@ -314,6 +325,50 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_bytes: int) -> RawTable:
     frame.columns = list(range(len(headers)))
     frame.index = pd.RangeIndex(header_line + 1, header_line + 1 + len(frame))
     return _finish(frame, headers, header_line, "xlsx", sheet=sheet_name, sheet_names=names)
+
+
+def _xlsx_value(cell):
+    # As pandas' openpyxl reader does: whole numbers as int, errors (#N/A…) and None as empty.
+    value = cell.value
+    if value is None or cell.data_type == "e":
+        return None
+    if cell.data_type == "n" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _stream_sheet(ws, sheet_name: str) -> pd.DataFrame:
+    """The sheet's cells as a DataFrame of objects, refused early when it is too big."""
+    limit = f"the limit is {XLSX_MAX_CELLS:,} cells; split the data or save it as CSV"
+    try:
+        rows, columns = ws.max_row or 0, ws.max_column or 0  # from the declared dimension
+    except (TypeError, ValueError):
+        rows = columns = 0
+    if rows * columns > XLSX_MAX_CELLS:
+        raise TableError(f"sheet '{sheet_name}' declares {rows:,} rows × {columns:,} columns "
+                         f"({rows * columns:,} cells); {limit}")
+    # A dimension can lie (or be missing): openpyxl would stop at it and lose rows, so forget
+    # it and read everything, counting.
+    ws.reset_dimensions()
+    started = time.monotonic()
+    out: list[list] = []
+    count = 0
+    for i, row in enumerate(ws.iter_rows()):
+        values = [_xlsx_value(c) for c in row]
+        while values and values[-1] is None:
+            values.pop()
+        count += len(row)
+        if count > XLSX_MAX_CELLS:
+            raise TableError(f"sheet '{sheet_name}' holds more than {XLSX_MAX_CELLS:,} cells; "
+                             f"{limit}")
+        if i % 512 == 0 and time.monotonic() - started > XLSX_MAX_SECONDS:
+            raise TableError(f"reading sheet '{sheet_name}' took longer than "
+                             f"{XLSX_MAX_SECONDS:g} s; split the data or save it as CSV")
+        out.append(values)
+    while out and not out[-1]:
+        out.pop()
+    width = max((len(r) for r in out), default=0)
+    return pd.DataFrame([r + [None] * (width - len(r)) for r in out], dtype=object)
 
 
 def read_records(records: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> RawTable:

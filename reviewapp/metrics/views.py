@@ -1,12 +1,13 @@
 """Catalogue pages, the upload → preview → confirm import, and import batches."""
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from reviewapp import policy
 from reviewapp.errors import show_on_form
+from reviewapp.exports import attachment
 from reviewapp.extensions import db
 from reviewapp.metrics import bp, uploads
 from reviewapp.metrics.catalogue import add_metric, list_metrics, set_archived, update_metric
@@ -90,9 +91,11 @@ def upload():
     if form.validate_on_submit():
         storage = form.file.data
         data = storage.read()
-        pending = uploads.save(current_user.id, storage.filename or "upload",
-                               data, form.sheet.data or None)
-        return redirect(url_for("metrics.preview", token=pending.token))
+        outcome = attempt(uploads.save, current_user.id, storage.filename or "upload",
+                          data, form.sheet.data or None)
+        if outcome.ok:
+            return redirect(url_for("metrics.preview", token=outcome.value.token))
+        show_on_form(form, outcome.error)
     return render_template("metrics/upload.html", form=form)
 
 
@@ -116,8 +119,8 @@ def preview(token: str):
         flash("The import was cancelled; nothing was written.", "info")
         return redirect(url_for("metrics.upload"))
     column_map = _column_map_from(request.form)
-    plan = prepare_import(current_user, pending.read(), pending.filename, source="web",
-                          sheet=pending.sheet, column_map=column_map)
+    plan = prepare_import(current_user, pending.parsed(), pending.filename, source="web",
+                          sheet=pending.sheet, column_map=column_map, checksum=pending.checksum)
     if action == "confirm":
         outcome = attempt(apply_import, current_user, plan,
                           replace=request.form.get("replace") == "1")
@@ -141,10 +144,10 @@ def preview_errors(token: str):
     pending = uploads.load(token, current_user.id)
     if pending is None:
         abort(404)
-    plan = prepare_import(current_user, pending.read(), pending.filename, source="web",
-                          sheet=pending.sheet, column_map=_column_map_from(request.values))
-    return Response(errors_to_csv(plan.errors), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="import-errors-{token[:8]}.csv"'})
+    plan = prepare_import(current_user, pending.parsed(), pending.filename, source="web",
+                          sheet=pending.sheet, column_map=_column_map_from(request.values),
+                          checksum=pending.checksum)
+    return attachment(errors_to_csv(plan.errors), f"import-errors-{token[:8]}.csv", "text/csv")
 
 
 @bp.route("/batches")
