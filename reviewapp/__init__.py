@@ -104,7 +104,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from reviewapp import errors, transaction
+    from reviewapp import errors, notifications, transaction
     from reviewapp.admin import bp as admin_bp
     from reviewapp.api import account_bp
     from reviewapp.api import bp as api_bp
@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(goals_bp)
     app.register_blueprint(cycles_bp)
     app.register_blueprint(reviews_bp)
+    notifications.init_app(app)  # its pages and commands, and email delivery after commit
     errors.init_app(app)
     transaction.init_app(app)
 

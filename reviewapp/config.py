@@ -59,3 +59,24 @@ MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 GOALS_ACTIVITY_WARNING = 3
 # Goals: days between check-ins before the next one is shown as due.
 GOALS_CHECK_IN_DAYS = 14
+
+# Email. With no MAIL_SERVER (the default) nothing is sent: each email is written to the log and
+# stays readable on HR's outbox page. MAIL_USE_TLS: STARTTLS on MAIL_PORT; MAIL_USE_SSL: SMTPS.
+MAIL_SERVER = None
+MAIL_PORT = 587
+MAIL_USE_TLS = True
+MAIL_USE_SSL = False
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_FROM = "ReviewApp <reviewapp@localhost>"
+MAIL_TIMEOUT = 20  # seconds per SMTP conversation
+# Where delivery runs after the commit that wrote the email: "auto" (the background jobs' RQ
+# queue when REDIS_URL is set, else a thread of this process; under TESTING "manual"), "rq",
+# "thread", "inline" (in the committing process, right after the commit) or "manual" (only
+# `flask mail deliver`, e.g. from cron).
+MAIL_DELIVERY = "auto"
+# Seconds to wait after the 1st, 2nd, ... failed attempt; the last one repeats for good.
+MAIL_RETRY_DELAYS = [60, 300, 1800, 7200, 21600, 86400]
+# The address people open ReviewApp at: every link in an email starts with it (never taken from
+# a request's Host header, which anyone can set).
+BASE_URL = "http://127.0.0.1:5000"

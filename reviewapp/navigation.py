@@ -40,4 +40,6 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("Cycles", url_for("cycles.index"), "cycles."))
     if policy.can_import_metrics(user):
         items.append(NavItem("Import", url_for("metrics.upload"), "metrics.upload"))
+    if policy.can_read_outbox(user):
+        items.append(NavItem("Outbox", url_for("notifications.outbox"), "notifications.outbox"))
     return items

@@ -576,3 +576,16 @@ def can_see_review_scores(actor: User, review) -> bool:
     if Party.REVIEWER in review_parties(actor, review):
         return True
     return can_see_manager_side(actor, review)
+
+
+# Email: the outbox and reminders -------------------------------------------------------------
+
+
+def can_read_outbox(actor: User) -> bool:
+    """Every email ReviewApp wrote, its delivery and its failures; retry them: HR."""
+    return _is_hr(actor)
+
+
+def can_send_reminders(actor: User) -> bool:
+    """Remind one person, or everyone overdue, of their open steps in a cycle: HR."""
+    return _is_hr(actor)

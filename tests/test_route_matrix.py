@@ -96,7 +96,8 @@ ROUTES: dict[str, list[Case]] = {
 # Each area lists its routes in tests/<area>/routes.py: ROUTES (endpoint -> cases) and an
 # optional setup(org) that adds the records its URLs point at (stored on org).
 AREA_MODULES = ["tests.metrics.routes", "tests.api.routes", "tests.kpis.routes",
-                "tests.goals.routes", "tests.reviews.routes", "tests.reviews.cycle_routes"]
+                "tests.goals.routes", "tests.reviews.routes", "tests.reviews.cycle_routes",
+                "tests.notifications.routes"]
 SETUP_FOR: dict[str, Callable] = {}  # endpoint -> the setup of the area that lists it
 ALL_SETUPS: list[Callable] = []  # every area's setup, in AREA_MODULES order
 for _name in AREA_MODULES:

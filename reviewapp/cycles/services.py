@@ -24,6 +24,7 @@ from reviewapp.kpis.queries import made_kpi_by
 from reviewapp.kpis.status import status_words
 from reviewapp.metrics.models import KpiStatus, Metric
 from reviewapp.metrics.periods import Grain, PeriodError, parse_period
+from reviewapp.notifications import events as email_events
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
 from reviewapp.reviews.scoring import validate_bands
 from reviewapp.reviews.services import refresh_scores
@@ -214,6 +215,7 @@ def launch(actor: User, cycle: Cycle) -> list[Review]:
     db.session.flush()
     for review in reviews:
         refresh_scores(review)
+    email_events.self_assessment_open(actor, cycle, reviews)
     record(actor, "cycle.launch", "cycle", cycle.id, after={
         "reviews": len(reviews), "kpis": [
             {"metric": k.frozen_name, "run": k.evidence_run_id} for k in cycle.kpis]})

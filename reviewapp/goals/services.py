@@ -28,6 +28,7 @@ from reviewapp.goals.models import (
 from reviewapp.goals.periods import describe_period, goal_period, resolve_period
 from reviewapp.metrics.models import Metric
 from reviewapp.model_types import utcnow
+from reviewapp.notifications import events as email_events
 
 MAX_TITLE = 200
 _DATED_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*[:\-–—]?\s*(.+)$")
@@ -293,6 +294,8 @@ def create_goal(actor: User, draft: GoalDraft) -> tuple[Goal, list[GoalWarning]]
     db.session.flush()
     record(actor, "goal.propose" if state == GoalState.PROPOSED else "goal.create", "goal",
            goal.id, after=snapshot(goal))
+    if state == GoalState.PROPOSED:
+        email_events.goal_proposal_waiting(actor, goal)
     return goal, warnings
 
 
@@ -302,10 +305,13 @@ def update_goal(actor: User, goal: Goal, draft: GoalDraft) -> list[GoalWarning]:
     before = snapshot(goal)
     tracked = goal.state != GoalState.ACTIVE
     warnings = _apply(actor, goal, draft, tracked=tracked)
-    if goal.state == GoalState.RETURNED and actor.id == goal.owner_id:
+    resubmitted = goal.state == GoalState.RETURNED and actor.id == goal.owner_id
+    if resubmitted:
         goal.state = GoalState.PROPOSED
     db.session.flush()
     record(actor, "goal.update", "goal", goal.id, before=before, after=snapshot(goal))
+    if resubmitted:
+        email_events.goal_proposal_waiting(actor, goal)
     return warnings
 
 
@@ -334,6 +340,7 @@ def return_goal(actor: User, goal: Goal, comment: str) -> None:
     db.session.flush()
     record(actor, "goal.return", "goal", goal.id, after={"state": goal.state.value},
            reason=comment.strip())
+    email_events.goal_returned(actor, goal, comment.strip())
 
 
 def delete_goal(actor: User, goal: Goal) -> None:

@@ -17,6 +17,7 @@ from reviewapp.audit.services import record
 from reviewapp.auth.models import Role, User
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
 from reviewapp.extensions import db
+from reviewapp.notifications import events as email_events
 from reviewapp.notifications.services import notify
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import Acknowledgement, Review, ReviewState
@@ -91,6 +92,7 @@ def return_to_manager(actor: User, review: Review, reason: str) -> None:
     transition(actor, review, ReviewAction.RETURN_TO_MANAGER, reason=reason)
     notify(review.manager_id, f"HR returned the review of {review.rep.name} to you: {reason}",
            _link(review))
+    email_events.review_returned(actor, review, reason)
 
 
 # Sharing and the rep's answer ----------------------------------------------------------------
@@ -103,6 +105,7 @@ def share(actor: User, review: Review) -> None:
     transition(actor, review, ReviewAction.SHARE)
     notify(review.rep_id, f"Your {review.cycle.name} review has been shared with you. "
            "Read it and acknowledge it.", _link(review))
+    email_events.review_shared(actor, review)
 
 
 def _same_name(typed: str, name: str) -> bool:
@@ -147,6 +150,7 @@ def request_conversation(actor: User, review: Review, note: str = "") -> None:
            after={"note": review.conversation_note})
     notify(review.manager_id, f"{review.rep.name} asked for a conversation about the "
            f"{review.cycle.name} review.", _link(review))
+    email_events.conversation_requested(actor, review)
 
 
 # Finalising, reopening, reassigning ----------------------------------------------------------
@@ -197,6 +201,7 @@ def reopen(actor: User, review: Review, reason: str) -> None:
     touch(actor, review)
     notify(review.manager_id, f"HR reopened the review of {review.rep.name}: {reason}",
            _link(review))
+    email_events.review_returned(actor, review, reason, reopened=True)
 
 
 def reassign(actor: User, review: Review, manager: User | None, reason: str) -> None:
@@ -217,6 +222,7 @@ def reassign(actor: User, review: Review, manager: User | None, reason: str) -> 
            after={"manager": manager.name}, reason=reason)
     notify(manager.id, f"The review of {review.rep.name} ({review.cycle.name}) is now yours "
            "to write.", _link(review))
+    email_events.review_reassigned(actor, review)
     notify(previous, f"The review of {review.rep.name} was reassigned to {manager.name}.")
 
 

@@ -20,6 +20,7 @@ from reviewapp.errors import Conflict, ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import parse_period
+from reviewapp.notifications import events as email_events
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import KpiScore, Review, ReviewState
 from reviewapp.reviews.scoring import (
@@ -219,6 +220,7 @@ def submit_self(actor: User, review: Review) -> None:
                 field=f"self_rating_{rating.cycle_competency_id}")
     review.self_submitted_at = now()
     transition(actor, review, ReviewAction.SUBMIT_SELF)
+    email_events.self_submitted(actor, review)
 
 
 def skip_self(actor: User, review: Review, *, today: date | None = None) -> None:
@@ -294,3 +296,4 @@ def submit_manager(actor: User, review: Review) -> None:
     refresh_scores(review)
     review.manager_submitted_at = now()
     transition(actor, review, ReviewAction.SUBMIT_MANAGER)
+    email_events.calibration_open(actor, review)
