@@ -36,7 +36,8 @@ def _later_steps():
     """Demo loaders of later areas (metrics, KPIs, goals, reviews), in dependency order."""
     from reviewapp.demo.goals import load_goals
     from reviewapp.demo.kpis import load_kpis
+    from reviewapp.demo.mail import load_mail
     from reviewapp.demo.metrics import load_metrics
     from reviewapp.demo.reviews import load_reviews
 
-    return [load_metrics, load_kpis, load_goals, load_reviews]
+    return [load_metrics, load_kpis, load_goals, load_reviews, load_mail]
