@@ -226,8 +226,11 @@ def import_observations(actor: User, request: ImportRequest) -> ImportBatch:
             "replace them; nothing was written", changed=plan.changed_count)
     try:
         return apply_import(actor, plan, replace=request.replace)
-    except ServiceError as exc:  # the checks above, lost to a concurrent import
-        raise ImportConflict(exc.message) from exc
+    except ServiceError as exc:  # the checks above, lost to an import that finished meanwhile
+        message = exc.message.rstrip(".")
+        if "nothing was written" not in message:
+            message += "; nothing was written"
+        raise ImportConflict(f"another import finished meanwhile: {message}") from exc
 
 
 def batch_summary(batch: ImportBatch) -> dict[str, int]:
