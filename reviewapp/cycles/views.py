@@ -300,10 +300,16 @@ def rep_targets(cycle_id: int):
 
 @bp.route("/<int:cycle_id>/calibration")
 def calibration(cycle_id: int):
+    # Imported here: `calibration` is this view's name as well as its module's.
+    from reviewapp.cycles.calibration import calibration_page
+    from reviewapp.cycles.calibration_charts import page_charts
+
     cycle = _visible_cycle(cycle_id)
     policy.visible_or_404(cycle.launched)
-    rows = queries.review_rows(cycle, current_user)
-    return render_template("cycles/calibration.html", cycle=cycle, rows=rows)
+    page = calibration_page(cycle, current_user, request.args)
+    body = render_template("cycles/calibration.html", cycle=cycle, page=page,
+                           charts=page_charts(page), threshold=DIVERGENCE_THRESHOLD)
+    return body, 400 if page.error else 200
 
 
 def _bulk(cycle_id: int, service, message: str):

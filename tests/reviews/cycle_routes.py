@@ -99,6 +99,11 @@ ROUTES = {
         Case("POST", lambda o: "/cycles/999999/launch", HR_NOT_FOUND)],
     "cycles.calibration": [
         Case("GET", lambda o: f"/cycles/{_launched_id(o)}/calibration", MANAGERS_AND_HR),
+        Case("GET", lambda o: f"/cycles/{_launched_id(o)}/calibration?changed=1",
+             MANAGERS_AND_HR),
+        # A filter value that is not one of the page's choices is named, not applied.
+        Case("GET", lambda o: f"/cycles/{_launched_id(o)}/calibration?team=abc",
+             {**MANAGERS_AND_HR, "*": 400}),
         Case("GET", lambda o: f"/cycles/{_draft_id(o)}/calibration", NOT_FOUND),
         Case("GET", lambda o: "/cycles/999999/calibration", NOT_FOUND)],
     "cycles.share_all": [Case("POST", lambda o: f"/cycles/{_launched_id(o)}/share-all", HR_POST)],
