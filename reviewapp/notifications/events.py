@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from reviewapp import policy
 from reviewapp.auth.models import Role, User
 from reviewapp.extensions import db
-from reviewapp.notifications.models import MailKind
-from reviewapp.notifications.outbox import Email, enqueue, page_url
+from reviewapp.notifications.models import MailKind, Notification
+from reviewapp.notifications.outbox import Email, enqueue, page_path, page_url
 from reviewapp.notifications.services import notify
 
 
@@ -98,10 +98,16 @@ def calibration_open(actor: User, review) -> None:
              "teams before anyone's review is shared.",
         link=page_url("cycles.calibration", cycle_id=cycle.id), action="Open calibration",
         facts=[("Cycle", cycle.name)], due=cycle.calibration_due)
+    path = page_path("cycles.calibration", cycle_id=cycle.id)
+    text = f"Calibration of {cycle.name} is open: due {email.due_text}."
     hr = db.session.scalars(sa.select(User).where(User.role == Role.HR_ADMIN, User.active))
     for person in [*hr, review.manager]:
         if person is None:
             continue
+        if not db.session.scalar(sa.select(Notification.id).where(
+                Notification.user_id == person.id, Notification.link == path,
+                Notification.message == text)):
+            notify(person.id, text, path)
         enqueue(person, MailKind.CALIBRATION_OPEN, email, cycle_id=cycle.id,
                 dedupe_key=f"calibration_open:{cycle.id}:{person.id}")
 

@@ -243,6 +243,9 @@ def remind(actor: User, cycle: Cycle, user_ids: list[int] | None = None, *,
         raise ActionUnavailable("Only a launched, open cycle has steps to remind people of.")
     today = today or datetime.now(UTC).date()
     found = owners(cycle, overdue_only=user_ids is None, today=today)
+    if user_ids is not None and actor.id in user_ids:
+        raise ServiceError("You cannot remind yourself.")
+    found.pop(actor.id, None)  # HR's own steps (calibration) are on their dashboard
     if user_ids is not None:
         missing = [uid for uid in user_ids if uid not in found]
         if missing:

@@ -150,3 +150,9 @@ def test_the_calibration_email_goes_to_each_person_once_per_cycle(org, smtp, run
     assert [m.subject for m in smtp.to(org.lead.email)].count(subject) == 1
     hr_mail = smtp.to(org.hr.email)[0]
     assert "Rita" not in hr_mail.text and "Ravi" not in hr_mail.text
+    from reviewapp.notifications.models import Notification
+
+    for person in (org.hr, org.lead):  # and once in the in-app list
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+            Notification.user_id == person.id,
+            Notification.message.like("Calibration of%"))) == 1

@@ -129,6 +129,8 @@ def test_reminding_someone_with_nothing_open_is_refused(org, smtp, client, login
     assert not db.session.scalar(sa.select(ReminderSent.id))
     response = client.post(f"/cycles/{cycle.id}/remind-overdue", follow_redirects=True)
     assert "Nobody is overdue" in response.get_data(as_text=True)
+    response = client.post(f"/cycles/{cycle.id}/remind/{org.hr.id}", follow_redirects=True)
+    assert "You cannot remind yourself." in response.get_data(as_text=True)
 
 
 def test_digest_carries_the_emails_held_for_it(org, smtp, runner, client, login_as):
