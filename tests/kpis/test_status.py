@@ -1,4 +1,6 @@
-"""KPI statuses move only through counted runs (or HR by hand), exactly as documented."""
+"""KPI statuses move only through policy runs (or HR by hand), exactly as documented."""
+
+import datetime as dt
 
 import pytest
 import sqlalchemy as sa
@@ -110,7 +112,7 @@ def test_insufficient_data_gives_no_verdict(sales, db):
     db.session.execute(sa.update(Metric).where(Metric.key == "emails_sent")
                        .values(kpi_status=KpiStatus.CANDIDATE))
     # Only the last three quarters remain: below the guard rail (4 periods), no verdict.
-    db.session.execute(sa.delete(Observation).where(Observation.period_start < "2025-04-01"))
+    db.session.execute(sa.delete(Observation).where(Observation.period_start < dt.date(2025, 4, 1)))
     db.session.commit()
     before = _statuses(db)
     outcome = _org_run(db)
