@@ -414,6 +414,31 @@ def _flag_nul_cells(
     return frame, hit
 
 
+def cell_with_line_break(raw: RawTable) -> ImportProblem | None:
+    """The first cell of a CSV that holds a line break (a quoted cell spanning lines), if any.
+
+    No field of an import (an email, a period, a metric key, a number) may hold one; and every
+    later line number would be off by one, so the whole file is refused at the first such
+    cell. Its row starts on the line its index says: no earlier row spanned lines.
+    """
+    if raw.source != "csv" or raw.frame.empty:
+        return None
+    first = None
+    for i, header in enumerate(raw.frame.columns):
+        hit = raw.frame.iloc[:, i].str.contains(r"[\r\n]", regex=True).to_numpy(dtype=bool)
+        if hit.any():
+            row = int(np.argmax(hit))
+            if first is None or row < first[0]:
+                first = (row, str(header), str(raw.frame.iloc[row, i]))
+    if first is None:
+        return None
+    row, header, value = first
+    line = int(raw.lines[row])
+    return ImportProblem(line, header, value.replace("\r", "\\r").replace("\n", "\\n"),
+                         f"line {line}: the quoted cell in column '{header}' goes on over a line "
+                         "break; a value must fit on one line (check the \" quotes)")
+
+
 def validate(
     raw: RawTable,
     *,

@@ -23,7 +23,14 @@ from reviewapp.auth.models import Role, User
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics import bulk, rollups
-from reviewapp.metrics.import_checks import ROW_COLUMNS, MetricRef, RepRef, Validated, validate
+from reviewapp.metrics.import_checks import (
+    ROW_COLUMNS,
+    MetricRef,
+    RepRef,
+    Validated,
+    cell_with_line_break,
+    validate,
+)
 from reviewapp.metrics.models import BatchStatus, ImportBatch, Metric, Observation, ReplacedValue
 from reviewapp.metrics.parsing import ImportProblem, RawTable, TableError, read_records, read_table
 from reviewapp.metrics.periods import Grain
@@ -154,8 +161,12 @@ def prepare_import(
         else:
             raw = read_records(data)
     except TableError as exc:
-        plan.errors = [ImportProblem(None, None, None, str(exc))]
+        plan.errors = [exc.as_import_error()]  # with the line, when one is at fault
         plan.error_count = 1
+        return plan
+    broken = cell_with_line_break(raw) if isinstance(data, bytes) and b'"' in data else None
+    if broken is not None:
+        plan.errors, plan.error_count = [broken], 1
         return plan
     plan.headers = [str(h) for h in raw.frame.columns]
     reps, metrics = _references(actor)

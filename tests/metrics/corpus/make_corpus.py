@@ -7,6 +7,9 @@ binary headers) and builds the XLSX workbooks with openpyxl.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import struct
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -147,6 +150,56 @@ TEXT_FILES: dict[str, bytes] = {
         b"ana@example.com,2026-03,5,\n"
     ),
     "wide_trailing_delimiter.csv": (b"rep_email,period,calls,\nana@example.com,2026-03,1,\n"),
+    # Issue 17's malformed imports.
+    "bad_quoted_newline.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b'ben@example.com,2026-03,calls,"2\n3"\n'
+        b"cara@example.com,2026-03,calls,4\n"
+    ),
+    "bad_unclosed_quote.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b'"ben@example.com,2026-03,calls,2\n'
+    ),
+    "bad_formula.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"ben@example.com,2026-03,calls,=SUM(A1:A9)\n"
+        b"=HYPERLINK(\"http://x\"),2026-03,calls,3\n"
+    ),
+    "bad_huge_number.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1e308\n"
+        b"ben@example.com,2026-03,calls,1e400\n"
+        b"cara@example.com,2026-03,calls,-" + b"9" * 400 + b"\n"
+    ),
+    "bad_nan_inf.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,NaN\n"
+        b"ben@example.com,2026-03,calls,-Infinity\n"
+    ),
+    "bad_week54.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-W52,calls,1\n"
+        b"ana@example.com,2026-W54,calls,2\n"
+    ),
+    "bad_quarter5.csv": (b"rep_email,period,metric,value\nana@example.com,2026-Q5,calls,1\n"),
+    "bad_cp1252.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"\x93ben\x94@example.com,2026-03,calls,2\n"
+    ),
+    "bad_bom_then_latin1.csv": (
+        b"\xef\xbb\xbfrep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1\n"
+        b"ana@example.com,2026-04,calls,2\n"
+        b"ren\xe9@example.com,2026-03,calls,2\n"
+    ),
+    "bad_utf16be.csv": "rep_email,period,metric,value\n".encode("utf-16-be").join(
+        [b"\xfe\xff", b""]),
+    "bad_zip_not_xlsx.xlsx": b"",  # written by _zip_not_xlsx
+    "bad_zip_bomb.xlsx": b"",  # written by _zip_bomb
 }
 
 
@@ -178,12 +231,35 @@ def _two_sheets_xlsx(path: Path) -> None:
     wb.save(path)
 
 
+def _zip_not_xlsx(path: Path) -> None:
+    """A valid ZIP archive holding a CSV, named .xlsx."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("data.csv", TEXT_FILES["good_long.csv"])
+
+
+def _zip_bomb(path: Path) -> None:
+    """A workbook whose sheet says it inflates to almost 4 GB (sizes patched after writing,
+    so the file stays tiny): refused before anything is inflated."""
+    buffer = io.BytesIO()
+    wb = openpyxl.Workbook()
+    wb.active.append(["rep_email", "period", "metric", "value"])
+    wb.save(buffer)
+    data = bytearray(buffer.getvalue())
+    huge = struct.pack("<I", 0xFFFF_FFF0)
+    at = data.rfind(b"PK\x01\x02")  # patch the central directory entry of the last member
+    data[at + 24:at + 28] = huge
+    path.write_bytes(bytes(data))
+
+
 def main() -> None:
     """Write every corpus file next to this script."""
     for name, content in TEXT_FILES.items():
-        (HERE / name).write_bytes(content)
+        if content:
+            (HERE / name).write_bytes(content)
     _good_long_xlsx(HERE / "good_long.xlsx")
     _two_sheets_xlsx(HERE / "two_sheets.xlsx")
+    _zip_not_xlsx(HERE / "bad_zip_not_xlsx.xlsx")
+    _zip_bomb(HERE / "bad_zip_bomb.xlsx")
 
 
 if __name__ == "__main__":
