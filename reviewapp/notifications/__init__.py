@@ -19,3 +19,6 @@ def init_app(app) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(reminders_cli)
     outbox.init_app(app)
+    # Emails written to the log (no server configured) go to the "reviewapp.mail" logger at
+    # INFO; asking for app.logger gives its parent, "reviewapp", Flask's stderr handler.
+    app.logger.debug("email delivery: %s", outbox.delivery_mode(app))
