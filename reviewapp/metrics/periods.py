@@ -191,7 +191,8 @@ class Period:
 _HINT = "use 2026-03-15 (day), 2026-W11 (week), 2026-03 (month) or 2026-Q1 (quarter)"
 # One pattern for the scalar and the vectorised parser, so that they cannot disagree.
 _PATTERN = r"(?P<y>\d{4})-(?:(?P<m>\d{2})(?:-(?P<d>\d{2}))?|[Ww](?P<w>\d{2})|[Qq](?P<q>\d))"
-_RE = re.compile(rf"^{_PATTERN}$")
+# ASCII digits only: \d would also take "2026-1٠" (Arabic-Indic zero) as October.
+_RE = re.compile(rf"^{_PATTERN}$", re.ASCII)
 
 
 def parse_period(text: object) -> Period:
