@@ -63,7 +63,8 @@ def metric_choices(current: Metric | None = None) -> list[tuple[int, str]]:
     out = NONE.copy()
     for m in metrics:
         note = m.kind.value
-        if m.kpi_status in (KpiStatus.NOT_PREDICTIVE, KpiStatus.UNDER_REVIEW, KpiStatus.KPI):
+        if m.kpi_status in (KpiStatus.NOT_PREDICTIVE, KpiStatus.INCONCLUSIVE,
+                            KpiStatus.UNDER_REVIEW, KpiStatus.KPI):
             note += f" · {m.kpi_status.label}"
         out.append((m.id, f"{m.name} ({note})"))
     return out
