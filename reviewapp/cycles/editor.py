@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from reviewapp import numbers
 from reviewapp.cycles.forms import CycleForm
 from reviewapp.cycles.models import DEFAULT_BANDS, Competency, Cycle
 from reviewapp.cycles.services import CycleDraft
@@ -20,11 +21,15 @@ DEFAULT_DUE_DAYS = (7, 21, 35, 49)  # after the period ends: self, manager, cali
 
 
 def parse_number(text: str | None) -> float | None:
-    """A number typed by a person ("1,200" included); None when empty; ValueError otherwise."""
+    """A number typed by a person ("1,200" included); None when empty; ValueError otherwise,
+    also for inf, nan and magnitudes no target has (reviewapp/numbers.py)."""
     try:
-        return float(text.replace(",", "")) if text and text.strip() else None
+        value = float(text.replace(",", "")) if text and text.strip() else None
     except ValueError:
         raise ValueError(text) from None
+    if value is not None and numbers.problem(value):
+        raise ValueError(text)
+    return value
 
 
 def kpi_rows(metrics: list[Metric], cycle: Cycle | None, posted=None) -> list[dict]:

@@ -6,13 +6,14 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    FloatField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from reviewapp.numbers import FiniteFloatField as FloatField  # no inf, nan or 1e400
 
 LEVELS = range(1, 6)
 

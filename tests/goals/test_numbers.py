@@ -77,3 +77,23 @@ def test_the_import_and_the_api_refuse_absurd_values(client, org, metrics, value
                            headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code in (400, 422), response.json
     assert db.session.scalar(sa.select(sa.func.count(Observation.id))) == before
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "1e400", "-1e13", "Infinity"])
+def test_cycle_targets_and_weights_refuse_them(text):
+    from reviewapp.cycles import editor
+
+    with pytest.raises(ValueError):
+        editor.parse_number(text)
+    assert editor.parse_number("1,200") == 1200.0
+
+
+def test_the_cycle_forms_refuse_them(app):
+    from werkzeug.datastructures import MultiDict
+
+    from reviewapp.cycles.forms import CycleForm
+
+    with app.test_request_context(method="POST"):
+        form = CycleForm(formdata=MultiDict({"quant_weight": "nan"}))
+        form.validate()
+        assert "finite" in " ".join(form.quant_weight.errors)
