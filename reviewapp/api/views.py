@@ -19,6 +19,7 @@ from reviewapp import policy, throttle
 from reviewapp.api import account_bp, bp, services
 from reviewapp.api.forms import TokenForm
 from reviewapp.api.models import ApiToken
+from reviewapp.api.openapi import document as openapi_document
 from reviewapp.auth.models import User
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import list_metrics
@@ -50,7 +51,8 @@ def tokens():
             form.name.errors = list(form.name.errors) + [outcome.error.message]
     response = make_response(render_template(
         "api/tokens.html", form=form, tokens=services.tokens_of(current_user), secret=secret,
-        api_url=url_for("api.observations", _external=True)))
+        api_url=url_for("api.observations", _external=True),
+        openapi_url=url_for("api.openapi", _external=True)))
     # The page may show a secret: keep it out of every cache and the browser history.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -98,6 +100,8 @@ def _unhandled(error: Exception):
 @bp.before_request
 def _authenticate():
     """Bearer token only: a session cookie on its own never authenticates the API."""
+    if request.endpoint == "api.openapi":  # the contract is public: it holds no data
+        return None
     secret = services.bearer_token(request.headers.get("Authorization"))
     if secret is None:
         return _unauthorized("send your API token as 'Authorization: Bearer <token>'",
@@ -112,6 +116,11 @@ def _authenticate():
     if not policy.can_use_api(user):
         return _problem(403, "the account this token belongs to may not import data")
     g.api_user = user
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(url_for("api.metrics", _external=True).rsplit("/", 1)[0]))
 
 
 @bp.route("/metrics")

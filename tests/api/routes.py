@@ -28,4 +28,5 @@ ROUTES = {
     ],
     "api.observations": [Case("POST", lambda o: "/api/v1/observations", everyone(401))],
     "api.metrics": [Case("GET", lambda o: "/api/v1/metrics", everyone(401))],
+    "api.openapi": [Case("GET", lambda o: "/api/v1/openapi.json", everyone(200))],
 }
