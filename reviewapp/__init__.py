@@ -104,7 +104,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from reviewapp import errors, notifications, transaction
+    from reviewapp import errors, notifications, records, transaction
     from reviewapp.admin import bp as admin_bp
     from reviewapp.api import account_bp
     from reviewapp.api import bp as api_bp
@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from reviewapp.goals import bp as goals_bp
     from reviewapp.kpis import bp as kpis_bp
     from reviewapp.metrics import bp as metrics_bp
+    from reviewapp.records import views as _record_views  # noqa: F401
     from reviewapp.reviews import bp as reviews_bp
     from reviewapp.reviews import decision_views as _decision_views  # noqa: F401
     from reviewapp.reviews import views as _review_views  # noqa: F401
@@ -129,6 +130,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(goals_bp)
     app.register_blueprint(cycles_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(records.bp)
+    records.init_app(app)
     notifications.init_app(app)  # its pages and commands, and email delivery after commit
     errors.init_app(app)
     transaction.init_app(app)
@@ -139,11 +142,13 @@ def register_cli(app: Flask) -> None:
     from reviewapp.demo import demo_cli
     from reviewapp.kpis.cli import kpi_cli
     from reviewapp.metrics.cli import metrics_cli
+    from reviewapp.records.cli import records_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(metrics_cli)
     app.cli.add_command(kpi_cli)
+    app.cli.add_command(records_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -80,3 +80,25 @@ MAIL_RETRY_DELAYS = [60, 300, 1800, 7200, 21600, 86400]
 # The address people open ReviewApp at: every link in an email starts with it (never taken from
 # a request's Host header, which anyone can set).
 BASE_URL = "http://127.0.0.1:5000"
+
+# Review records (PDF). The organisation's name heads every record and is its PDF author.
+ORGANISATION_NAME = "ReviewApp"
+RECORDS_PAGE_SIZE = "A4"  # or "Letter"
+RECORDS_PDF_VARIANT = "pdf/a-3a"  # tagged and archivable; "pdf/ua-1" or "" (plain PDF)
+# Where rendering runs: "auto" (RQ when REDIS_URL is set, else a local process pool; under
+# TESTING "manual"), "rq", "pool", "inline" (in the finalising process, after its commit) or
+# "manual" (left pending for `flask records render` or the cycle page's retry).
+RECORDS_JOBS = "auto"
+RECORDS_WORKERS = 2  # processes of the local pool
+RECORDS_QUEUE = "reviewapp-records"  # the RQ queue's name
+REDIS_URL = None  # e.g. redis://127.0.0.1:6379/0
+# Signing: a PEM key and certificate, or a PKCS#12 file; the passphrase for either. Unset, the
+# pair that `flask records keygen` writes to instance/ is used if it is there; else records are
+# stored unsigned. SIGNING_CHAIN: PEM file of intermediate CA certificates to embed.
+SIGNING_KEY = None
+SIGNING_CERT = None
+SIGNING_PKCS12 = None
+SIGNING_PASSPHRASE = None
+SIGNING_CHAIN = None
+# Certificates `flask records verify` trusts besides the signing certificate (the company CA).
+SIGNING_TRUST_ROOTS = None

@@ -401,6 +401,8 @@ class ReviewAction(enum.StrEnum):
     REOPEN = "reopen"
     REASSIGN = "reassign"
     SEE_HISTORY = "see_history"
+    DOWNLOAD_DRAFT = "download_draft"
+    DOWNLOAD_RECORD = "download_record"
 
 
 S = ReviewState
@@ -476,6 +478,14 @@ REVIEW_ACTIONS: dict[ReviewAction, ReviewRule] = {
     ReviewAction.REOPEN: ReviewRule({Party.HR: {S.FINALIZED}}, to=S.MANAGER_REVIEW),
     ReviewAction.REASSIGN: ReviewRule({Party.HR: EVERY_STATE - {S.FINALIZED}}),
     ReviewAction.SEE_HISTORY: ReviewRule({Party.HR: EVERY_STATE, Party.REVIEWER: EVERY_STATE}),
+    # A draft PDF (watermarked, never stored) shows only what its reader may see on the page.
+    ReviewAction.DOWNLOAD_DRAFT: ReviewRule(
+        {p: EVERY_STATE - {S.FINALIZED} for p in Party}),
+    # The stored record of a finalised review; HR also keeps the records of reopened ones
+    # (superseded records: HR only, see can_download_record).
+    ReviewAction.DOWNLOAD_RECORD: ReviewRule(
+        {Party.REVIEWEE: {S.FINALIZED}, Party.REVIEWER: {S.FINALIZED},
+         Party.ABOVE: {S.FINALIZED}, Party.HR: EVERY_STATE}),
 }
 
 ACTION_WORDS = {
@@ -494,6 +504,8 @@ ACTION_WORDS = {
     ReviewAction.FINALIZE: "Finalising the review",
     ReviewAction.REOPEN: "Reopening the review",
     ReviewAction.REASSIGN: "Reassigning the reviewer",
+    ReviewAction.DOWNLOAD_DRAFT: "A draft PDF",
+    ReviewAction.DOWNLOAD_RECORD: "Downloading the record",
 }
 
 
@@ -589,3 +601,34 @@ def can_read_outbox(actor: User) -> bool:
 def can_send_reminders(actor: User) -> bool:
     """Remind one person, or everyone overdue, of their open steps in a cycle: HR."""
     return _is_hr(actor)
+
+
+# Review records (PDF) ------------------------------------------------------------------------
+
+
+def can_download_record(actor: User, record) -> bool:
+    """A stored record: as REVIEW_ACTIONS says for DOWNLOAD_RECORD; a superseded one (of a
+    review that was reopened) only HR."""
+    if not may(actor, record.review, ReviewAction.DOWNLOAD_RECORD):
+        return False
+    return not record.superseded or _is_hr(actor)
+
+
+def can_download_cycle_records(actor: User) -> bool:
+    """The ZIP of a cycle's records: HR all of them, a manager those of their people."""
+    return actor.is_authenticated and actor.role in (Role.MANAGER, Role.HR_ADMIN)
+
+
+def can_manage_records(actor: User) -> bool:
+    """Render what is missing and retry failed renderings: HR."""
+    return _is_hr(actor)
+
+
+def cycle_records_clause(actor: User, rep_id_column, manager_id_column) -> sa.ColumnElement[bool]:
+    """Whose records the actor's cycle ZIP holds, as a WHERE clause on Review's columns: HR
+    everyone's; a manager those of the reps below them and of the reviews they wrote."""
+    if _is_hr(actor):
+        return sa.true()
+    if not can_download_cycle_records(actor):
+        return sa.false()
+    return sa.or_(rep_id_column.in_(subordinate_ids(actor.id)), manager_id_column == actor.id)

@@ -64,8 +64,8 @@ def add_headers(response: Response) -> Response:
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.endpoint != "static":
-        headers["Cache-Control"] = "no-store"
+    if request.endpoint != "static" and "no-store" not in headers.get("Cache-Control", ""):
+        headers["Cache-Control"] = "no-store"  # a view's own no-store (private, no-store) stays
         headers.pop("Expires", None)
     if request.is_secure:
         headers["Strict-Transport-Security"] = (

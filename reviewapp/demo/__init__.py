@@ -38,6 +38,7 @@ def _later_steps():
     from reviewapp.demo.kpis import load_kpis
     from reviewapp.demo.mail import load_mail
     from reviewapp.demo.metrics import load_metrics
+    from reviewapp.demo.records import load_records
     from reviewapp.demo.reviews import load_reviews
 
-    return [load_metrics, load_kpis, load_goals, load_reviews, load_mail]
+    return [load_metrics, load_kpis, load_goals, load_reviews, load_mail, load_records]

@@ -28,6 +28,8 @@ POTENTIAL_LABELS = {1: "Low", 2: "Medium", 3: "High"}
 
 # Called with each review just finalised (the records area renders and stores its PDF).
 on_finalized: list[Callable[[User, Review], None]] = []
+# Called with each review just reopened (the records area marks its record superseded).
+on_reopened: list[Callable[[User, Review], None]] = []
 
 
 def _link(review: Review) -> str:
@@ -199,6 +201,8 @@ def reopen(actor: User, review: Review, reason: str) -> None:
     for ack in review.acknowledgements:
         ack.superseded = True
     touch(actor, review)
+    for hook in on_reopened:
+        hook(actor, review)
     notify(review.manager_id, f"HR reopened the review of {review.rep.name}: {reason}",
            _link(review))
     email_events.review_returned(actor, review, reason, reopened=True)

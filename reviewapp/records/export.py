@@ -1,0 +1,167 @@
+"""A cycle's records in one ZIP, streamed from the stored PDFs, with a manifest.csv.
+
+The manifest comes first (file name, rep, manager, document ID, SHA-256, signed by, finalised
+at), then each PDF exactly as stored (ZIP_STORED: PDFs are compressed already). The PDFs are
+read from the database a batch at a time, so memory stays flat whatever the cycle's size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from reviewapp import policy
+from reviewapp.auth.models import Team, User
+from reviewapp.extensions import db
+from reviewapp.records.models import RecordStatus, ReviewRecord
+from reviewapp.reviews.models import Review
+
+MANIFEST = "manifest.csv"
+MANIFEST_COLUMNS = ["file", "rep", "rep_email", "team", "manager", "document_id", "version",
+                    "sha256", "size", "signed_by", "finalized_at"]
+BATCH = 50
+
+
+def slug(text: str) -> str:
+    """A name as it can go in a file name: jane-doe."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "rep"
+
+
+def file_name(period: str, rep_name: str, version: int = 1, *, draft: bool = False) -> str:
+    """2026-Q1_review_jane-doe.pdf (…_v2 for a second finalisation, …_DRAFT for a draft)."""
+    suffix = "_DRAFT" if draft else (f"_v{version}" if version > 1 else "")
+    return f"{slug(period)}_review_{slug(rep_name)}{suffix}.pdf"
+
+
+@dataclass(frozen=True)
+class Entry:
+    record_id: int
+    file: str
+    rep: str
+    rep_email: str
+    team: str
+    manager: str
+    document_id: str
+    version: int
+    sha256: str
+    size: int
+    signed_by: str
+    finalized_at: datetime
+
+    def manifest_row(self) -> list:
+        return [self.file, self.rep, self.rep_email, self.team, self.manager, self.document_id,
+                self.version, self.sha256, self.size, self.signed_by,
+                self.finalized_at.isoformat()]
+
+
+def cycle_entries(cycle, actor: User | None, team_id: int | None = None) -> list[Entry]:
+    """The current, rendered records of the cycle that the actor may download (None: all, for
+    the command line), optionally of one team, in one statement."""
+    rep, manager = aliased(User), aliased(User)
+    query = (sa.select(ReviewRecord.id, ReviewRecord.document_id, ReviewRecord.version,
+                       ReviewRecord.sha256, ReviewRecord.size, ReviewRecord.signer,
+                       ReviewRecord.finalized_at, rep.name, rep.email, Team.name, manager.name)
+             .join(Review, Review.id == ReviewRecord.review_id)
+             .join(rep, rep.id == Review.rep_id)
+             .outerjoin(Team, Team.id == rep.team_id)
+             .outerjoin(manager, manager.id == Review.manager_id)
+             .where(Review.cycle_id == cycle.id, ReviewRecord.superseded.is_(False),
+                    ReviewRecord.status == RecordStatus.RENDERED)
+             .order_by(rep.name, rep.id))
+    if actor is not None:
+        query = query.where(policy.cycle_records_clause(actor, Review.rep_id, Review.manager_id))
+    if team_id is not None:
+        query = query.where(rep.team_id == team_id)
+    entries, used = [], set()
+    for (rid, doc, version, sha, size, signer, finalized, rep_name, email, team, mgr) \
+            in db.session.execute(query):
+        name = file_name(cycle.period_label, rep_name, version)
+        if name in used:  # two reps with the same name: the document ID tells them apart
+            name = name[:-4] + f"_{doc}.pdf"
+        used.add(name)
+        entries.append(Entry(rid, name, rep_name, email, team or "", mgr or "", doc, version,
+                             sha, size or 0, signer or "", finalized))
+    return entries
+
+
+def manifest_csv(entries: list[Entry]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    for entry in entries:
+        writer.writerow(entry.manifest_row())
+    return out.getvalue().encode("utf-8")
+
+
+class _Sink:
+    """A write-only stream for zipfile that hands out what was written (no seek: zipfile then
+    writes data descriptors, so the ZIP can be streamed)."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def write(self, data) -> int:
+        self._chunks.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        data, self._chunks = b"".join(self._chunks), []
+        return data
+
+
+def _pdfs(entries: list[Entry]) -> Iterator[tuple[Entry, bytes]]:
+    for i in range(0, len(entries), BATCH):
+        batch = entries[i:i + BATCH]
+        stored = dict(db.session.execute(sa.select(ReviewRecord.id, ReviewRecord.pdf).where(
+            ReviewRecord.id.in_([e.record_id for e in batch]))).all())
+        for entry in batch:
+            yield entry, stored[entry.record_id]
+
+
+def _info(name: str, when: datetime) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def stream_zip(entries: list[Entry]) -> Iterator[bytes]:
+    """The ZIP, chunk by chunk: manifest.csv, then every PDF as stored."""
+    sink = _Sink()
+    newest = max((e.finalized_at for e in entries), default=datetime(2020, 1, 1))
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(_info(MANIFEST, newest), manifest_csv(entries),
+                         compress_type=zipfile.ZIP_DEFLATED)
+        yield sink.drain()
+        for entry, pdf in _pdfs(entries):
+            archive.writestr(_info(entry.file, entry.finalized_at), pdf)
+            yield sink.drain()
+    yield sink.drain()
+
+
+def write_zip(entries: list[Entry], path) -> int:
+    """Write the ZIP to a file; returns its size."""
+    size = 0
+    with open(path, "wb") as handle:
+        for chunk in stream_zip(entries):
+            handle.write(chunk)
+            size += len(chunk)
+    return size
