@@ -245,3 +245,31 @@ def test_thread_delivery_starts_after_the_commit(org, smtp, app):
     assert sorted(m.to for m in smtp.received) == sorted(
         [org.rep.email, org.rep2.email, org.boss_rep.email])
     assert {m.status for m in outbox()} == {OutboxStatus.SENT}
+
+
+def test_with_redis_delivery_is_a_background_job(org, smtp, app):
+    """MAIL_DELIVERY=rq: the commit queues one job on the background jobs' RQ queue; a worker
+    (as `flask records worker` runs it) delivers."""
+    import uuid
+
+    redis = pytest.importorskip("redis")
+    from rq import Queue
+    from rq.worker import SimpleWorker
+
+    connection = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    queue_name = f"reviewapp-test-{uuid.uuid4().hex[:8]}"
+    app.config.update(MAIL_DELIVERY="rq", REDIS_URL="redis://127.0.0.1:6379/0",
+                      RECORDS_QUEUE=queue_name)
+    queue = Queue(queue_name, connection=connection)
+    try:
+        make_cycle(org)
+        assert smtp.received == [] and queue.count == 1
+        SimpleWorker([queue], connection=connection).work(burst=True, with_scheduler=False)
+        assert len(smtp.received) == 3
+        assert {m.status for m in outbox()} == {OutboxStatus.SENT}
+    finally:
+        queue.delete(delete_jobs=True)

@@ -156,3 +156,22 @@ def test_the_calibration_email_goes_to_each_person_once_per_cycle(org, smtp, run
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
             Notification.user_id == person.id,
             Notification.message.like("Calibration of%"))) == 1
+
+
+def test_a_cycle_can_require_only_its_own_kinds_of_email(org, client, login_as):
+    from reviewapp.notifications.models import CycleMailRule
+
+    cycle = make_cycle(org)
+    login_as(org.hr)
+    page = client.get(f"/cycles/{cycle.id}/emails").get_data(as_text=True)
+    assert 'value="review_shared" checked' in page  # the default
+    for bad in (["goal_returned"], ["nonsense"]):
+        response = client.post(f"/cycles/{cycle.id}/emails", data={"required": bad})
+        assert response.status_code == 400
+        assert db.session.get(CycleMailRule, cycle.id) is None
+    response = client.post(f"/cycles/{cycle.id}/emails", data={})
+    assert response.status_code == 302
+    assert preferences.required_kinds(cycle.id) == []  # HR may require nothing at all
+    login_as(org.lead)
+    assert client.post(f"/cycles/{cycle.id}/emails",
+                       data={"required": ["review_shared"]}).status_code == 403
