@@ -115,6 +115,8 @@ def register_blueprints(app: Flask) -> None:
     from reviewapp.goals import bp as goals_bp
     from reviewapp.kpis import bp as kpis_bp
     from reviewapp.metrics import bp as metrics_bp
+    from reviewapp.peers import bp as peers_bp
+    from reviewapp.peers import views as _peer_views  # noqa: F401  (routes register on import)
     from reviewapp.records import views as _record_views  # noqa: F401
     from reviewapp.reviews import bp as reviews_bp
     from reviewapp.reviews import decision_views as _decision_views  # noqa: F401
@@ -130,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(goals_bp)
     app.register_blueprint(cycles_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(peers_bp)
     app.register_blueprint(records.bp)
     records.init_app(app)
     notifications.init_app(app)  # its pages and commands, and email delivery after commit

@@ -21,6 +21,7 @@ from reviewapp.goals.models import (
 from reviewapp.kpis.models import BehaviourNote, OrgSetting, ValidationCandidate, ValidationRun
 from reviewapp.metrics.models import ImportBatch, Metric, Observation, ReplacedValue
 from reviewapp.notifications.models import Notification
+from reviewapp.peers.models import PeerAnswer, PeerRequest
 from reviewapp.records.models import ReviewRecord
 from reviewapp.reviews.models import Acknowledgement, CompetencyRating, KpiScore, Review
 
@@ -32,4 +33,5 @@ __all__ += ["CheckIn", "Goal", "GoalAdjustment", "GoalComment", "GoalTemplate", 
 __all__ += ["Competency", "CompetencyRating", "Cycle", "CycleCompetency", "CycleKpi",
             "CycleKpiTarget", "KpiScore", "Review"]
 __all__ += ["Acknowledgement", "Notification"]
+__all__ += ["PeerAnswer", "PeerRequest"]
 __all__ += ["ReviewRecord"]

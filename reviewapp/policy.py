@@ -18,6 +18,7 @@ from flask import abort
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.auth.scope import subordinate_ids
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
+from reviewapp.extensions import db
 from reviewapp.reviews.states import ReviewState
 
 
@@ -380,6 +381,10 @@ class Party(enum.StrEnum):
     REVIEWER = "reviewer"  # the manager who writes the review (the rep's manager at launch)
     ABOVE = "above"        # a manager above the rep who is not the reviewer
     HR = "hr"
+    # A colleague the review asked for feedback (an approved nomination; see reviewapp/peers).
+    # Looked up only for the actions that name it, so that other checks cost no query. A peer
+    # may not see the review: only the rules of peer actions name this party.
+    PEER = "peer"
 
 
 class ReviewAction(enum.StrEnum):
@@ -401,6 +406,12 @@ class ReviewAction(enum.StrEnum):
     REOPEN = "reopen"
     REASSIGN = "reassign"
     SEE_HISTORY = "see_history"
+    NOMINATE_PEERS = "nominate_peers"
+    DECIDE_PEERS = "decide_peers"  # approve, remove or add the peers asked
+    ANSWER_PEER = "answer_peer"  # answer (or decline) a request for feedback
+    SEE_PEER_REQUESTS = "see_peer_requests"  # who was nominated and asked (never who answered)
+    SEE_PEER_AGGREGATE = "see_peer_aggregate"  # the answers per competency, without names
+    SEE_PEER_AUTHORS = "see_peer_authors"  # who answered what, for abuse
     DOWNLOAD_DRAFT = "download_draft"
     DOWNLOAD_RECORD = "download_record"
 
@@ -432,6 +443,15 @@ def _acknowledged_or_past_deadline(review, today: date) -> str | None:
         return None
     return (f"{review.rep.name} has not acknowledged the review yet; you can finalise it "
             f"without the acknowledgement after {due:%d %b %Y}.")
+
+
+def _peer_round_open(review, today: date) -> str | None:
+    cycle = review.cycle
+    if not cycle.peer_feedback:
+        return "This cycle does not ask peers for feedback."
+    if cycle.peer_due is not None and today > cycle.peer_due:
+        return f"Peer feedback closed on {cycle.peer_due:%d %b %Y}."
+    return None
 
 
 def _self_submitted(review, today: date) -> str | None:
@@ -478,9 +498,24 @@ REVIEW_ACTIONS: dict[ReviewAction, ReviewRule] = {
     ReviewAction.REOPEN: ReviewRule({Party.HR: {S.FINALIZED}}, to=S.MANAGER_REVIEW),
     ReviewAction.REASSIGN: ReviewRule({Party.HR: EVERY_STATE - {S.FINALIZED}}),
     ReviewAction.SEE_HISTORY: ReviewRule({Party.HR: EVERY_STATE, Party.REVIEWER: EVERY_STATE}),
+    # Peer feedback: the rep nominates and the manager decides while the review is being
+    # written; the peers answer until the review is finalised (answers freeze with it) or the
+    # cycle's peer deadline passes. Nobody but HR ever learns who answered.
+    ReviewAction.NOMINATE_PEERS: ReviewRule({Party.REVIEWEE: {S.SELF_REVIEW, S.MANAGER_REVIEW}},
+                                            unless=_peer_round_open),
+    ReviewAction.DECIDE_PEERS: ReviewRule({Party.REVIEWER: {S.SELF_REVIEW, S.MANAGER_REVIEW}},
+                                          unless=_peer_round_open),
+    ReviewAction.ANSWER_PEER: ReviewRule(
+        {Party.PEER: EVERY_STATE - {S.NOT_STARTED, S.FINALIZED}}, unless=_peer_round_open),
+    ReviewAction.SEE_PEER_REQUESTS: ReviewRule(
+        {Party.REVIEWEE: EVERY_STATE, Party.REVIEWER: EVERY_STATE, Party.HR: EVERY_STATE}),
+    ReviewAction.SEE_PEER_AGGREGATE: ReviewRule(
+        {Party.REVIEWEE: FROM_SHARED, Party.REVIEWER: FROM_MANAGER_REVIEW,
+         Party.ABOVE: FROM_CALIBRATION, Party.HR: FROM_CALIBRATION}),
+    ReviewAction.SEE_PEER_AUTHORS: ReviewRule({Party.HR: EVERY_STATE}),
     # A draft PDF (watermarked, never stored) shows only what its reader may see on the page.
     ReviewAction.DOWNLOAD_DRAFT: ReviewRule(
-        {p: EVERY_STATE - {S.FINALIZED} for p in Party}),
+        {p: EVERY_STATE - {S.FINALIZED} for p in Party if p != Party.PEER}),
     # The stored record of a finalised review; HR also keeps the records of reopened ones
     # (superseded records: HR only, see can_download_record).
     ReviewAction.DOWNLOAD_RECORD: ReviewRule(
@@ -504,6 +539,9 @@ ACTION_WORDS = {
     ReviewAction.FINALIZE: "Finalising the review",
     ReviewAction.REOPEN: "Reopening the review",
     ReviewAction.REASSIGN: "Reassigning the reviewer",
+    ReviewAction.NOMINATE_PEERS: "Nominating peers",
+    ReviewAction.DECIDE_PEERS: "Approving or changing the peers asked",
+    ReviewAction.ANSWER_PEER: "Answering a request for feedback",
     ReviewAction.DOWNLOAD_DRAFT: "A draft PDF",
     ReviewAction.DOWNLOAD_RECORD: "Downloading the record",
 }
@@ -525,11 +563,31 @@ def review_parties(actor: User, review) -> frozenset[Party]:
     return frozenset(parties)
 
 
+def is_peer(actor: User, review) -> bool:
+    """The actor was asked for feedback on the review (a nomination the manager approved)."""
+    # Imported here: the peers package imports this module.
+    from reviewapp.peers.models import ASKED, PeerRequest
+
+    if not actor.is_authenticated:
+        return False
+    return db.session.scalar(sa.select(PeerRequest.id).where(
+        PeerRequest.review_id == review.id, PeerRequest.peer_id == actor.id,
+        PeerRequest.state.in_(ASKED))) is not None
+
+
+def _parties_for(actor: User, review, rule: ReviewRule) -> set[Party]:
+    """The actor's parties to the review that the rule names (PEER only when it names it)."""
+    parties = set(review_parties(actor, review) & set(rule.who))
+    if Party.PEER in rule.who and is_peer(actor, review):
+        parties.add(Party.PEER)
+    return parties
+
+
 def review_action_refusal(actor: User, review, action: ReviewAction,
                           today: date | None = None) -> ServiceError | None:
     """Why the actor may not take the action now (NotAllowed or ActionUnavailable), or None."""
     rule = REVIEW_ACTIONS[action]
-    parties = review_parties(actor, review) & set(rule.who)
+    parties = _parties_for(actor, review, rule)
     if not parties:
         return NotAllowed("You may not do that on this review.")
     in_state = {p for p in parties if review.state in rule.who[p]}
@@ -554,7 +612,7 @@ def may(actor: User, review, action: ReviewAction, today: date | None = None) ->
 def may_attempt(actor: User, review, action: ReviewAction) -> bool:
     """The actor is someone who may take the action in some state (so a refusal now is about
     the state, not about who they are)."""
-    return bool(review_parties(actor, review) & set(REVIEW_ACTIONS[action].who))
+    return bool(_parties_for(actor, review, REVIEW_ACTIONS[action]))
 
 
 def allowed_review_actions(actor: User, review, today: date | None = None) -> frozenset:

@@ -97,7 +97,7 @@ ROUTES: dict[str, list[Case]] = {
 # optional setup(org) that adds the records its URLs point at (stored on org).
 AREA_MODULES = ["tests.metrics.routes", "tests.api.routes", "tests.kpis.routes",
                 "tests.goals.routes", "tests.reviews.routes", "tests.reviews.cycle_routes",
-                "tests.notifications.routes", "tests.records.routes"]
+                "tests.notifications.routes", "tests.peers.routes", "tests.records.routes"]
 SETUP_FOR: dict[str, Callable] = {}  # endpoint -> the setup of the area that lists it
 ALL_SETUPS: list[Callable] = []  # every area's setup, in AREA_MODULES order
 for _name in AREA_MODULES:

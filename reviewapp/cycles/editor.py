@@ -15,6 +15,7 @@ from reviewapp.cycles.services import CycleDraft
 from reviewapp.errors import ServiceError
 from reviewapp.metrics.models import Metric
 from reviewapp.metrics.periods import current_quarter
+from reviewapp.peers.services import PeerSettings, settings_of
 from reviewapp.reviews.scoring import band_ranges
 
 DEFAULT_DUE_DAYS = (7, 21, 35, 49)  # after the period ends: self, manager, calibration, ack.
@@ -70,7 +71,7 @@ def draft_from(form: CycleForm, rows: list[dict], offered_ids: set[int]) -> Cycl
         bands=[f.data / 100 for f in form.band_fields()],
         team_ids=form.teams.data or [], person_ids=form.people.data or [],
         competency_ids=[i for i in form.competencies.data or [] if i in offered_ids],
-        kpis=parse_kpis(rows))
+        kpis=parse_kpis(rows), peer=form.peer_settings())
 
 
 def fill(form: CycleForm, cycle: Cycle | None, catalogue: list[Competency]) -> None:
@@ -94,6 +95,7 @@ def fill(form: CycleForm, cycle: Cycle | None, catalogue: list[Competency]) -> N
         form.people.data = [p.id for p in cycle.people]
         form.competencies.data = [c.competency_id for c in cycle.competencies]
         bands = cycle.bands
+    form.fill_peer_settings(settings_of(cycle) if cycle else PeerSettings())
     for f, value in zip(form.band_fields(), bands, strict=True):
         percent = round(value * 100, 4)
         f.data = int(percent) if percent.is_integer() else percent

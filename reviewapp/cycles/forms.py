@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from reviewapp.numbers import FiniteFloatField as FloatField  # no inf, nan or 1e400
+from reviewapp.peers.forms import PeerSettingsFields
 
 LEVELS = range(1, 6)
 
@@ -64,7 +65,7 @@ def _band(label: str) -> FloatField:
     return FloatField(label, validators=[InputRequired("Enter a percentage.")])
 
 
-class CycleForm(FlaskForm):
+class CycleForm(PeerSettingsFields, FlaskForm):
     name = StringField("Name", validators=[InputRequired("Enter a name."), Length(max=120)],
                        description="What people will see, e.g. “Q3 2026 reviews”.")
     period = StringField("Period", validators=[InputRequired("Enter the period, e.g. 2026-Q3.")],

@@ -72,6 +72,12 @@ class Cycle(db.Model):
     # Whether reviewing managers may share their reviews themselves after calibration.
     managers_share: Mapped[bool] = mapped_column(default=False)
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Peer feedback (reviewapp/peers): on or off, at most this many peers per review, answers
+    # shown only from this many on (fewer cannot stay anonymous), and the last day to answer.
+    peer_feedback: Mapped[bool] = mapped_column(default=False)
+    peer_reviewers: Mapped[int] = mapped_column(default=5)
+    peer_min_responses: Mapped[int] = mapped_column(default=3)
+    peer_due: Mapped[date | None]
 
     teams: Mapped[list[Team]] = relationship(secondary=cycle_teams, order_by="Team.name")
     people: Mapped[list[User]] = relationship(secondary=cycle_people, order_by="User.name")
@@ -85,6 +91,10 @@ class Cycle(db.Model):
     __table_args__ = (
         sa.CheckConstraint("quant_weight >= 0 AND quant_weight <= 1", "weight_range"),
         sa.CheckConstraint("period_start <= period_end", "period_order"),
+        sa.CheckConstraint("peer_min_responses >= 3", "peer_min_range"),
+        sa.CheckConstraint("peer_reviewers >= peer_min_responses AND peer_reviewers <= 12",
+                           "peer_reviewers_range"),
+        sa.CheckConstraint("NOT peer_feedback OR peer_due IS NOT NULL", "peer_due_when_on"),
     )
 
     @property

@@ -25,6 +25,9 @@ from reviewapp.kpis.status import status_words
 from reviewapp.metrics.models import KpiStatus, Metric
 from reviewapp.metrics.periods import Grain, PeriodError, parse_period
 from reviewapp.notifications import events as email_events
+from reviewapp.peers.services import PeerSettings
+from reviewapp.peers.services import apply_settings as apply_peer_settings
+from reviewapp.peers.services import check_settings as check_peer_settings
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
 from reviewapp.reviews.scoring import validate_bands
 from reviewapp.reviews.services import refresh_scores
@@ -46,6 +49,7 @@ class CycleDraft:
     person_ids: list[int] = field(default_factory=list)
     competency_ids: list[int] = field(default_factory=list)
     kpis: list[tuple[int, float, float]] = field(default_factory=list)  # metric, target, weight
+    peer: PeerSettings = field(default_factory=PeerSettings)  # peer feedback (off by default)
 
 
 def _check_draft(draft: CycleDraft, cycle: Cycle | None) -> None:
@@ -84,6 +88,7 @@ def _check_draft(draft: CycleDraft, cycle: Cycle | None) -> None:
             metric = db.session.get(Metric, metric_id)
             raise ServiceError(f"{metric.name if metric else 'A KPI'} needs a positive target "
                                "and weight.", field="kpis")
+    check_peer_settings(draft.peer, draft.manager_due)
 
 
 def save_cycle(actor: User, cycle: Cycle | None, draft: CycleDraft) -> Cycle:
@@ -103,6 +108,7 @@ def save_cycle(actor: User, cycle: Cycle | None, draft: CycleDraft) -> Cycle:
     cycle.calibration_due, cycle.acknowledgement_due = draft.calibration_due, \
         draft.acknowledgement_due
     cycle.quant_weight, cycle.bands = float(draft.quant_weight), [float(b) for b in draft.bands]
+    apply_peer_settings(cycle, draft.peer)
     cycle.teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(draft.team_ids))))
     cycle.people = list(db.session.scalars(sa.select(User).where(User.id.in_(draft.person_ids))))
     by_metric = {k.metric_id: k for k in cycle.kpis}

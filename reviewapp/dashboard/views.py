@@ -13,6 +13,7 @@ from reviewapp.dashboard import bp
 from reviewapp.extensions import db
 from reviewapp.goals.dashboard import manager_panel, rep_panel
 from reviewapp.notifications.services import mark_read, unread
+from reviewapp.peers.tasks import peer_tasks
 from reviewapp.reviews.dashboard import cycle_progress, hr_tasks, manager_tasks, rep_tasks
 
 
@@ -44,7 +45,8 @@ def index():
         inactive = db.session.scalar(sa.select(sa.func.count()).where(sa.not_(User.active)))
         return render_template("dashboard/hr.html", counts=counts, teams=teams,
                                inactive=inactive, roles=list(Role),
-                               cycle_progress=cycle_progress(), review_tasks=hr_tasks(),
+                               cycle_progress=cycle_progress(),
+                               review_tasks=hr_tasks() + peer_tasks(current_user),
                                notifications=unread(current_user), today=date.today())
     if policy.can_view_people_list(current_user):  # a manager: the people below them
         ids = policy.people_scope_ids(current_user) - {current_user.id}

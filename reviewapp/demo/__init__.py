@@ -38,7 +38,8 @@ def _later_steps():
     from reviewapp.demo.kpis import load_kpis
     from reviewapp.demo.mail import load_mail
     from reviewapp.demo.metrics import load_metrics
+    from reviewapp.demo.peers import load_peers
     from reviewapp.demo.records import load_records
     from reviewapp.demo.reviews import load_reviews
 
-    return [load_metrics, load_kpis, load_goals, load_reviews, load_mail, load_records]
+    return [load_metrics, load_kpis, load_goals, load_reviews, load_peers, load_mail, load_records]

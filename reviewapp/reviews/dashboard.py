@@ -41,6 +41,13 @@ def _by_due(tasks: list[Task]) -> list[Task]:
     return sorted(tasks, key=lambda t: (t.due is None, t.due or date.max))
 
 
+def _peer_tasks(user: User, today: date | None = None) -> list[Task]:
+    """Feedback requests to answer, colleagues to nominate or approve (reviewapp/peers)."""
+    from reviewapp.peers.tasks import peer_tasks  # imported here: it builds on Task
+
+    return peer_tasks(user, today)
+
+
 def rep_tasks(user: User) -> list[Task]:
     """The rep's next steps: the self-assessment to write, the shared review to acknowledge."""
     tasks = []
@@ -52,7 +59,7 @@ def rep_tasks(user: User) -> list[Task]:
         elif review.state == ReviewState.SHARED:
             tasks.append(Task(_review_url(review),
                               f"Read and acknowledge your review ({review.cycle.name})", due))
-    return _by_due(tasks)
+    return _by_due(tasks + _peer_tasks(user))
 
 
 def manager_tasks(user: User, today: date | None = None) -> list[Task]:
@@ -79,7 +86,7 @@ def manager_tasks(user: User, today: date | None = None) -> list[Task]:
     for cycle, n in calibrating.items():
         tasks.append(Task(url_for("cycles.calibration", cycle_id=cycle.id),
                           f"Calibrate {cycle.name}: {n} of your reviews", cycle.calibration_due))
-    return _by_due(tasks)
+    return _by_due(tasks + _peer_tasks(user, today))
 
 
 def hr_tasks(today: date | None = None) -> list[Task]:

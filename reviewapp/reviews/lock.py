@@ -12,15 +12,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 MESSAGE = "review is finalized and locked"
-CHILD_TABLES = ("competency_ratings", "kpi_scores", "review_acknowledgements")
+# Peer requests and answers (reviewapp/peers) freeze with the review: nobody may answer, decline
+# or be asked about a finalised review.
+CHILD_TABLES = ("competency_ratings", "kpi_scores", "review_acknowledgements", "peer_requests",
+                "peer_answers")
 
 
-def _sqlite_statements() -> list[str]:
+def _sqlite_statements(tables) -> list[str]:
     out = [f"""
 CREATE TRIGGER IF NOT EXISTS lock_finalized_reviews BEFORE UPDATE ON reviews
 WHEN OLD.state = 'finalized' AND NEW.state = 'finalized'
 BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"""]
-    for table in CHILD_TABLES:
+    for table in tables:
         for event, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")):
             out.append(f"""
 CREATE TRIGGER IF NOT EXISTS lock_finalized_{table}_{event.lower()}
@@ -30,7 +33,7 @@ BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""")
     return out
 
 
-def _postgresql_statements() -> list[str]:
+def _postgresql_statements(tables) -> list[str]:
     out = [f"""
 CREATE OR REPLACE FUNCTION lock_finalized_review() RETURNS trigger AS $$
 BEGIN
@@ -53,7 +56,7 @@ BEGIN
   IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
   RETURN NEW;
 END $$ LANGUAGE plpgsql"""]
-    for table in CHILD_TABLES:
+    for table in tables:
         out.append(f"DROP TRIGGER IF EXISTS lock_finalized_{table} ON {table}")
         out.append(f"""
 CREATE TRIGGER lock_finalized_{table} BEFORE INSERT OR UPDATE OR DELETE ON {table}
@@ -61,18 +64,21 @@ FOR EACH ROW EXECUTE FUNCTION lock_finalized_review_rows()""")
     return out
 
 
-def lock_statements(dialect: str) -> list[str]:
-    """The DDL that installs the lock on this database."""
+def lock_statements(dialect: str, tables=CHILD_TABLES) -> list[str]:
+    """The DDL that installs the lock on this database (for these child tables)."""
     if dialect == "sqlite":
-        return _sqlite_statements()
+        return _sqlite_statements(tables)
     if dialect == "postgresql":
-        return _postgresql_statements()
+        return _postgresql_statements(tables)
     return []
 
 
 def install(connection) -> None:
-    """Install (or re-install) the lock triggers on an existing schema."""
-    for statement in lock_statements(connection.dialect.name):
+    """Install (or re-install) the lock triggers on an existing schema (on the child tables it
+    has so far: an early migration runs before later ones add theirs, which install again)."""
+    existing = set(sa.inspect(connection).get_table_names())
+    tables = [table for table in CHILD_TABLES if table in existing]
+    for statement in lock_statements(connection.dialect.name, tables):
         connection.execute(sa.text(statement))
 
 

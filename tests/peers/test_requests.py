@@ -1,0 +1,227 @@
+"""Nominating, approving and answering peer feedback through the pages: who may do what, and
+bad input refused with a specific message that changes nothing."""
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from reviewapp.audit.models import AuditEvent
+from reviewapp.extensions import db
+from reviewapp.notifications.models import Notification
+from reviewapp.peers.models import PeerAnswer, PeerRequest, PeerRequestState
+from reviewapp.reviews.models import Review
+from tests.peers.helpers import (
+    answer,
+    answer_form,
+    approve,
+    asked,
+    fresh_review,
+    nominate,
+    request_of,
+    requests_on,
+)
+
+S = PeerRequestState
+
+
+def _notes(user) -> list[str]:
+    return list(db.session.scalars(sa.select(Notification.message).where(
+        Notification.user_id == user.id)))
+
+
+def test_rep_nominates_manager_approves_peers_are_asked(client, login_as, peer_cycle):
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    nominate(client, login_as, review, peers[:3])
+    assert [r.state for r in requests_on(review)] == [S.PROPOSED] * 3
+    assert any("nominated 3 colleagues" in m for m in _notes(org.lead))
+    assert not _notes(peers[0])  # nobody is asked before the manager approves
+
+    page = login_as(org.lead).get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "waiting for the manager&#39;s approval" in page and "Approve and ask 3" in page
+    approve(client, login_as, review)
+    assert [r.state for r in requests_on(review)] == [S.REQUESTED] * 3
+    assert any(f"{org.rep.name} would value your feedback" in m for m in _notes(peers[0]))
+
+    # The peer sees the request on the dashboard and can open it.
+    dashboard = login_as(peers[0]).get("/dashboard").get_data(as_text=True)
+    assert f"Give feedback on {org.rep.name}" in dashboard
+    request = request_of(review, peers[0])
+    assert login_as(peers[0]).get(f"/peers/requests/{request.id}").status_code == 200
+
+
+def test_nominations_need_the_minimum_and_respect_the_maximum(client, login_as, peer_cycle):
+    review, peers = peer_cycle.review, peer_cycle.peers
+    response = nominate(client, login_as, review, peers[:2], expect=422)
+    assert "Nominate at least 3 colleagues" in response.get_data(as_text=True)
+    assert requests_on(review) == []
+    extra = [peer_cycle.org.rep2, peer_cycle.org.boss_rep]
+    response = nominate(client, login_as, review, peers + extra, expect=422)
+    assert "At most 5 peers per review" in response.get_data(as_text=True)
+    assert requests_on(review) == []
+
+
+@pytest.mark.parametrize("who", ["rep", "lead"])
+def test_nobody_is_asked_about_their_own_review_or_the_one_they_write(client, login_as,
+                                                                      peer_cycle, who):
+    review, org = peer_cycle.review, peer_cycle.org
+    response = nominate(client, login_as, review, [getattr(org, who), *peer_cycle.peers[:2]],
+                        expect=422)
+    text = response.get_data(as_text=True)
+    assert ("own review" in text) if who == "rep" else ("writes this review" in text)
+    assert requests_on(review) == []
+
+
+def test_a_rep_cannot_request_feedback_on_someone_elses_review(client, login_as, peer_cycle):
+    org = peer_cycle.org
+    ravi = db.session.scalar(sa.select(Review).where(Review.rep_id == org.rep2.id))
+    login_as(org.rep)  # Rita on Ravi's review: it does not exist for her
+    response = client.post(f"/peers/reviews/{ravi.id}/nominate",
+                           data={"peers": [str(p.id) for p in peer_cycle.peers[:3]]})
+    assert response.status_code == 404
+    login_as(org.lead)  # the manager may decide, not nominate
+    response = client.post(f"/peers/reviews/{ravi.id}/nominate",
+                           data={"peers": [str(p.id) for p in peer_cycle.peers[:3]]})
+    assert response.status_code == 403
+    login_as(org.rep)  # nor approve on her own
+    nominate(client, login_as, peer_cycle.review, peer_cycle.peers[:3])
+    login_as(org.rep)
+    assert client.post(f"/peers/reviews/{peer_cycle.review.id}/approve").status_code == 403
+    assert [r.state for r in requests_on(peer_cycle.review)] == [S.PROPOSED] * 3
+
+
+def test_manager_removes_a_nomination_and_adds_someone(client, login_as, peer_cycle):
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    nominate(client, login_as, review, peers[:3])
+    first = request_of(review, peers[0])
+    login_as(org.lead)
+    response = client.post(f"/peers/reviews/{review.id}/requests/{first.id}/remove")
+    assert response.status_code == 302
+    response = client.post(f"/peers/reviews/{review.id}/add", data={"peer": str(peers[3].id)})
+    assert response.status_code == 302
+    states = {r.peer_id: r.state for r in requests_on(review)}
+    assert states == {peers[0].id: S.REMOVED, peers[1].id: S.PROPOSED,
+                      peers[2].id: S.PROPOSED, peers[3].id: S.REQUESTED}
+    # An asked peer stays asked: only they can decline.
+    added = request_of(review, peers[3])
+    response = client.post(f"/peers/reviews/{review.id}/requests/{added.id}/remove")
+    assert response.status_code == 422
+    assert "has been asked already" in response.get_data(as_text=True)
+    assert request_of(review, peers[3]).state == S.REQUESTED
+    history = client.get(f"/reviews/{review.id}/history").get_data(as_text=True)
+    assert "review.peer_remove" in history or peers[0].name in history
+
+
+def test_an_answer_needs_an_example_for_every_rating(client, login_as, peer_cycle):
+    review, peers = peer_cycle.review, peer_cycle.peers
+    asked(client, login_as, review, peers[:3])
+    response = answer(client, login_as, review, peers[0], expect=422, example="  ")
+    assert "Give one concrete example" in response.get_data(as_text=True)
+    none = {c.name: "none" for c in review.cycle.competencies}
+    response = answer(client, login_as, review, peers[0], expect=422, ratings=none)
+    assert "Rate at least one competency" in response.get_data(as_text=True)
+    response = answer(client, login_as, review, peers[0], expect=422,
+                      ratings={"Learning": "7"})
+    assert "Ratings run from 1 to 5" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PeerAnswer)) == 0
+    assert request_of(review, peers[0]).state == S.REQUESTED
+
+    answer(client, login_as, review, peers[0], ratings={"Learning": "none"})
+    assert request_of(review, peers[0]).state == S.ANSWERED
+    stored = db.session.scalars(sa.select(PeerAnswer)).all()
+    assert len(stored) == len(review.cycle.competencies)
+    assert sum(1 for a in stored if a.rating is None and a.example == "") == 1
+    # Final once given, and nothing of it touched the review itself (its "saved by").
+    response = answer(client, login_as, review, peers[0], expect=422)
+    assert "cannot be changed" in response.get_data(as_text=True)
+    assert fresh_review(review.id).updated_by_id != peers[0].id
+
+
+def test_decline_needs_a_reason_and_tells_the_manager(client, login_as, peer_cycle):
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    asked(client, login_as, review, peers[:3])
+    request = request_of(review, peers[1])
+    login_as(peers[1])
+    response = client.post(f"/peers/requests/{request.id}/decline", data={"reason": " "})
+    assert response.status_code == 422
+    assert "Say why you decline" in response.get_data(as_text=True)
+    assert request_of(review, peers[1]).state == S.REQUESTED
+    response = client.post(f"/peers/requests/{request.id}/decline",
+                           data={"reason": "We have not worked together this quarter."})
+    assert response.status_code == 302
+    assert request_of(review, peers[1]).state == S.DECLINED
+    assert any("We have not worked together" in m for m in _notes(org.lead))
+    page = login_as(org.lead).get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "declined: “We have not worked together this quarter.”" in page
+
+
+def test_a_request_exists_only_for_its_peer(client, login_as, peer_cycle):
+    """Another peer, the rep, the manager, HR: none of them can open (or answer) a peer's
+    request, so nobody reads another peer's answer."""
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    asked(client, login_as, review, peers[:3])
+    answer(client, login_as, review, peers[0])
+    request = request_of(review, peers[0])
+    for other in (peers[1], org.rep, org.lead, org.boss, org.hr, org.outsider):
+        login_as(other)
+        assert client.get(f"/peers/requests/{request.id}").status_code == 404
+        assert client.post(f"/peers/requests/{request.id}/answer",
+                           data=answer_form(review)).status_code == 404
+    # A peer does not see the review either.
+    login_as(peers[1])
+    assert client.get(f"/reviews/{review.id}").status_code == 404
+    own = client.get(f"/peers/requests/{request_of(review, peers[1]).id}")
+    assert "Saw it in the" not in own.get_data(as_text=True)
+
+
+def test_answers_freeze_at_finalising(client, login_as, peer_cycle):
+    review, peers = peer_cycle.review, peer_cycle.peers
+    asked(client, login_as, review, peers[:3])
+    answer(client, login_as, review, peers[0])
+    stored = fresh_review(review.id)
+    now = db.func.now()
+    db.session.execute(sa.update(Review).where(Review.id == review.id).values(
+        self_submitted_at=now, manager_submitted_at=now, shared_at=now, finalized_at=now,
+        state="finalized"))
+    db.session.commit()
+    response = answer(client, login_as, stored, peers[1], expect=422)
+    assert "only possible during" in response.get_data(as_text=True)
+    request = request_of(stored, peers[2])
+    login_as(peers[2])
+    assert client.post(f"/peers/requests/{request.id}/decline",
+                       data={"reason": "No."}).status_code == 422
+    page = client.get(f"/peers/requests/{request.id}").get_data(as_text=True)
+    assert "the review is finalised" in page
+    # The database refuses too, whatever writes.
+    with pytest.raises(DBAPIError), db.engine.begin() as conn:
+        conn.execute(sa.update(PeerAnswer).where(PeerAnswer.review_id == review.id)
+                     .values(example="changed"))
+    with pytest.raises(DBAPIError), db.engine.begin() as conn:
+        conn.execute(sa.update(PeerRequest).where(PeerRequest.id == request.id)
+                     .values(state="declined", decline_reason="late"))
+
+
+def test_after_the_peer_deadline_nobody_answers(client, login_as, peer_cycle):
+    review, peers = peer_cycle.review, peer_cycle.peers
+    asked(client, login_as, review, peers[:3])
+    peer_cycle.cycle.peer_due = date.today() - timedelta(days=1)
+    db.session.commit()
+    response = answer(client, login_as, review, peers[0], expect=422)
+    assert "Peer feedback closed on" in response.get_data(as_text=True)
+    assert "Give feedback on" not in login_as(peers[0]).get("/dashboard").get_data(
+        as_text=True)
+
+
+def test_answers_are_audited_on_the_request_not_the_review(client, login_as, peer_cycle):
+    """The review's audit trail (which its manager reads) never records an answer; HR's
+    organisation log keeps it on the request."""
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    asked(client, login_as, review, peers[:3])
+    answer(client, login_as, review, peers[0])
+    events = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.actor_id == peers[0].id)).all()
+    assert [(e.action, e.entity_type) for e in events] == [("peer.answer", "peer_request")]
+    assert events[0].after is None  # no content in the log either
+    history = login_as(org.lead).get(f"/reviews/{review.id}/history").get_data(as_text=True)
+    assert "peer.answer" not in history
