@@ -1,9 +1,12 @@
 """Shared fixtures: app, client, runner, isolated database, factories, login_as."""
 
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 
 from reviewapp import create_app
@@ -68,6 +71,9 @@ def _app(_database, tmp_path_factory):
 
 
 def _empty_all_tables() -> None:
+    # Uploads waiting for confirmation belong to users that are about to go (and whose ids the
+    # next build reuses, with its per-user quota of waiting uploads).
+    shutil.rmtree(Path(current_app.instance_path) / "uploads", ignore_errors=True)
     _db.session.remove()
     tables = list(reversed(_db.metadata.sorted_tables))
     # DELETE, not TRUNCATE: on tables this small it is far cheaper in PostgreSQL, where

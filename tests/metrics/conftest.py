@@ -1,7 +1,5 @@
 """A small catalogue matching the corpus files: reps ana, ben, cara (lead's), zoe (elsewhere)."""
 
-import shutil
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -11,14 +9,6 @@ from reviewapp.auth.models import Role
 from reviewapp.metrics.catalogue import add_metric, set_archived
 from reviewapp.metrics.models import ImportBatch, Observation, ReplacedValue
 from tests.factories import create_user
-
-
-@pytest.fixture(autouse=True)
-def _no_pending_uploads(_app):
-    """Each test starts without the uploads earlier tests left waiting (user ids are reused,
-    and each person may have only a few)."""
-    yield
-    shutil.rmtree(Path(_app.instance_path) / "uploads", ignore_errors=True)
 
 
 @pytest.fixture
