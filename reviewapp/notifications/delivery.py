@@ -17,6 +17,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from sqlalchemy.orm import joinedload
 
 from reviewapp.errors import ActionUnavailable
 from reviewapp.extensions import db
@@ -158,17 +159,26 @@ def _due_ids(at: datetime, ignore_backoff: bool) -> list[int]:
                                    .order_by(OutboxMessage.id).limit(BATCH)))
 
 
+def _claimable(at: datetime):
+    return sa.or_(OutboxMessage.status == OutboxStatus.PENDING,
+                  sa.and_(OutboxMessage.status == OutboxStatus.SENDING,
+                          OutboxMessage.claimed_at < at - STALE_CLAIM))
+
+
+def _claim_many(message_ids: list[int], at: datetime) -> list[int]:
+    """Take these messages for this run in one statement; returns the ids it got (another
+    run may have taken some first)."""
+    rows = db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id.in_(message_ids), _claimable(at))
+        .values(status=OutboxStatus.SENDING, claimed_at=at).returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)).scalars().all()
+    db.session.commit()
+    return sorted(rows)
+
+
 def _claim(message_id: int, at: datetime) -> OutboxMessage | None:
     """Take one message for this run; None when another run took it first."""
-    claimable = sa.or_(OutboxMessage.status == OutboxStatus.PENDING,
-                       sa.and_(OutboxMessage.status == OutboxStatus.SENDING,
-                               OutboxMessage.claimed_at < at - STALE_CLAIM))
-    result = db.session.execute(
-        sa.update(OutboxMessage).where(OutboxMessage.id == message_id, claimable)
-        .values(status=OutboxStatus.SENDING, claimed_at=at)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    if result.rowcount != 1:
+    if not _claim_many([message_id], at):
         return None
     return db.session.get(OutboxMessage, message_id)
 
@@ -183,14 +193,13 @@ def deliver_due(*, ignore_backoff: bool = False) -> DeliveryReport:
             ids = _due_ids(now(), ignore_backoff)
             if not ids:
                 break
-            progressed = False
-            for message_id in ids:
-                message = _claim(message_id, now())
-                if message is None:
-                    continue
-                progressed = True
+            claimed = _claim_many(ids, now())
+            messages = db.session.scalars(sa.select(OutboxMessage).where(
+                OutboxMessage.id.in_(claimed)).options(joinedload(OutboxMessage.user))
+                .order_by(OutboxMessage.id)).all()
+            for message in messages:
                 _deliver_one(transport, message, configured, report)
-            if not progressed or ignore_backoff:
+            if not claimed or ignore_backoff:
                 break
     finally:
         transport.close()
