@@ -21,6 +21,7 @@ from reviewapp.cycles.models import Cycle, CycleKpi
 from reviewapp.extensions import db
 from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import parse_period
+from reviewapp.peers.record import peer_record
 from reviewapp.reviews.context import goals_context
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
 from reviewapp.reviews.services import kpi_lines, scores_of
@@ -201,6 +202,7 @@ def build(review: Review, *, document_id: str, version: int, organisation: str,
         "kpi_history": kpi_history(review) if seen.manager_side else {"labels": [],
                                                                        "series": []},
         "competencies": _competencies(review, seen),
+        "peers": peer_record(review, shows_manager_side=seen.manager_side),
         "self": {
             "submitted_at": _iso(review.self_submitted_at), "skipped": review.self_skipped,
             "achievements": review.achievements if seen.self_side else "",

@@ -65,6 +65,7 @@ def test_nothing_a_rep_or_manager_reaches_ties_an_answer_to_its_author(app, clie
         text = _everything(pages)
         assert f"/reviews/{review.id}" in pages, who
         assert all(f"Marker-{m}" in text for m in MARKERS), who  # the aggregate is reachable
+        assert any("Marker-A" in body for url, body in pages.items() if url.endswith(".pdf"))
         for peer in peers:  # no page names a peer's request
             assert f"/peers/requests/{request_of(review, peer).id}" not in text, who
         assert "peer.answer" not in text
