@@ -113,13 +113,13 @@ def insert_history(metrics: dict[str, Metric], rep_ids: list[int], seed: int = 3
 
 
 def launched_cycle(n_reps: int = 3, *, name: str = "2025 Q4 review", long_notes: bool = False,
-                   today: dt.date | None = None) -> SimpleNamespace:
+                   team_name: str = "North", today: dt.date | None = None) -> SimpleNamespace:
     """HR, a manager, a team of n reps, and a launched cycle over them with five KPIs."""
     today = today or dt.date.today()
     hr = create_user(Role.HR_ADMIN, name="Hanna Records", commit=False)
     boss = create_user(Role.MANAGER, name="Bianca Boss", commit=False)
     manager = create_user(Role.MANAGER, name="Marcus Cole", manager=boss, commit=False)
-    team = create_team("North", manager=manager, commit=False)
+    team = create_team(team_name, manager=manager, commit=False)
     names = ["Jane Doe", "Priya Shah", "Tom Becker", "Ana Lima", "Zoë Ørsted"]
     reps = [create_user(Role.REP, name=names[i] if i < len(names) else f"Rep {i:03d}",
                         manager=manager, team=team, commit=False) for i in range(n_reps)]

@@ -1,0 +1,205 @@
+"""The renderer's fetcher, the cycle ZIP and its manifest, and `flask records …`."""
+
+import csv
+import hashlib
+import io
+import logging
+import os
+import stat
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+
+from reviewapp.extensions import db
+from reviewapp.records.fetcher import RefusedURL, StaticOnlyFetcher
+from reviewapp.records.models import RecordStatus, ReviewRecord
+from reviewapp.records.render import current_renderer
+from tests.factories import create_team, create_user
+from tests.records import builders
+from tests.records.conftest import render_pending
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd", "http://127.0.0.1:1/x.css", "https://example.com/font.ttf",
+    "ftp://example.com/x", "data:text/css,body{}", "reviewapp-static:../../pyproject.toml",
+    "reviewapp-static:%2e%2e/config.py", "reviewapp-static:fonts/missing.ttf",
+    "reviewapp-generated:anything.svg", "/etc/passwd",
+])
+def test_the_fetcher_refuses_everything_but_our_static_files(url):
+    with pytest.raises((RefusedURL, ValueError)):
+        StaticOnlyFetcher().fetch(url)
+
+
+def test_the_fetcher_serves_our_static_files():
+    response = StaticOnlyFetcher().fetch("reviewapp-static:fonts/DejaVuSans.ttf")
+    assert response.read()[:4] == b"\x00\x01\x00\x00"  # a TrueType font
+
+
+def test_a_document_asking_for_a_local_file_or_the_network_gets_nothing(app, caplog):
+    html = ('<html><body><p>x</p><img src="file:///etc/hostname">'
+            '<img src="http://127.0.0.1:9/pixel.png">'
+            '<link rel="stylesheet" href="https://example.com/a.css"></body></html>')
+    with app.test_request_context(), caplog.at_level(logging.WARNING):
+        pdf = current_renderer().pdf(html, identifier="fetch-test")
+    assert pdf.startswith(b"%PDF-")
+    refused = " ".join(r.getMessage() for r in caplog.records)
+    assert "file:///etc/hostname" in refused and "127.0.0.1:9" in refused
+    assert "disallowed protocol" in refused or "refused" in refused
+    with open("/etc/hostname", "rb") as handle:
+        assert handle.read().strip() not in pdf
+
+
+def _zip(data: bytes) -> tuple[list[dict], zipfile.ZipFile]:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    rows = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode())))
+    return rows, archive
+
+
+def test_the_cycle_zip_holds_the_stored_pdfs_and_a_manifest_that_matches(app, signing, client,
+                                                                         login_as):
+    org = builders.finalised_cycle(3)
+    records = render_pending()
+    login_as(org.hr)
+    response = client.get(f"/records/cycles/{org.cycle.id}.zip")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/zip"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Content-Disposition"] == \
+        "attachment; filename=2025-q4_review-records.zip"
+    rows, archive = _zip(response.data)
+    assert archive.namelist()[0] == "manifest.csv"
+    assert sorted(archive.namelist()[1:]) == sorted(r["file"] for r in rows)
+    by_id = {r.document_id: r for r in records}
+    for row in rows:
+        data = archive.read(row["file"])
+        record = by_id[row["document_id"]]
+        assert data == record.pdf  # as stored, byte for byte
+        assert hashlib.sha256(data).hexdigest() == row["sha256"] == record.sha256
+        assert row["manager"] == "Marcus Cole" and row["team"] == "North"
+        assert row["signed_by"] == record.signer and "Northwind Sales" in row["signed_by"]
+        assert row["finalized_at"] == record.finalized_at.isoformat()
+        assert row["file"] == f"2025-q4_review_{row['rep'].lower().replace(' ', '-')}.pdf" \
+            or row["rep"] == "Zoë Ørsted"
+    assert {r["rep"] for r in rows} == {"Jane Doe", "Priya Shah", "Tom Becker"}
+
+
+def test_a_manager_gets_the_records_of_their_people_and_a_rep_none(app, signing, client,
+                                                                 login_as):
+    org = builders.finalised_cycle(2)
+    render_pending()
+    stranger = create_user("manager", name="Stella Stranger")
+    outsider_team = create_team("Elsewhere", manager=stranger)
+    login_as(org.manager)
+    rows, _ = _zip(client.get(f"/records/cycles/{org.cycle.id}.zip").data)
+    assert len(rows) == 2
+    login_as(org.boss)  # above the manager: their people too
+    rows, _ = _zip(client.get(f"/records/cycles/{org.cycle.id}.zip").data)
+    assert len(rows) == 2
+    login_as(stranger)
+    rows, archive = _zip(client.get(f"/records/cycles/{org.cycle.id}.zip").data)
+    assert rows == [] and archive.namelist() == ["manifest.csv"]
+    # HR, one team only.
+    login_as(org.hr)
+    rows, _ = _zip(client.get(f"/records/cycles/{org.cycle.id}.zip?team={org.team.id}").data)
+    assert len(rows) == 2
+    rows, _ = _zip(client.get(
+        f"/records/cycles/{org.cycle.id}.zip?team={outsider_team.id}").data)
+    assert rows == []
+    login_as(org.reps[0])
+    assert client.get(f"/records/cycles/{org.cycle.id}.zip").status_code == 403
+
+
+def test_keygen_writes_a_private_key_only_its_owner_reads(app, runner, tmp_path):
+    result = runner.invoke(args=["records", "keygen", "--out", str(tmp_path / "k")])
+    assert result.exit_code == 0, result.output
+    key = tmp_path / "k" / "signing-key.pem"
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert (tmp_path / "k" / "signing-cert.pem").read_bytes().startswith(b"-----BEGIN CERT")
+    again = runner.invoke(args=["records", "keygen", "--out", str(tmp_path / "k")])
+    assert again.exit_code == 1 and "exists already" in again.output
+    forced = runner.invoke(args=["records", "keygen", "--out", str(tmp_path / "k"), "--force"])
+    assert forced.exit_code == 0
+
+
+def test_keygen_into_instance_is_what_new_records_are_signed_with(app, runner, tmp_path):
+    app.config.update(SIGNING_KEY=None, SIGNING_CERT=None, SIGNING_PKCS12=None)
+    app.instance_path = str(tmp_path / "instance")
+    assert runner.invoke(args=["records", "keygen"]).exit_code == 0
+    builders.finalised_cycle(1)
+    [record] = render_pending()
+    assert record.signed and "review records" in record.signer
+
+
+def test_a_pkcs12_key_with_a_passphrase_signs_too(app, tmp_path):
+    from cryptography.hazmat.primitives.serialization import (
+        BestAvailableEncryption,
+        load_pem_private_key,
+        pkcs12,
+    )
+    from cryptography.x509 import load_pem_x509_certificate
+
+    from reviewapp.records.signing import keygen
+
+    key_path, cert_path = keygen(tmp_path, "Northwind Sales")
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"records", load_pem_private_key(key_path.read_bytes(), None),
+        load_pem_x509_certificate(cert_path.read_bytes()), None,
+        BestAvailableEncryption(b"s3cret"))
+    (tmp_path / "records.p12").write_bytes(p12)
+    app.config.update(SIGNING_PKCS12=str(tmp_path / "records.p12"),
+                      SIGNING_PASSPHRASE="s3cret", SIGNING_KEY=None, SIGNING_CERT=None)
+    builders.finalised_cycle(1)
+    [record] = render_pending()
+    assert record.signed, record.error
+    app.config["SIGNING_PASSPHRASE"] = "wrong"
+    from reviewapp.records.signing import SigningError, configured_files, load_signer
+
+    with pytest.raises(SigningError, match="Cannot load the signing key"):
+        load_signer(configured_files())
+
+
+def test_render_fills_in_what_is_missing_through_the_job_path(app, signing, runner):
+    org = builders.finalised_cycle(2)
+    # One record lost (as if a worker had died with the job), one never made.
+    db.session.execute(sa.delete(ReviewRecord).where(
+        ReviewRecord.review_id == org.reviews[1].id))
+    db.session.commit()
+    result = runner.invoke(args=["records", "render", "--cycle", org.cycle.name])
+    assert result.exit_code == 0, result.output
+    assert "2 rendered, 0 failed, 0 still waiting." in result.output
+    db.session.rollback()
+    assert {r.status for r in db.session.scalars(sa.select(ReviewRecord))} == \
+        {RecordStatus.RENDERED}
+    again = runner.invoke(args=["records", "render", "--cycle", org.cycle.name])
+    assert "has its record" in again.output
+    unknown = runner.invoke(args=["records", "render", "--cycle", "No such cycle"])
+    assert unknown.exit_code == 1 and "No cycle is called" in unknown.output
+
+
+def test_export_then_verify_the_zip_and_find_a_changed_file(app, signing, runner, tmp_path):
+    org = builders.finalised_cycle(2)
+    render_pending()
+    out = tmp_path / "cycle.zip"
+    result = runner.invoke(args=["records", "export", "--cycle", org.cycle.name, "--out",
+                                 str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 records" in result.output
+    verified = runner.invoke(args=["records", "verify", str(out)])
+    assert verified.exit_code == 0, verified.output
+    assert "2 OK, 0 differ." in verified.output
+    # Replace one PDF with a changed copy (one byte) and drop another from the manifest's files.
+    rows, archive = _zip(out.read_bytes())
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tampered, "w") as target:
+        target.writestr("manifest.csv", archive.read("manifest.csv"))
+        data = bytearray(archive.read(rows[0]["file"]))
+        data[len(data) // 3] ^= 0x01
+        target.writestr(rows[0]["file"], bytes(data))
+    result = runner.invoke(args=["records", "verify", str(tampered)])
+    assert result.exit_code == 1
+    assert f"DIFFERS  tampered.zip:{rows[0]['file']}" in result.output
+    assert "differs from manifest.csv" in result.output
+    assert f"tampered.zip:{rows[1]['file']}: listed in manifest.csv but not in the ZIP" \
+        in result.output
