@@ -27,6 +27,16 @@ class ServiceError(Exception):
         self.field = field
 
 
+class FieldErrors(ServiceError):
+    """Several fields are at fault at once: `errors` maps each field to its message, in the
+    order the form shows them, so that a page can list every problem in one summary."""
+
+    def __init__(self, errors: dict[str, str]):
+        first_field, first = next(iter(errors.items()))
+        super().__init__(first, field=first_field)
+        self.errors = dict(errors)
+
+
 class NotAllowed(ServiceError):
     """The actor may not do this at all (a page answers 403; the CLI prints the message)."""
 

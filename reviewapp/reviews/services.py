@@ -16,7 +16,7 @@ from reviewapp import policy
 from reviewapp.audit.models import AuditEvent
 from reviewapp.audit.services import record
 from reviewapp.auth.models import User
-from reviewapp.errors import Conflict, ServiceError
+from reviewapp.errors import Conflict, FieldErrors, ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import parse_period
@@ -203,6 +203,19 @@ def _write_side(actor: User, review: Review, side: str, data, expected_version: 
     _audit_changes(actor, review, before, _snapshot(review, side, texts), f"review.{side}_save")
 
 
+def _require_every_rating(review: Review, side: str, evidence: str) -> None:
+    """Refuse a submission naming every competency without a rating or a note, all at once."""
+    problems = {}
+    for rating in review.ratings:
+        name, cid = rating.cycle_competency.name, rating.cycle_competency_id
+        if getattr(rating, f"{side}_rating") is None:
+            problems[f"{side}_rating_{cid}"] = f"Rate {name} before submitting."
+        if not getattr(rating, f"{side}_note"):
+            problems[f"{side}_note_{cid}"] = f"{name}: {evidence} before submitting."
+    if problems:
+        raise FieldErrors(problems)
+
+
 def save_self(actor: User, review: Review, data: SelfAssessment, *,
               expected_version: int | None) -> None:
     """Save the rep's draft self-assessment (only the rep, only in self-review)."""
@@ -213,11 +226,7 @@ def save_self(actor: User, review: Review, data: SelfAssessment, *,
 def submit_self(actor: User, review: Review) -> None:
     """Hand the self-assessment to the manager; every competency needs a rating and evidence."""
     policy.authorize_review_action(actor, review, ReviewAction.SUBMIT_SELF)
-    for rating in review.ratings:
-        if rating.self_rating is None or not rating.self_note:
-            raise ServiceError(
-                f"Rate {rating.cycle_competency.name} and write your evidence before submitting.",
-                field=f"self_rating_{rating.cycle_competency_id}")
+    _require_every_rating(review, "self", "write your evidence")
     review.self_submitted_at = now()
     transition(actor, review, ReviewAction.SUBMIT_SELF)
     email_events.self_submitted(actor, review)
@@ -282,11 +291,7 @@ def override_kpi(actor: User, review: Review, score_id: int, new_score: int | No
 def submit_manager(actor: User, review: Review) -> None:
     """Send the finished review to calibration; the divergence rule must be satisfied."""
     policy.authorize_review_action(actor, review, ReviewAction.SUBMIT_MANAGER)
-    for rating in review.ratings:
-        if rating.manager_rating is None or not rating.manager_note:
-            raise ServiceError(
-                f"Rate {rating.cycle_competency.name} and write the note that backs it.",
-                field=f"manager_rating_{rating.cycle_competency_id}")
+    _require_every_rating(review, "manager", "write the note that backs it")
     scores = scores_of(review)  # refuse before changing anything
     if scores.divergent and not review.reconciliation_note:
         raise ServiceError(

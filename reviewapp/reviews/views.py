@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from reviewapp import policy
 from reviewapp.auth.models import Role, User
 from reviewapp.cycles.models import Cycle, CycleKpi
-from reviewapp.errors import Conflict
+from reviewapp.errors import Conflict, FieldErrors
 from reviewapp.extensions import db
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews import bp
@@ -106,16 +106,19 @@ def review(review_id: int):
     return _render(_load(review_id))
 
 
-def _refused(review_id: int, error, *, field_suffix: str = "", saved: bool = False):
+def _refused(review_id: int, error, *, field_suffix: str = "", saved: bool = False,
+             extra_values: dict | None = None):
     """Re-render the review with the user's input and the refusal: 409 for a conflict. After a
     kept save the form carries the new version, so the next save does not conflict with itself."""
     review = _load(review_id)
     if isinstance(error, Conflict):
         return _render(review, values=request.form, conflict=error.message, status=409)
-    values = {**request.form.to_dict(), **({"version": review.version} if saved else {})}
-    return _render(review, values=values,
-                   errors={f"{error.field}{field_suffix}" if error.field else "form":
-                           error.message}, status=422)
+    values = {**request.form.to_dict(), **({"version": review.version} if saved else {}),
+              **(extra_values or {})}
+    found = error.errors if isinstance(error, FieldErrors) else {error.field: error.message}
+    errors = {f"{field}{field_suffix}" if field else "form": message
+              for field, message in found.items()}
+    return _render(review, values=values, errors=errors, status=422)
 
 
 def _save_then_submit(review: Review, save, submit, *, submitted_message: str,
@@ -196,6 +199,7 @@ def kpi_override(review_id: int, score_id: int):
                       _int_or_none(request.form.get("override_score")),
                       request.form.get("justification", ""), expected_version=_version())
     if not outcome.ok:
-        return _refused(review_id, outcome.error, field_suffix=f"_{score_id}")
+        return _refused(review_id, outcome.error, field_suffix=f"_{score_id}",
+                        extra_values={"override_for": score_id})
     flash("The KPI score was overridden; the justification is kept with the review.", "success")
     return redirect(url_for("reviews.review", review_id=review_id) + "#kpis")

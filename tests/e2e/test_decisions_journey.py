@@ -42,7 +42,10 @@ def test_calibrate_share_acknowledge_finalise_reopen(page, browser_login, in_cal
     first = form.locator("form").first
     first.get_by_label("Calibrated rating").select_option("4")
     first.get_by_role("button", name="Save calibration").click()
-    expect(page.get_by_text("Write the reason for the adjustment")).to_be_visible()
+    expect(page.get_by_test_id("error-summary")).to_be_focused()
+    expect(page.get_by_test_id("error-summary").get_by_role(
+        "link", name=re.compile("Write the reason for the adjustment"))).to_be_visible()
+    expect(form.get_by_text("Write the reason for the adjustment")).to_be_visible()
     first = page.get_by_test_id("calibration-form").locator("form").first
     first.get_by_label("Calibrated rating").select_option("4")
     first.get_by_label(re.compile("Reason")).fill("Two other managers saw the same level.")

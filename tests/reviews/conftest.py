@@ -13,7 +13,7 @@ from reviewapp.kpis.runs import run_validation
 from reviewapp.metrics.models import KpiStatus
 from reviewapp.reviews.models import Review
 from tests.factories import create_user
-from tests.kpis.data import CANDIDATES, insert_sales
+from tests.kpis.data import ALL_CANDIDATES, insert_sales
 
 LAST_QUARTER = "2025-Q4"  # the last quarter of tests.kpis.data
 
@@ -25,7 +25,7 @@ def validated(org):
              for i in range(12)]
     reps = [org.rep, org.rep2, org.boss_rep, org.outsider, *extra]
     metrics = insert_sales([r.id for r in reps])
-    outcome = run_validation(None, "revenue", CANDIDATES, source="cli")
+    outcome = run_validation(None, "revenue", ALL_CANDIDATES, source="cli")  # a policy run
     db.session.commit()
     assert metrics["meetings"].kpi_status == KpiStatus.KPI, outcome.run.decisions
     assert metrics["calls_per_day"].kpi_status == KpiStatus.NOT_PREDICTIVE
