@@ -88,9 +88,10 @@ def answer(request_id: int):
     found = _own_request(request_id)
     ratings = {}
     for competency in found.review.cycle.competencies:
-        raw = request.form.get(f"rating_{competency.id}", "")
-        ratings[competency.id] = (_int_or_none(raw) if raw != "none" else None,
-                                  request.form.get(f"example_{competency.id}", ""))
+        raw = request.form.get(f"rating_{competency.id}", "").strip()
+        # Empty or "none": not observed; anything else that is not a number is refused as 0.
+        rating = None if raw in ("", "none") else (_int_or_none(raw) or 0)
+        ratings[competency.id] = (rating, request.form.get(f"example_{competency.id}", ""))
     outcome = attempt(services.answer, current_user, found, ratings)
     if not outcome.ok:
         return _request_refused(request_id, outcome.error)
