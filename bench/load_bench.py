@@ -277,12 +277,17 @@ def think_time_phase(base: str, org: dict, pages: list[Page], n_users: int,
     users = ([("hr", u) for u in org["users"]["hr"]]
              + [("manager", u) for u in org["users"]["manager"][: max(1, n_users // 5)]]
              + [("rep", u) for u in org["users"]["rep"]])[:n_users]
-    stop = time.monotonic() + seconds
+    window = {}
+    ready = threading.Barrier(len(users))
 
     def run(role: str, user: dict, seed: int):
         rng = random.Random(seed)
+        # Everyone logs in first (scrypt, on purpose slow); the clock starts when all are in.
         session = _login(base, user["email"])
         mine = [p for p in pages if role in p.roles for _ in range(p.weight)] + [TRIVIAL]
+        ready.wait()
+        stop = window.setdefault("stop", time.monotonic() + seconds)
+        time.sleep(rng.uniform(0.0, 3.0))  # arrivals spread like the think time
         while time.monotonic() < stop:
             page = rng.choice(mine)
             if page is TRIVIAL:
@@ -428,16 +433,21 @@ def main() -> None:
             cleanup()
 
 
+def _load() -> str:
+    """The machine's load average: on a shared machine, other work inflates every figure."""
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def report(base: str, org: dict, pages: list[Page], args) -> None:
     print(f"\n(a) think time: {args.users} users, 1-3 s between pages, {args.seconds:.0f} s, "
-          f"gunicorn -w {args.workers}")
+          f"gunicorn -w {args.workers}; {_load()} ({os.cpu_count()} cores)")
     rec = think_time_phase(base, org, pages, args.users, args.seconds)
     print(f"{'page':24} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'5xx':>5} {'4xx':>5}")
     for name in [TRIVIAL.name] + [p.name for p in pages]:
         times = rec.times.get(name, [])
         print(f"{name:24} {len(times):8d} {_pct(times, .5):8.0f} {_pct(times, .95):8.0f} "
               f"{rec.errors.get(name, 0):5d} {rec.refused.get(name, 0):5d}")
-    print(f"server errors: {sum(rec.errors.values())}")
+    print(f"server errors: {sum(rec.errors.values())}; {_load()}")
 
     print(f"\n(b) burst: {args.burst_users} closed-loop users per page, no think time, "
           f"{args.burst_seconds:.0f} s each")
@@ -453,7 +463,7 @@ def report(base: str, org: dict, pages: list[Page], args) -> None:
         errors += sum(page_rec.errors.values())
         print(f"{page.name:24} {rate:8.1f} {rate / baseline:7.1%} {_pct(times, .5):8.0f} "
               f"{_pct(times, .95):8.0f} {sum(page_rec.errors.values()):5d}")
-    print(f"server errors: {errors}")
+    print(f"server errors: {errors}; {_load()}")
 
     print("\n(c) one request at a time, manager with 200 reports vs 5 (median of 15)")
     for name, url in (("manager dashboard", "/dashboard"), ("team metrics", "/metrics/team"),

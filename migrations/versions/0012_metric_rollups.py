@@ -37,7 +37,6 @@ def upgrade():
     )
     with op.batch_alter_table('metric_rollups', schema=None) as batch_op:
         batch_op.create_index('ix_metric_rollups_grain_period', ['grain', 'period_start'], unique=False)
-        batch_op.create_index('ix_metric_rollups_metric_period', ['metric_id', 'period_start'], unique=False)
 
     from reviewapp.metrics import rollups
 
@@ -46,7 +45,6 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('metric_rollups', schema=None) as batch_op:
-        batch_op.drop_index('ix_metric_rollups_metric_period')
         batch_op.drop_index('ix_metric_rollups_grain_period')
 
     op.drop_table('metric_rollups')

@@ -310,8 +310,15 @@ def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> Imp
             pd.DataFrame({"id": changed["old_id"].astype("int64"), "value": changed["value"]}),
             batch.id,
         )
-    rollups.refresh(rollups.box_of(written["rep_id"], written["metric_id"], written["grain"],
-                                   written["period_start"]))
+    rollups.refresh(
+        rollups.box_of(written["rep_id"], written["metric_id"], written["grain"],
+                       written["period_start"]),
+        written=pd.DataFrame({"rep": written["rep_id"].to_numpy(dtype="int64"),
+                              "metric": written["metric_id"].to_numpy(dtype="int64"),
+                              "grain": written["grain"].to_numpy(dtype=object),
+                              "start": written["period_start"].to_numpy(dtype="datetime64[ns]"),
+                              "value": written["value"].to_numpy(dtype=float)}),
+        batch_id=batch.id)
     record(actor, "import.apply", "import_batch", batch.id, after={
         "filename": batch.filename, "rows": batch.row_count, "new": batch.new_count,
         "changed": batch.changed_count, "unchanged": batch.unchanged_count,

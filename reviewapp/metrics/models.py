@@ -154,11 +154,12 @@ class ReplacedValue(db.Model):
 
 
 class MetricRollup(db.Model):
-    """One metric of one rep over one month or quarter, rolled up from its observations under
-    every rule (sum, mean, latest value), so that pages read a period with SQL instead of
-    rolling observations up on every request, and a metric's rule (or a cycle's frozen one)
-    picks a column. Kept equal to a recomputation by reviewapp.metrics.rollups, in the same
-    transaction as every import and undo."""
+    """One metric of one rep over one quarter, or a month rolled up from days or weeks (a
+    month stored as such is read from the observations), under every rule (sum, mean, latest
+    value), so that pages read a period with SQL instead of rolling observations up on every
+    request, and a metric's rule (or a cycle's frozen one) picks a column. Kept equal to a
+    recomputation by reviewapp.metrics.rollups, in the same transaction as every import and
+    undo."""
 
     __tablename__ = "metric_rollups"
 
@@ -177,5 +178,4 @@ class MetricRollup(db.Model):
         sa.CheckConstraint("grain IN ('month', 'quarter')", "grain"),
         sa.CheckConstraint("n > 0", "n_positive"),
         sa.Index("ix_metric_rollups_grain_period", "grain", "period_start"),
-        sa.Index("ix_metric_rollups_metric_period", "metric_id", "period_start"),
     )

@@ -1,5 +1,9 @@
 """The roll-up table: each metric's value per rep per month and quarter, computed once.
 
+Quarters are all in the table; months are in it when they are rolled up from days or weeks,
+while a value stored by month is its own roll-up and is read from the observations (`_view`
+puts both together), so that a monthly import does not write every value twice.
+
 Pages used to load every observation of their reps and roll them up in pandas on every
 request; now they read `metric_rollups` with SQL. The table is a pure function of the
 observations (`periods.rollup_all` of them, the same arithmetic as `data.rolled_up`), and is
@@ -45,8 +49,6 @@ WEEK_REACH = timedelta(days=6)
 MANY_IDS = 500
 # Set on a statement that writes observations and refreshes the roll-ups itself.
 MAINTAINED = {"rollups_maintained": True}
-RULE_COLUMN = {Rollup.SUM: TABLE.c.sum_value, Rollup.MEAN: TABLE.c.mean_value,
-               Rollup.LAST: TABLE.c.last_value}
 
 
 @dataclass(frozen=True)
@@ -87,19 +89,37 @@ def _where(query, box: Box | None, rep_col, metric_col, period_col, *, reach=tim
     return query.where(period_col >= box.first - reach, period_col <= box.last)
 
 
-def recompute(connection: sa.Connection, box: Box | None = None) -> pd.DataFrame:
-    """The roll-ups the observations in the box give (COLUMNS; period_start as datetime64)."""
+def recompute(connection: sa.Connection, box: Box | None = None, *,
+              written: pd.DataFrame | None = None,
+              batch_id: int | None = None) -> pd.DataFrame:
+    """The roll-ups the observations in the box give (COLUMNS; period_start as datetime64).
+
+    An import passes the rows it has just written (rep, metric, grain, start, value) and its
+    batch: those are taken from memory and only the box's other observations are read back,
+    so a million-row import does not read its million rows again.
+    """
     query = sa.select(Observation.rep_id, Observation.metric_id, Observation.grain,
                       sa.type_coerce(Observation.period_start, sa.String), Observation.value)
     query = _where(query, box, Observation.rep_id, Observation.metric_id,
                    Observation.period_start, reach=WEEK_REACH)
+    if written is not None:
+        query = query.where(Observation.batch_id.is_distinct_from(batch_id))
     frame = frame_of_columns(fetch_columns(query, connection),
                              ["rep", "metric", "grain", "start", "value"])
-    parts = []
-    for grain in GRAINS:
-        finer = frame[frame["grain"].isin([g.value for g in Grain if g <= grain])]
-        parts.append(rollup_all(finer, grain))
-    out = pd.concat(parts, ignore_index=True)
+    if written is not None and not written.empty:
+        frame = pd.concat([frame, written[["rep", "metric", "grain", "start", "value"]]],
+                          ignore_index=True) if not frame.empty else written
+    # Months: only those rolled up from days or weeks. A month stored as such is its own
+    # roll-up (read from the observations, see _view), and where a month value exists, finer
+    # values of that month do not count (the coarsest grain wins, as in periods.rollup).
+    finer = rollup_all(frame[frame["grain"].isin([Grain.DAY.value, Grain.WEEK.value])],
+                       Grain.MONTH)
+    months = frame[frame["grain"] == Grain.MONTH.value]
+    if not months.empty and not finer.empty:
+        stored_months = pd.MultiIndex.from_frame(months[["rep", "metric", "start"]])
+        cells = pd.MultiIndex.from_frame(finer[["rep", "metric", "start"]])
+        finer = finer[~cells.isin(stored_months)]
+    out = pd.concat([finer, rollup_all(frame, Grain.QUARTER)], ignore_index=True)
     if box is not None:
         first, last = pd.Timestamp(box.first), pd.Timestamp(box.last)
         out = out[((out["start"] >= first) & (out["start"] <= last)).to_numpy()]
@@ -114,11 +134,13 @@ def recompute(connection: sa.Connection, box: Box | None = None) -> pd.DataFrame
         "n": out["n"].to_numpy(dtype=np.int64)})
 
 
-def refresh(box: Box | None, connection: sa.Connection | None = None) -> int:
+def refresh(box: Box | None, connection: sa.Connection | None = None, *,
+            written: pd.DataFrame | None = None, batch_id: int | None = None) -> int:
     """Recompute every roll-up in the box (None: the whole table) from the observations, in
-    the caller's transaction; returns how many roll-ups the box now holds."""
+    the caller's transaction; returns how many roll-ups the box now holds. `written` and
+    `batch_id`: see recompute."""
     connection = connection if connection is not None else db.session.connection()
-    fresh = recompute(connection, box)
+    fresh = recompute(connection, box, written=written, batch_id=batch_id)
     connection.execute(_where(sa.delete(TABLE), box, TABLE.c.rep_id, TABLE.c.metric_id,
                               TABLE.c.period_start))
     if not fresh.empty:
@@ -161,40 +183,79 @@ def differences(connection: sa.Connection | None = None) -> pd.DataFrame:
 # Reading, for the pages --------------------------------------------------------------------
 
 
-def value_column(how: str | Rollup | None = None):
+def _view(grain: Grain | str, *, rep_ids=None, metric_ids=None, start: date | None = None,
+          first: date | None = None, last: date | None = None):
+    """Roll-ups at a grain as one selectable (rep_id, metric_id, period_start, sum_value,
+    mean_value, last_value, n), the filters applied inside: for months, the table's months
+    (rolled up from days and weeks) and the observations stored by month, which are their
+    own roll-up (so a monthly import stores its values once, not twice)."""
+    obs = Observation.__table__
+
+    def filtered(query, table):
+        if rep_ids is not None:
+            query = query.where(table.c.rep_id.in_(list(rep_ids)))
+        if metric_ids is not None:
+            query = query.where(table.c.metric_id.in_(list(metric_ids)))
+        if start is not None:
+            query = query.where(table.c.period_start == start)
+        if first is not None:
+            query = query.where(table.c.period_start >= first)
+        if last is not None:
+            query = query.where(table.c.period_start <= last)
+        return query
+
+    grain = Grain(grain)
+    table = filtered(sa.select(TABLE.c.rep_id, TABLE.c.metric_id, TABLE.c.period_start,
+                               TABLE.c.sum_value, TABLE.c.mean_value, TABLE.c.last_value,
+                               TABLE.c.n).where(TABLE.c.grain == grain.value), TABLE)
+    if grain != Grain.MONTH:
+        return table.subquery("rollup")
+    own = filtered(sa.select(obs.c.rep_id, obs.c.metric_id, obs.c.period_start,
+                             obs.c.value.label("sum_value"), obs.c.value.label("mean_value"),
+                             obs.c.value.label("last_value"), sa.literal(1).label("n"))
+                   .where(obs.c.grain == Grain.MONTH.value), obs)
+    return sa.union_all(table, own).subquery("rollup")
+
+
+def value_column(view, how: str | Rollup | None = None):
     """The value under a fixed rule, or (None) under each metric's own rule (join Metric)."""
+    columns = {Rollup.SUM: view.c.sum_value, Rollup.MEAN: view.c.mean_value,
+               Rollup.LAST: view.c.last_value}
     if how is not None:
-        return RULE_COLUMN[Rollup(how)]
-    return sa.case((Metric.rollup == Rollup.SUM, TABLE.c.sum_value),
-                   (Metric.rollup == Rollup.MEAN, TABLE.c.mean_value),
-                   else_=TABLE.c.last_value)
+        return columns[Rollup(how)]
+    return sa.case((Metric.rollup == Rollup.SUM, view.c.sum_value),
+                   (Metric.rollup == Rollup.MEAN, view.c.mean_value),
+                   else_=view.c.last_value)
 
 
 def rep_values(rep_id: int, grain: Grain | str) -> list[tuple[int, date, float]]:
     """(metric id, period start, value) of one rep at a grain, under each metric's rule."""
-    query = (sa.select(TABLE.c.metric_id, TABLE.c.period_start, value_column())
-             .join(Metric, Metric.id == TABLE.c.metric_id)
-             .where(TABLE.c.rep_id == rep_id, TABLE.c.grain == Grain(grain).value)
-             .order_by(TABLE.c.metric_id, TABLE.c.period_start))
-    return [tuple(row) for row in db.session.execute(query)]
+    v = _view(grain, rep_ids=[rep_id])
+    query = (sa.select(v.c.metric_id, v.c.period_start, value_column(v))
+             .join(Metric, Metric.id == v.c.metric_id)
+             .order_by(v.c.metric_id, v.c.period_start))
+    return [(m, _day(start), value) for m, start, value in db.session.execute(query)]
+
+
+def _day(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def metrics_of(rep_id: int, grain: Grain | str) -> set[int]:
     """The metrics with roll-ups for the rep at a grain."""
-    query = sa.select(TABLE.c.metric_id).distinct().where(
-        TABLE.c.rep_id == rep_id, TABLE.c.grain == Grain(grain).value)
-    return set(db.session.scalars(query))
+    v = _view(grain, rep_ids=[rep_id])
+    return set(db.session.scalars(sa.select(v.c.metric_id).distinct()))
 
 
 def periods_and_metrics(rep_ids: Iterable[int], grain: Grain | str) -> tuple[list[date], set[int]]:
     """The periods that hold any roll-up of these reps at a grain, oldest first, and the
     metrics that have any (one grouped statement)."""
-    query = (sa.select(TABLE.c.period_start, TABLE.c.metric_id)
-             .where(TABLE.c.grain == Grain(grain).value, TABLE.c.rep_id.in_(list(rep_ids)))
-             .group_by(TABLE.c.period_start, TABLE.c.metric_id))
+    v = _view(grain, rep_ids=list(rep_ids))
+    query = sa.select(v.c.period_start, v.c.metric_id).group_by(v.c.period_start,
+                                                                 v.c.metric_id)
     periods, metrics = set(), set()
     for start, metric_id in db.session.execute(query):
-        periods.add(start)
+        periods.add(_day(start))
         metrics.add(metric_id)
     return sorted(periods), metrics
 
@@ -202,10 +263,9 @@ def periods_and_metrics(rep_ids: Iterable[int], grain: Grain | str) -> tuple[lis
 def period_table(rep_ids: Iterable[int], grain: Grain | str,
                  start: date) -> dict[int, dict[int, float]]:
     """rep id → metric id → value in one period, under each metric's rule."""
-    query = (sa.select(TABLE.c.rep_id, TABLE.c.metric_id, value_column())
-             .join(Metric, Metric.id == TABLE.c.metric_id)
-             .where(TABLE.c.grain == Grain(grain).value, TABLE.c.period_start == start,
-                    TABLE.c.rep_id.in_(list(rep_ids))))
+    v = _view(grain, rep_ids=list(rep_ids), start=start)
+    query = (sa.select(v.c.rep_id, v.c.metric_id, value_column(v))
+             .join(Metric, Metric.id == v.c.metric_id))
     table: dict[int, dict[int, float]] = {}
     for rep_id, metric_id, value in db.session.execute(query):
         table.setdefault(rep_id, {})[metric_id] = value
@@ -216,16 +276,14 @@ def values_in(rep_ids: Iterable[int], metric_ids: Iterable[int], grain: Grain | 
               first: date, last: date, how: dict[int, str] | None = None) -> pd.DataFrame:
     """rep, metric, grain, start, value, n for periods starting in [first, last], as
     data.rolled_up gives them; `how` holds some metrics' rules fixed (a cycle's frozen ones)."""
-    how = how or {}
-    rules = [(TABLE.c.metric_id == mid, RULE_COLUMN[Rollup(rule)]) for mid, rule in how.items()]
-    value = sa.case(*rules, else_=value_column()) if rules else value_column()
-    query = (sa.select(TABLE.c.rep_id, TABLE.c.metric_id, TABLE.c.grain,
-                       sa.type_coerce(TABLE.c.period_start, sa.String), value, TABLE.c.n)
-             .join(Metric, Metric.id == TABLE.c.metric_id)
-             .where(TABLE.c.grain == Grain(grain).value, TABLE.c.rep_id.in_(list(rep_ids)),
-                    TABLE.c.metric_id.in_(list(metric_ids)), TABLE.c.period_start >= first,
-                    TABLE.c.period_start <= last)
-             .order_by(TABLE.c.rep_id, TABLE.c.metric_id, TABLE.c.period_start))
+    v = _view(grain, rep_ids=list(rep_ids), metric_ids=list(metric_ids), first=first,
+              last=last)
+    rules = [(v.c.metric_id == mid, value_column(v, rule)) for mid, rule in (how or {}).items()]
+    value = sa.case(*rules, else_=value_column(v)) if rules else value_column(v)
+    query = (sa.select(v.c.rep_id, v.c.metric_id, sa.literal(Grain(grain).value),
+                       sa.type_coerce(v.c.period_start, sa.String), value, v.c.n)
+             .join(Metric, Metric.id == v.c.metric_id)
+             .order_by(v.c.rep_id, v.c.metric_id, v.c.period_start))
     frame = frame_of_columns(fetch_columns(query), ["rep", "metric", "grain", "start", "value",
                                                     "n"])
     return frame.astype({"n": "int64"})
