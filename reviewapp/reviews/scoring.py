@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 DIVERGENCE_THRESHOLD = 1.5
 # Cap for attainment: reaching zero on a lower-is-better KPI is as good as it gets, not a
@@ -97,3 +98,20 @@ def combine(kpi_scores: Sequence[tuple[int | None, float]], ratings: Sequence[in
     if qual is not None:
         return Scores(None, qual, qual, 0.0, True, None)
     return Scores(None, None, None, None, False, None)
+
+
+def format_score(value: float | None) -> str:
+    """A score as every page shows it: two decimals, halves rounded up ("3.55"), "—" when
+    missing. static/js/scores.js rounds the same way (toFixed on the same binary value)."""
+    if value is None:
+        return "—"
+    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def partial_side(quant: float | None, qual: float | None) -> str | None:
+    """Which side an overall score rests on when only one side has scores, else None."""
+    if quant is not None and qual is None:
+        return "KPIs only"
+    if qual is not None and quant is None:
+        return "competencies only"
+    return None

@@ -17,7 +17,7 @@ from reviewapp.reviews import bp
 from reviewapp.reviews.context import goals_context
 from reviewapp.reviews.decisions import ACKNOWLEDGE_STATEMENT, POTENTIAL_LABELS
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
-from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
+from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD, format_score, partial_side
 from reviewapp.reviews.services import (
     ManagerAssessment,
     SelfAssessment,
@@ -31,6 +31,9 @@ from reviewapp.reviews.services import (
     submit_self,
 )
 from reviewapp.transaction import attempt, attempt_keeping_earlier
+
+bp.add_app_template_filter(format_score, "review_score")
+bp.add_app_template_global(partial_side, "partial_side")
 
 
 @bp.before_request

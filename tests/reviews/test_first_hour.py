@@ -80,3 +80,30 @@ def test_a_refused_override_keeps_the_chosen_score(client, launched, login_as, d
     assert "<option selected>5</option>" in select
     assert f'id="justification_{score.id}-error"' in body
     assert fresh(db, review.id).kpi_scores[0].override_score is None
+
+
+def test_one_formatter_for_scores_halves_up():
+    from reviewapp.reviews.scoring import format_score, partial_side
+    assert [format_score(v) for v in (None, 3.55, 2.625, 5, 3.5)] == [
+        "—", "3.55", "2.63", "5.00", "3.50"]
+    assert partial_side(5.0, None) == "KPIs only"
+    assert partial_side(None, 3.0) == "competencies only"
+    assert partial_side(4.0, 3.0) is None
+
+
+def test_cycle_page_and_review_page_show_the_same_score_and_its_side(client, launched,
+                                                                     login_as, db):
+    from reviewapp.reviews.scoring import format_score
+    review = launched.review
+    submit_self(client, login_as, review)
+    review = fresh(db, review.id)
+    assert review.overall_score is not None and review.qual_score is None
+    shown = format_score(review.overall_score)
+    login_as(launched.org.lead)
+    cycle_page = client.get(f"/cycles/{review.cycle_id}").get_data(as_text=True)
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{re.escape(review.rep.name)}.*?</tr>",
+                    cycle_page, re.S).group(0)
+    assert f'{shown} <span class="muted partial" data-testid="partial">(KPIs only)</span>' in row
+    review_page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert re.search(rf'data-testid="overall-score">{re.escape(shown)}<', review_page)
+    assert 'data-testid="overall-side">(KPIs only)<' in review_page
