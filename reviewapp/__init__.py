@@ -142,12 +142,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from reviewapp.admin.cli import users_cli
+    from reviewapp.backup import backup_cli
     from reviewapp.demo import demo_cli
     from reviewapp.kpis.cli import kpi_cli
     from reviewapp.metrics.cli import metrics_cli
     from reviewapp.records.cli import records_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(metrics_cli)
     app.cli.add_command(kpi_cli)
