@@ -157,8 +157,15 @@ class RecordSigner(signers.SimpleSigner):
 
     @property
     def name(self) -> str:
-        """The signer as a person reads it: the certificate's subject."""
-        return self.certificate.subject.rfc4514_string()
+        """The signer as a person reads it: the certificate's common name and organisation."""
+        subject = self.certificate.subject
+        common = [a.value for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        org = [a.value for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        if not common:
+            return subject.rfc4514_string()
+        if org and org[0] not in common[0]:
+            return f"{common[0]} ({org[0]})"
+        return common[0]
 
 
 def load_signer(files: KeyFiles) -> RecordSigner:

@@ -91,6 +91,8 @@ def test_a_manager_gets_the_records_of_their_people_and_a_rep_none(app, signing,
     stranger = create_user("manager", name="Stella Stranger")
     outsider_team = create_team("Elsewhere", manager=stranger)
     login_as(org.manager)
+    page = client.get(f"/cycles/{org.cycle.id}").get_data(as_text=True)
+    assert "Download your people's 2 finalised records (ZIP)" in page
     rows, _ = _zip(client.get(f"/records/cycles/{org.cycle.id}.zip").data)
     assert len(rows) == 2
     login_as(org.boss)  # above the manager: their people too
