@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from sqlalchemy.orm.exc import StaleDataError
 
-from reviewapp import policy
+from reviewapp import policy, text_limits
 from reviewapp.audit.models import AuditEvent
 from reviewapp.audit.services import record
 from reviewapp.auth.models import User
@@ -190,14 +190,15 @@ def _write_side(actor: User, review: Review, side: str, data, expected_version: 
     texts = {f.name: getattr(data, f.name) for f in fields(data) if f.name != "ratings"}
     before = _snapshot(review, side, texts)
     for name, value in texts.items():
-        setattr(review, name, (value or "").strip())
+        setattr(review, name, text_limits.check(value, text_limits.REVIEW_TEXT, name))
     for rating in review.ratings:
         value, note = data.ratings.get(rating.cycle_competency_id, (None, ""))
         if value is not None and not 1 <= int(value) <= 5:
             raise ServiceError("Ratings run from 1 to 5.",
                                field=f"{side}_rating_{rating.cycle_competency_id}")
         setattr(rating, f"{side}_rating", value)
-        setattr(rating, f"{side}_note", (note or "").strip())
+        setattr(rating, f"{side}_note", text_limits.check(
+            note, text_limits.REVIEW_TEXT, f"{side}_note_{rating.cycle_competency_id}"))
     refresh_scores(review)
     touch(actor, review)
     _audit_changes(actor, review, before, _snapshot(review, side, texts), f"review.{side}_save")
