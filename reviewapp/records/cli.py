@@ -97,7 +97,7 @@ def render_command(cycle_name: str, workers: int | None, timeout: float):
     if backend == "manual":
         backend = "inline"  # asked for on the command line: render here
     if workers:
-        jobs.local_pool(workers=workers)
+        current_app.config["RECORDS_WORKERS"] = workers  # the pool enqueue() starts
     handles = [] if backend == "inline" else jobs.enqueue(ids, backend=backend)
     if backend == "inline":
         with click.progressbar(ids, label="Rendering", show_pos=True, file=sys.stderr) as bar:

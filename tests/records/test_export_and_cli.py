@@ -205,3 +205,14 @@ def test_export_then_verify_the_zip_and_find_a_changed_file(app, signing, runner
     assert "differs from manifest.csv" in result.output
     assert f"tampered.zip:{rows[1]['file']}: listed in manifest.csv but not in the ZIP" \
         in result.output
+
+
+def test_render_with_workers_uses_a_local_pool(app, signing, runner):
+    org = builders.finalised_cycle(2)
+    result = runner.invoke(args=["records", "render", "--cycle", org.cycle.name,
+                                 "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 2 records on pool." in result.output
+    assert "2 rendered, 0 failed, 0 still waiting." in result.output
+    db.session.rollback()
+    assert all(r.signed for r in db.session.scalars(sa.select(ReviewRecord)))
