@@ -216,3 +216,16 @@ def test_render_with_workers_uses_a_local_pool(app, signing, runner):
     assert "2 rendered, 0 failed, 0 still waiting." in result.output
     db.session.rollback()
     assert all(r.signed for r in db.session.scalars(sa.select(ReviewRecord)))
+
+
+def test_letter_paper_is_a_setting(app, signing, client, login_as):
+    import pypdf
+
+    org = builders.launched_cycle(1)
+    db.session.commit()
+    login_as(org.hr)
+    for size, expected in (("A4", (595, 842)), ("Letter", (612, 792))):
+        app.config["RECORDS_PAGE_SIZE"] = size
+        response = client.get(f"/records/reviews/{org.reviews[0].id}/draft.pdf")
+        box = pypdf.PdfReader(io.BytesIO(response.data)).pages[0].mediabox
+        assert (round(float(box.width)), round(float(box.height))) == expected
