@@ -1,0 +1,97 @@
+"""Phones and print on the demo organisation: at 390 px every page in the navigation, for each
+role, fits the screen (no sideways page scroll), the menu folds behind "Menu", and a printed
+review has no navigation and no buttons."""
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from reviewapp.auth.models import Role, User
+from reviewapp.demo.people import DEMO_PASSWORD
+from reviewapp.reviews.models import Review, ReviewState
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def demo(runner, db):
+    # In a thread of its own: Playwright's event loop runs in this one, and the demo's PDF
+    # records start their own.
+    results = []
+    worker = threading.Thread(target=lambda: results.append(runner.invoke(args=["demo", "load"])))
+    worker.start()
+    worker.join()
+    assert results[0].exit_code == 0, results[0].output
+    db.session.expire_all()
+    first = {role: db.session.scalar(sa.select(User).where(User.role == role).order_by(User.id))
+             for role in (Role.HR_ADMIN, Role.MANAGER, Role.REP)}
+    return first
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def _login(page, user):
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard")
+
+
+def _too_wide(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+# The outermost elements that stick out on the right, to say what to fix.
+CULPRITS = """() => Array.from(document.querySelectorAll('body *')).filter(e => {
+  if (e.getBoundingClientRect().right <= innerWidth + 1) return false;
+  for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== 'visible') return false;
+  }
+  return true;
+}).slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + e.className + ' ' +
+  Math.round(e.getBoundingClientRect().right))"""
+
+
+@pytest.mark.parametrize("role", [Role.HR_ADMIN, Role.MANAGER, Role.REP], ids=lambda r: r.value)
+def test_every_page_in_the_navigation_fits_a_phone(phone, demo, role):
+    _login(phone, demo[role])
+    menu = phone.locator("#main-menu")
+    assert not menu.is_visible()  # folded behind "Menu"
+    phone.get_by_text("Menu", exact=True).click()
+    assert menu.is_visible()
+    links = [(a.inner_text(), a.get_attribute("href"))
+             for a in menu.locator("a").all()]
+    assert len(links) >= 3
+    wide = {}
+    for label, href in links + [("Profile", phone.locator(".me a").first.get_attribute("href"))]:
+        phone.goto(href)
+        width = _too_wide(phone)
+        if width > PHONE["width"]:
+            wide[f"{label} ({href})"] = (width, phone.evaluate(CULPRITS))
+    assert not wide, f"wider than {PHONE['width']} px as {role.value}: {wide}"
+
+
+def test_a_review_fits_a_phone_and_prints_without_navigation(phone, demo, db):
+    review = db.session.scalar(sa.select(Review).where(
+        Review.state == ReviewState.MANAGER_REVIEW).order_by(Review.id))
+    _login(phone, review.manager)
+    phone.goto(f"/reviews/{review.id}")
+    assert _too_wide(phone) <= PHONE["width"]
+    stats = phone.locator("[data-testid=scores] .stat").all()
+    tops = [s.bounding_box()["y"] for s in stats[:2]]
+    assert tops[0] == tops[1]  # two stat cards per row
+    phone.emulate_media(media="print")
+    assert not phone.locator("header.topbar").is_visible()
+    assert not phone.get_by_role("navigation").is_visible()
+    visible_buttons = [b for b in phone.locator("button, .button").all() if b.is_visible()]
+    assert visible_buttons == []
+    assert phone.get_by_test_id("scores").is_visible()
