@@ -16,7 +16,7 @@ class UserForm(FlaskForm):
     name = StringField("Name", validators=[
         DataRequired(), Length(max=text_limits.NAME,
                                message=f"Use at most {text_limits.NAME} characters.")])
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.REP.value)  # most people
     manager = SelectField("Manager", coerce=int, description="Who this person reports to.")
     team = SelectField("Team", coerce=int)
     active = BooleanField("Active (may log in)", default=True)

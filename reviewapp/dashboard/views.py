@@ -75,7 +75,18 @@ def people():
 def person(user_id: int):
     user = db.session.get(User, user_id)
     policy.visible_or_404(user is not None and policy.can_view_user(current_user, user))
-    return render_template("people/person.html", person=user)
+    return render_template("people/person.html", person=user, reviews=_reviews_of(user))
+
+
+def _reviews_of(user: User) -> list:
+    """The person's reviews the viewer may open, newest cycle first (a person page links them)."""
+    from reviewapp.cycles.models import Cycle
+    from reviewapp.reviews.models import Review
+    reviews = db.session.scalars(
+        sa.select(Review).join(Cycle).where(Review.rep_id == user.id)
+        .options(selectinload(Review.cycle))
+        .order_by(Cycle.period_start.desc(), Review.id.desc()))
+    return [r for r in reviews if policy.can_view_review(current_user, r)]
 
 
 @bp.route("/notifications/read", methods=["POST"])

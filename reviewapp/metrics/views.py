@@ -15,7 +15,16 @@ from reviewapp.metrics.forms import MetricForm, UploadForm
 from reviewapp.metrics.importer import apply_import, prepare_import, undo_batch
 from reviewapp.metrics.models import ImportBatch, Metric
 from reviewapp.metrics.parsing import MAX_ERRORS_SHOWN, errors_to_csv
+from reviewapp.metrics.periods import Period
 from reviewapp.transaction import attempt
+
+
+def period_label(grain: str, start) -> str:
+    """A period as people write it in a file (2026-11, 2026-Q4, 2026-W45), not its first day."""
+    return Period(grain, start).label
+
+
+bp.add_app_template_global(period_label, "period_label")
 
 
 @bp.before_request

@@ -1,0 +1,34 @@
+"""Small things a new customer meets in the first hour: Add a user starts at rep, a person's
+page links their reviews, metrics, goals and KPIs, the import preview writes a month as 2026-03."""
+
+import re
+
+from tests.metrics.conftest import corpus_org  # noqa: F401  (fixture)
+from tests.metrics.test_import_web import csv_bytes, upload
+from tests.reviews.conftest import launched, validated  # noqa: F401  (fixtures)
+from tests.reviews.test_workflow import submit_self
+
+
+def test_add_a_user_starts_at_rep(client, org, login_as):
+    login_as(org.hr)
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="role".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option selected value="rep">|<option value="rep" selected>', select)
+
+
+def test_a_person_page_links_what_the_viewer_may_see(client, launched, login_as, db):  # noqa: F811
+    org, review = launched.org, launched.review
+    submit_self(client, login_as, review)
+    login_as(org.lead)
+    page = client.get(f"/people/{org.rep.id}").get_data(as_text=True)
+    links = re.search(r'data-testid="person-links".*?</section>', page, re.S).group(0)
+    assert f'/reviews/{review.id}"' in links
+    assert "Metrics</a>" in links
+    assert "Goals</a>" in links and "KPIs and why they count</a>" in links
+
+
+def test_import_preview_writes_a_month_as_people_do(client, corpus_org, login_as):  # noqa: F811
+    login_as(corpus_org.lead)
+    preview = upload(client, csv_bytes(["cara@example.com,2026-03,revenue,1000.5"]), "m.csv")
+    page = client.get(preview).get_data(as_text=True)
+    assert "<td>2026-03</td>" in page and "month 2026-03-01" not in page
