@@ -32,3 +32,25 @@ def test_import_preview_writes_a_month_as_people_do(client, corpus_org, login_as
     preview = upload(client, csv_bytes(["cara@example.com,2026-03,revenue,1000.5"]), "m.csv")
     page = client.get(preview).get_data(as_text=True)
     assert "<td>2026-03</td>" in page and "month 2026-03-01" not in page
+
+
+def _suggested(client) -> str:
+    page = client.get("/cycles/new").get_data(as_text=True)
+    return re.search(r'<input[^>]*name="period"[^>]*value="([^"]*)"', page).group(1)
+
+
+def test_new_cycle_suggests_the_first_quarter_without_a_cycle(client, org, login_as, db):
+    from reviewapp.cycles.services import CycleDraft, save_cycle
+    from reviewapp.metrics.periods import current_quarter
+    login_as(org.hr)
+    now = current_quarter()
+    assert _suggested(client) == now.label  # this quarter has no cycle yet
+    for period in (now, now.next()):
+        start = period.end
+        save_cycle(org.hr, None, CycleDraft(
+            name=f"{period.label} reviews", period=period.label, self_due=start,
+            manager_due=start, calibration_due=start, acknowledgement_due=start,
+            quant_weight=0.5, team_ids=[org.team.id], person_ids=[], competency_ids=[],
+            kpis=[]))
+    db.session.commit()
+    assert _suggested(client) == now.shift(2).label

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from reviewapp import numbers
 from reviewapp.cycles.forms import CycleForm
 from reviewapp.cycles.models import DEFAULT_BANDS, Competency, Cycle
 from reviewapp.cycles.services import CycleDraft
 from reviewapp.errors import ServiceError
+from reviewapp.extensions import db
 from reviewapp.metrics.models import Metric
 from reviewapp.metrics.periods import current_quarter
 from reviewapp.peers.services import PeerSettings, settings_of
@@ -74,10 +77,21 @@ def draft_from(form: CycleForm, rows: list[dict], offered_ids: set[int]) -> Cycl
         kpis=parse_kpis(rows), peer=form.peer_settings())
 
 
+def suggested_period(today=None):
+    """The first quarter from the current one on without a cycle (2026-Q4 while it has none,
+    not the next quarter regardless)."""
+    taken = set(db.session.scalars(sa.select(Cycle.period_label)))
+    period = current_quarter(today)
+    while period.label in taken:
+        period = period.next()
+    return period
+
+
 def fill(form: CycleForm, cycle: Cycle | None, catalogue: list[Competency]) -> None:
-    """The saved cycle on the form; for a new one, next quarter with deadlines after it."""
+    """The saved cycle on the form; for a new one, the first quarter from this one on that has
+    no cycle yet, with deadlines after it."""
     if cycle is None:
-        period = current_quarter().next()
+        period = suggested_period()
         form.period.data = period.label
         for f, days in zip(form.due_fields(), DEFAULT_DUE_DAYS, strict=True):
             f.data = period.end + timedelta(days=days)
