@@ -121,6 +121,9 @@ def open_items(cycle_id: int | None = None) -> list[Item]:
             for person in hr:
                 items.append(Item(person, key, f"Calibrate and share {len(reviews)} reviews "
                                   f"({cycle.name})", cycle.calibration_due, link, cycle.id))
+    from reviewapp.peers.tasks import reminder_items  # peer feedback requests to answer
+
+    items += reminder_items(cycle_id)
     return [i for i in items if i.user.active]
 
 

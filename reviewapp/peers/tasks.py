@@ -82,3 +82,30 @@ def to_approve(user: User, today: date | None = None) -> list[Task]:
 def peer_tasks(user: User, today: date | None = None) -> list[Task]:
     """Everything peer feedback asks of this person now."""
     return to_answer(user, today) + to_nominate(user, today) + to_approve(user, today)
+
+
+def reminder_items(cycle_id: int | None = None, today: date | None = None) -> list:
+    """The requests still to answer, as deadlines for the reminders' digest (each goes to the
+    peer alone; nothing in it says who else was asked or answered). Past the deadline nobody
+    can answer, so a request is never "overdue"."""
+    from reviewapp.notifications.outbox import page_path
+    from reviewapp.notifications.reminders import Item
+
+    query = (sa.select(PeerRequest).join(Review).join(Cycle, Cycle.id == Review.cycle_id)
+             .where(PeerRequest.state == S.REQUESTED, Review.state != ReviewState.FINALIZED,
+                    Cycle.status == CycleStatus.LAUNCHED, Cycle.peer_feedback,
+                    Cycle.peer_due >= (today or date.today()))
+             .options(selectinload(PeerRequest.peer),
+                      selectinload(PeerRequest.review).selectinload(Review.rep),
+                      selectinload(PeerRequest.review).selectinload(Review.cycle))
+             .order_by(PeerRequest.id))
+    if cycle_id is not None:
+        query = query.where(Review.cycle_id == cycle_id)
+    items = []
+    for request in db.session.scalars(query):
+        cycle = request.review.cycle
+        items.append(Item(request.peer, f"peer:{request.id}:{cycle.peer_due.isoformat()}",
+                          f"Give feedback on {request.review.rep.name}'s work ({cycle.name})",
+                          cycle.peer_due, page_path("peers.request_page", request_id=request.id),
+                          cycle.id))
+    return items

@@ -41,3 +41,34 @@ def test_hr_sees_who_answered_what(client, login_as, peer_cycle):
         assert login_as(user).get(f"/peers/reviews/{review.id}/answers").status_code == 403
         assert "Who answered" not in client.get(f"/reviews/{review.id}").get_data(as_text=True)
     assert request_of(review, peers[0]).state.value == "answered"
+
+
+def test_peers_get_the_reminders_digest_once_and_only_about_their_request(client, login_as,
+                                                                          peer_cycle, db):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from reviewapp.notifications.models import OutboxMessage
+    from reviewapp.notifications.reminders import send_digests
+
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    asked(client, login_as, review, peers[:3])
+    answer(client, login_as, review, peers[1])
+    day_before = peer_cycle.cycle.peer_due - timedelta(days=1)
+
+    def mails(person):
+        db.session.expire_all()
+        return db.session.scalars(sa.select(OutboxMessage).where(
+            OutboxMessage.user_id == person.id, OutboxMessage.kind == "digest")).all()
+
+    send_digests(today=day_before)
+    db.session.commit()
+    [digest] = mails(peers[0])
+    assert f"Give feedback on {org.rep.name}'s work" in digest.body_text
+    assert f"/peers/requests/{request_of(review, peers[0]).id}" in digest.body_text
+    assert not any(p.name in digest.body_text for p in peers if p is not peers[0])
+    assert mails(peers[1]) == []  # answered: nothing to remind of
+    send_digests(today=day_before)
+    db.session.commit()
+    assert len(mails(peers[0])) == 1  # each reminder once
