@@ -8,8 +8,10 @@ Keys come from configuration (PEM key and certificate, or PKCS#12), or from the 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -216,6 +218,18 @@ def current_signer() -> RecordSigner | None:
 # Signing ------------------------------------------------------------------------------------
 
 
+def outside_event_loop(function, *args, **kwargs):
+    """Call one of pyHanko's synchronous functions, which run their own asyncio loop: in a
+    thread of its own when this thread already runs a loop (an async worker, a test driving a
+    browser), where asyncio.run() would refuse."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(function, *args, **kwargs).result()
+
+
 def sign(pdf: bytes, signer: RecordSigner, *, organisation: str, document_id: str) -> bytes:
     """A certifying PAdES signature over the whole file that permits no later change."""
     meta = signers.PdfSignatureMetadata(
@@ -223,4 +237,4 @@ def sign(pdf: bytes, signer: RecordSigner, *, organisation: str, document_id: st
         reason=f"Review record {document_id}, finalised", location=organisation,
         name=organisation, certify=True, docmdp_permissions=fields.MDPPerm.NO_CHANGES)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    return outside_event_loop(signers.sign_pdf, writer, meta, signer=signer).getvalue()

@@ -29,7 +29,12 @@ from reviewapp.extensions import db
 from reviewapp.records import content as record_content
 from reviewapp.records.export import MANIFEST
 from reviewapp.records.models import ReviewRecord
-from reviewapp.records.signing import SigningError, _asn1_cert, current_signer
+from reviewapp.records.signing import (
+    SigningError,
+    _asn1_cert,
+    current_signer,
+    outside_event_loop,
+)
 
 DOCUMENT_ID = re.compile(r"RR-\d{6}-\d+")
 
@@ -78,7 +83,7 @@ def check_signature(data: bytes, roots: list) -> tuple[list[str], list[str]]:
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
     for signature in signatures:
         try:
-            status = validate_pdf_signature(signature, context)
+            status = outside_event_loop(validate_pdf_signature, signature, context)
         except Exception as exc:
             problems.append(f"the signature cannot be validated ({type(exc).__name__}: {exc})")
             continue

@@ -229,3 +229,31 @@ def test_letter_paper_is_a_setting(app, signing, client, login_as):
         response = client.get(f"/records/reviews/{org.reviews[0].id}/draft.pdf")
         box = pypdf.PdfReader(io.BytesIO(response.data)).pages[0].mediabox
         assert (round(float(box.width)), round(float(box.height))) == expected
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(app, signing):
+    """pyHanko's synchronous calls run asyncio.run(), which refuses inside a running loop (an
+    async worker, a test driving a browser): they then run in a thread of their own."""
+    import asyncio
+
+    from weasyprint import HTML
+
+    from reviewapp.records.signing import current_signer, sign
+    from reviewapp.records.verify import check_signature, trust_roots
+
+    pdf = HTML(string="<p>Signed inside a loop.</p>").write_pdf()
+
+    def sign_and_check():
+        signed = sign(pdf, current_signer(), organisation="Northwind Sales",
+                      document_id="RR-000001-1")
+        return check_signature(signed, trust_roots())
+
+    async def inside_a_loop():
+        return sign_and_check()
+
+    try:  # in the whole suite, the browser tests may have left this thread's loop running
+        asyncio.get_running_loop()
+        problems, notes = sign_and_check()
+    except RuntimeError:
+        problems, notes = asyncio.run(inside_a_loop())
+    assert problems == [] and notes[0].startswith("signature valid")

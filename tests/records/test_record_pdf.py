@@ -17,6 +17,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from reviewapp.records.content import canonical
+from reviewapp.records.signing import outside_event_loop
 from tests.records import builders
 from tests.records.conftest import configure_key, pdf_text, render_pending
 
@@ -208,7 +209,7 @@ def _validate(data: bytes, cert_path: Path):
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     context = ValidationContext(trust_roots=[load_cert_from_pemder(str(cert_path))],
                                 allow_fetching=False)
-    return validate_pdf_signature(reader.embedded_signatures[0], context)
+    return outside_event_loop(validate_pdf_signature, reader.embedded_signatures[0], context)
 
 
 def test_the_signature_validates_and_covers_the_whole_file(stored):
