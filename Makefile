@@ -40,6 +40,7 @@ test: lint
 bench: install
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/validation_bench.py
+	$(BIN)/python bench/pdf_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

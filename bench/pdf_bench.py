@@ -73,7 +73,8 @@ def main() -> None:
     key, cert = keygen(folder / "keys", "Northwind Sales")
     config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "x" * 40,
               "RECORDS_JOBS": "manual", "ORGANISATION_NAME": "Northwind Sales",
-              "SIGNING_KEY": str(key), "SIGNING_CERT": str(cert)}
+              "SIGNING_KEY": str(key), "SIGNING_CERT": str(cert),
+              "MAIL_DELIVERY": "manual"}  # the demo-like data queues emails; none are sent
     app = create_app(config)
     app.instance_path = str(folder / "instance")
     results: dict = {}
@@ -221,7 +222,7 @@ def main() -> None:
                    "REVIEWAPP_SECRET_KEY": config["SECRET_KEY"],
                    "REVIEWAPP_SIGNING_KEY": str(key), "REVIEWAPP_SIGNING_CERT": str(cert),
                    "REVIEWAPP_ORGANISATION_NAME": "Northwind Sales",
-                   "REVIEWAPP_RECORDS_JOBS": "rq"}
+                   "REVIEWAPP_RECORDS_JOBS": "rq", "REVIEWAPP_MAIL_DELIVERY": "manual"}
 
             def rq_rate(workers: int) -> float:
                 queue_name = f"pdf-bench-{uuid.uuid4().hex[:8]}"
