@@ -37,10 +37,15 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "rep"
 
 
+def period_part(period: str) -> str:
+    """A period label as it can go in a file name: 2026-Q1 stays 2026-Q1."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", period).strip("-") or "period"
+
+
 def file_name(period: str, rep_name: str, version: int = 1, *, draft: bool = False) -> str:
     """2026-Q1_review_jane-doe.pdf (…_v2 for a second finalisation, …_DRAFT for a draft)."""
     suffix = "_DRAFT" if draft else (f"_v{version}" if version > 1 else "")
-    return f"{slug(period)}_review_{slug(rep_name)}{suffix}.pdf"
+    return f"{period_part(period)}_review_{slug(rep_name)}{suffix}.pdf"
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def cycle_zip(cycle_id: int):
         spool.write(chunk)
     spool.seek(0)
     response = send_file(spool, mimetype="application/zip", as_attachment=True,
-                         download_name=f"{export.slug(cycle.period_label)}_review-records"
+                         download_name=f"{export.period_part(cycle.period_label)}_review-records"
                                        f"{suffix}.zip", conditional=False, etag=False)
     response.headers["Cache-Control"] = NO_STORE
     return response

@@ -66,7 +66,7 @@ def test_the_cycle_zip_holds_the_stored_pdfs_and_a_manifest_that_matches(app, si
     assert response.headers["Content-Type"] == "application/zip"
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Content-Disposition"] == \
-        "attachment; filename=2025-q4_review-records.zip"
+        "attachment; filename=2025-Q4_review-records.zip"
     rows, archive = _zip(response.data)
     assert archive.namelist()[0] == "manifest.csv"
     assert sorted(archive.namelist()[1:]) == sorted(r["file"] for r in rows)
@@ -79,7 +79,7 @@ def test_the_cycle_zip_holds_the_stored_pdfs_and_a_manifest_that_matches(app, si
         assert row["manager"] == "Marcus Cole" and row["team"] == "North"
         assert row["signed_by"] == record.signer and "Northwind Sales" in row["signed_by"]
         assert row["finalized_at"] == record.finalized_at.isoformat()
-        assert row["file"] == f"2025-q4_review_{row['rep'].lower().replace(' ', '-')}.pdf" \
+        assert row["file"] == f"2025-Q4_review_{row['rep'].lower().replace(' ', '-')}.pdf" \
             or row["rep"] == "Zoë Ørsted"
     assert {r["rep"] for r in rows} == {"Jane Doe", "Priya Shah", "Tom Becker"}
 

@@ -65,7 +65,7 @@ def test_the_stored_bytes_are_served_as_they_are_every_time(app, signing, client
     assert hashlib.sha256(first.data).hexdigest() == stored_sha
     assert first.headers["Content-Type"] == "application/pdf"
     assert first.headers["Content-Disposition"] == \
-        'attachment; filename="2025-q4_review_jane-doe.pdf"'
+        'attachment; filename="2025-Q4_review_jane-doe.pdf"'
     assert first.headers["Cache-Control"] == "private, no-store"
     # Nothing re-rendered the record on the way.
     db.session.expire_all()
@@ -119,7 +119,7 @@ def test_reopening_supersedes_the_record_and_finalising_again_adds_version_2(
     login_as(org.reps[0])
     response = client.get(f"/records/{records[1].id}.pdf")
     assert response.status_code == 200
-    assert 'filename="2025-q4_review_jane-doe_v2.pdf"' in response.headers["Content-Disposition"]
+    assert 'filename="2025-Q4_review_jane-doe_v2.pdf"' in response.headers["Content-Disposition"]
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
     assert records[1].sha256 in page and "Download the record" in page
 
@@ -183,7 +183,7 @@ def test_a_draft_before_finalising_shows_only_what_its_reader_may_see(app, signi
     response = client.get(f"/records/reviews/{review.id}/draft.pdf")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
-    assert 'filename="2025-q4_review_jane-doe_DRAFT.pdf"' in \
+    assert 'filename="2025-Q4_review_jane-doe_DRAFT.pdf"' in \
         response.headers["Content-Disposition"]
     text = " ".join(pdf_text_of(response.data, app).split())
     assert "DRAFT" in text and "Draft performance review" in text
