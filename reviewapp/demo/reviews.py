@@ -120,8 +120,9 @@ def _self(review: Review, rng: random.Random, index: int, submit: bool) -> None:
 def _manager_ratings(review: Review, rng: random.Random) -> list[int]:
     """Near what the numbers say; Kai Jensen rates a point higher whatever they say."""
     base = review.quant_score if review.quant_score is not None else 3.0
-    lenient = review.manager.name == LENIENT_MANAGER
-    return [max(1, min(5, round(base + rng.choice([-1, 0, 0, 1]) * 0.6) + (1 if lenient else 0)))
+    if review.manager.name == LENIENT_MANAGER:  # generous whatever the numbers say
+        return [min(5, round(base + 1.5 + rng.choice([0, 0, 0.5]))) for _ in review.ratings]
+    return [max(1, min(5, round(base + rng.choice([-1, 0, 0, 1]) * 0.6)))
             for _ in review.ratings]
 
 
