@@ -40,7 +40,14 @@ def test_retake_the_readme_screenshots(browser, live_server, demo, db):  # noqa:
         Review.state == ReviewState.MANAGER_REVIEW).order_by(Review.id))
     run = db.session.scalar(sa.select(ValidationRun).where(ValidationRun.counts_for_status)
                             .order_by(ValidationRun.id.desc()))
+    shared = db.session.scalar(sa.select(Review).where(
+        Review.state == ReviewState.SHARED, Review.conversation_requested_at.is_(None),
+        Review.cycle_id == cycle.id).order_by(Review.id))
+    finalized = db.session.scalar(sa.select(Review).where(
+        Review.state == ReviewState.FINALIZED, Review.cycle_id == cycle.id).order_by(Review.id))
     shots = [
+        (shared.rep, f"/reviews/{shared.id}", "review-acknowledge.png", None),
+        (hr, f"/reviews/{finalized.id}", "review-finalized.png", None),
         (hr, "/cycles/new", "cycle-editor.png", None),
         (hr, f"/cycles/{cycle.id}", "cycle-page.png", None),
         (hr, f"/cycles/{cycle.id}/calibration", "calibration.png", None),
