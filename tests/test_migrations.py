@@ -142,3 +142,52 @@ def test_migrated_schema_accepts_review_states_in_order(migrated, review_id):
         assert conn.scalar(sa.text("SELECT state FROM reviews WHERE id = :id"),
                            {"id": review_id}) == "calibration"
         conn.rollback()
+
+
+def test_upgrading_a_database_with_reviews_keeps_their_ratings_and_scores(tmp_path):
+    """SQLite rebuilds a table to alter it; with foreign keys on, dropping the old `reviews`
+    would cascade to every rating and KPI score. An upgrade must keep them."""
+    from alembic.command import upgrade as alembic_upgrade  # noqa: F401
+    from flask_migrate import upgrade as flask_upgrade
+
+    with scratch_database(tmp_path, "upgrade_data") as (url, options):
+        app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": url,
+                          "SQLALCHEMY_ENGINE_OPTIONS": options})
+        with app.app_context():
+            flask_upgrade(revision="0005")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO users (id, email, name, role, active, password_hash, "
+                    "created_at) VALUES (1, 'r@x.test', 'R', 'rep', true, '', CURRENT_TIMESTAMP)"))
+                conn.execute(sa.text(
+                    "INSERT INTO competencies (id, name, description, anchors, active, position)"
+                    " VALUES (1, 'C', '', '[\"a\",\"b\",\"c\",\"d\",\"e\"]', true, 0)"))
+                conn.execute(sa.text(
+                    "INSERT INTO cycles (id, name, period_label, period_start, period_end, "
+                    "self_due, manager_due, calibration_due, acknowledgement_due, quant_weight, "
+                    "bands, status, created_at) VALUES (1, 'Q', '2026-Q1', '2026-01-01', "
+                    "'2026-03-31', '2026-04-07', '2026-04-14', '2026-04-21', '2026-04-28', 0.5,"
+                    " '[0.7, 0.9, 1.0, 1.15]', 'launched', CURRENT_TIMESTAMP)"))
+                conn.execute(sa.text(
+                    "INSERT INTO cycle_competencies (id, cycle_id, competency_id, position) "
+                    "VALUES (1, 1, 1, 0)"))
+                conn.execute(sa.text(
+                    "INSERT INTO reviews (id, cycle_id, rep_id, state, version, achievements, "
+                    "goals_reflection, development_wishes, self_skipped, strengths, "
+                    "development_areas, overall_comment, reconciliation_note, created_at, "
+                    "updated_at) VALUES (1, 1, 1, 'self_review', 1, 'kept', '', '', false, '', "
+                    "'', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+                conn.execute(sa.text(
+                    "INSERT INTO competency_ratings (id, review_id, cycle_competency_id, "
+                    "self_rating, self_note, manager_note) VALUES (1, 1, 1, 4, 'evidence', '')"))
+            flask_upgrade()
+            with db.engine.connect() as conn:
+                ratings = conn.execute(sa.text(
+                    "SELECT self_rating, self_note FROM competency_ratings")).all()
+                review = conn.execute(sa.text("SELECT achievements FROM reviews")).all()
+                fk = (conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+                      if conn.dialect.name == "sqlite" else 1)
+            db.engine.dispose()
+        assert review == [("kept",)]
+        assert ratings == [(4, "evidence")]
+        assert fk == 1, "foreign keys must be back on after the migration"
