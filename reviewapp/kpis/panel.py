@@ -8,7 +8,6 @@ numpy. Finer data (days, weeks, months) is rolled up with each metric's own rule
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from reviewapp.analytics import fingerprint
 from reviewapp.auth.models import Role, User
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
+from reviewapp.metrics.data import fetch_columns
 from reviewapp.metrics.models import Metric, Observation
 from reviewapp.metrics.periods import Grain, Period, period_of, rollup
 
@@ -84,27 +84,6 @@ def _latest_outcome_day(outcome: Metric, rep_ids: Collection[int] | None) -> dt.
     return value
 
 
-def _fetch_columns(query: sa.Select) -> tuple[tuple, ...] | None:
-    """The result as one tuple per column (None if empty), from plain DB-API rows.
-
-    Building SQLAlchemy Row objects would double the cost; and the cyclic garbage collector,
-    triggered again and again by hundreds of thousands of new tuples (none of them cyclic),
-    would double it again, so it is paused while the rows are read.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        result = db.session.connection().execute(query)
-        try:
-            rows = result.cursor.fetchall()
-        finally:
-            result.close()
-        return tuple(zip(*rows, strict=True)) if rows else None
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _as_datetime(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Factorised period starts: (codes, unique datetime64[ns]); strings or dates alike."""
     codes, uniques = pd.factorize(values)
@@ -156,7 +135,7 @@ def load_panel(
     if bounds is None:
         return LoadedPanel(empty, grain, None, None, 0)
     first, last = bounds
-    columns = _fetch_columns(observation_query(metrics, first, last, rep_ids))
+    columns = fetch_columns(observation_query(metrics, first, last, rep_ids))
     if columns is None:
         return LoadedPanel(empty, grain, first.start, last.start, 0)
     rep_t, metric_t, grain_t, start_t, value_t = columns
