@@ -60,6 +60,15 @@ def can_view_user(actor: User, user: User) -> bool:
     return in_scope(actor, user.id)
 
 
+def visible_people_clause(actor: User) -> sa.ColumnElement[bool]:
+    """can_view_user as a WHERE clause on User, for lists paged in SQL (tests hold them equal)."""
+    if not actor.is_authenticated:
+        return sa.false()
+    if _is_hr(actor):
+        return sa.true()
+    return User.id.in_(people_scope_ids(actor))
+
+
 def can_view_people_list(actor: User) -> bool:
     """See a list of people (a manager sees their scope; HR sees everyone)."""
     return actor.is_authenticated and actor.role in (Role.MANAGER, Role.HR_ADMIN)
@@ -367,6 +376,19 @@ def can_view_review(actor: User, review) -> bool:
     if not actor.is_authenticated:
         return False
     return actor.id == review.manager_id or in_scope(actor, review.rep_id)
+
+
+def visible_reviews_clause(actor: User) -> sa.ColumnElement[bool]:
+    """can_view_review as a WHERE clause on Review, for lists paged in SQL (tests hold them
+    equal)."""
+    # Imported here: the reviews package imports this module.
+    from reviewapp.reviews.models import Review
+
+    if not actor.is_authenticated:
+        return sa.false()
+    if _is_hr(actor):
+        return sa.true()
+    return sa.or_(Review.manager_id == actor.id, Review.rep_id.in_(people_scope_ids(actor)))
 
 
 # The one table of review actions: for each action, which party may take it in which states,
