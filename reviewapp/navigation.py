@@ -26,11 +26,12 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("Goals", url_for("goals.index"), "goals."))
     if policy.can_view_team_metrics(user):
         items.append(NavItem("Team metrics", url_for("metrics.team"), "metrics.team"))
-    if policy.can_view_people_list(user):
-        items.append(NavItem("People", url_for("dashboard.people"), "dashboard.people"))
     if policy.can_manage_users(user):
-        items.append(NavItem("Users", url_for("admin.users"), "admin.user"))
+        # HR's one list of people is the accounts list: the same people, plus what HR manages.
+        items.append(NavItem("People", url_for("admin.users"), "admin.user"))
         items.append(NavItem("Teams", url_for("admin.teams"), "admin.team"))
+    elif policy.can_view_people_list(user):
+        items.append(NavItem("People", url_for("dashboard.people"), "dashboard.people"))
     items.append(NavItem("Metrics", url_for("metrics.catalogue"), "metrics.catalogue"))
     if policy.can_use_kpi_lab(user):
         items.append(NavItem("KPI lab", url_for("kpis.lab"), "kpis."))

@@ -69,7 +69,7 @@ ROUTES: dict[str, list[Case]] = {
     "dashboard.index": [Case("GET", lambda o: "/dashboard", everyone(200, anon=LOGIN))],
     "dashboard.notifications_read": [
         Case("POST", lambda o: "/notifications/read", everyone(302))],
-    "dashboard.people": [Case("GET", lambda o: "/people", MANAGERS_AND_HR)],
+    "dashboard.people": [Case("GET", lambda o: "/people", {**MANAGERS_AND_HR, "hr": 302})],
     "dashboard.person": [
         Case("GET", lambda o: f"/people/{o.rep.id}", RITA_SCOPE),
         Case("GET", lambda o: "/people/999999", everyone(404, anon=LOGIN)),

@@ -64,6 +64,8 @@ def index():
 @login_required
 def people():
     policy.require(policy.can_view_people_list(current_user))
+    if policy.can_manage_users(current_user):  # HR's People list is the one with the accounts
+        return redirect(url_for("admin.users"))
     ids = policy.people_scope_ids(current_user)
     if ids is not None:
         ids = ids - {current_user.id}

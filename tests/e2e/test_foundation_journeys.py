@@ -7,7 +7,7 @@ from reviewapp.auth.models import User
 
 def test_hr_logs_in_and_creates_a_user(page, browser_login, org, db):
     browser_login(org.hr)
-    page.get_by_role("link", name="Users", exact=True).click()
+    page.get_by_role("link", name="People", exact=True).click()
     page.get_by_role("link", name="Add a user").click()
     page.get_by_label("Email").fill("nina.new@example.test")
     page.get_by_label("Name").fill("Nina New")
