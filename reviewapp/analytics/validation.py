@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy
-import statsmodels
-from scipy import stats
 
 from reviewapp.analytics.bootstrap import bootstrap_test, webb_weights
 from reviewapp.analytics.deviance import positive_deviance
@@ -75,8 +73,8 @@ def library_versions() -> dict[str, str]:
     return {
         "numpy": np.__version__,
         "pandas": pd.__version__,
-        "scipy": scipy.__version__,
-        "statsmodels": statsmodels.__version__,
+        "scipy": version("scipy"),
+        "statsmodels": version("statsmodels"),
     }
 
 
@@ -195,6 +193,8 @@ def _placebo(panel: pd.DataFrame, outcome: str, candidates: list[str], fitted: n
 
 def mde_factor(alpha: float, power: float, df: int) -> float:
     """(t_(1-alpha/2) + t_power) on df: times an SE, the effect found with that power."""
+    from scipy import stats  # imported on use: every app start would pay for scipy.stats
+
     return float(stats.t.ppf(1.0 - alpha / 2.0, df) + stats.t.ppf(power, df))
 
 

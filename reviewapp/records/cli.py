@@ -16,8 +16,6 @@ from reviewapp.cycles.models import Cycle
 from reviewapp.extensions import db
 from reviewapp.records import export, jobs, services
 from reviewapp.records.models import RecordStatus, ReviewRecord
-from reviewapp.records.signing import SigningError, keygen
-from reviewapp.records.verify import verify_path
 from reviewapp.transaction import command_transaction
 
 records_cli = AppGroup("records", help="Review records: signing key, rendering, export, "
@@ -39,6 +37,8 @@ def _cycle(name: str) -> Cycle:
 @click.option("--force", is_flag=True, help="Replace an existing pair.")
 def keygen_command(directory: Path | None, days: int, force: bool):
     """Make a self-signed signing key and certificate for evaluation (key mode 0600)."""
+    from reviewapp.records.signing import SigningError, keygen  # pyHanko: only when used
+
     directory = directory or Path(current_app.instance_path)
     try:
         key, cert = keygen(directory, current_app.config.get("ORGANISATION_NAME") or "ReviewApp",
@@ -150,6 +150,8 @@ def export_command(cycle_name: str, out: Path, team_name: str | None):
 def verify_command(files: tuple[Path, ...]):
     """Check PDFs or cycle ZIPs: SHA-256 against the stored records (and manifest.csv), and
     each signature with pyHanko's validator. Prints OK, or which file differs and how."""
+    from reviewapp.records.verify import verify_path  # pyHanko: only when used
+
     findings = [finding for path in files for finding in verify_path(path)]
     for finding in findings:
         click.echo(finding.line())

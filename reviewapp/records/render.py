@@ -16,6 +16,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from reviewapp.records.chart import kpi_chart_svg
+from reviewapp.records.dates import record_date, record_time  # noqa: F401 (their old home)
 from reviewapp.records.fetcher import GENERATED, SCHEME, StaticOnlyFetcher
 
 TEMPLATE = "records/record.html"
@@ -76,22 +77,3 @@ def render_pdf(content: dict, content_sha256: str, *, created: datetime | None =
     html = record_html(content, content_sha256, created=created, chart=bool(chart))
     return current_renderer().pdf(html, identifier=content["document_id"],
                                   generated={CHART_URL: (chart, "image/svg+xml")})
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def record_time(value: str | None) -> str:
-    """An ISO time of the content as the record prints it: 01 Dec 2026 15:44 UTC."""
-    moment = _parse(value)
-    if moment is None:
-        return "—"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
-
-
-def record_date(value: str | None) -> str:
-    """An ISO date of the content as the record prints it: 01 Oct 2025."""
-    return datetime.fromisoformat(value).strftime("%d %b %Y") if value else "—"

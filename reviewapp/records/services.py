@@ -23,8 +23,6 @@ from reviewapp.policy import ReviewAction
 from reviewapp.records import content as record_content
 from reviewapp.records import jobs
 from reviewapp.records.models import RecordStatus, ReviewRecord
-from reviewapp.records.render import render_pdf
-from reviewapp.records.signing import current_signer, sign
 from reviewapp.reviews.models import Review, ReviewState
 
 log = logging.getLogger(__name__)
@@ -82,6 +80,10 @@ def on_reopened(actor: User, review: Review) -> None:
 
 def render_into(record: ReviewRecord) -> ReviewRecord:
     """Render, sign and store the record's PDF (flushes; raises if anything fails)."""
+    # WeasyPrint, matplotlib and pyHanko load on the first render, not at every app start.
+    from reviewapp.records.render import render_pdf
+    from reviewapp.records.signing import current_signer, sign
+
     review = record_content.load_review(record.review_id)
     if review is None or record.superseded or review.state != ReviewState.FINALIZED:
         raise ActionUnavailable("The review was reopened before its record was rendered.")
@@ -269,4 +271,6 @@ def draft_pdf(actor: User, review: Review) -> bytes:
     content = record_content.build(review, document_id=f"DRAFT-{review.id:06d}", version=0,
                                    organisation=organisation(),
                                    seen=draft_visibility(actor, review), draft=True)
+    from reviewapp.records.render import render_pdf
+
     return render_pdf(content, record_content.content_sha256(content))

@@ -148,3 +148,12 @@ def test_counts_live_in_the_shared_storage(app, client):
     prefix = app.config["RATELIMIT_STORAGE_OPTIONS"]["key_prefix"]
     keys = [k.decode() for k in other_server.storage.keys(f"{prefix}:*")]
     assert any("shared@example.test" in k for k in keys), keys
+
+
+def test_the_unknown_user_check_costs_what_a_real_one_does():
+    """The stand-in hash has the parameters a stored password gets, so its check takes as long."""
+    from werkzeug.security import generate_password_hash
+
+    stored = generate_password_hash("a password someone chose", method="scrypt")
+    assert auth_services._DUMMY_HASH.split("$")[0] == stored.split("$")[0]
+    assert not auth_services.check_password_hash(auth_services._DUMMY_HASH, "not-a-real-password")
