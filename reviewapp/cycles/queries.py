@@ -1,4 +1,5 @@
-"""What the cycle pages read: counts per state, review rows, metrics and people to offer."""
+"""What the cycle pages read: counts per state, a page of review rows, metrics and people to
+offer."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections import Counter
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from reviewapp import policy
 from reviewapp.auth.models import Role, Team, User
@@ -14,7 +15,8 @@ from reviewapp.cycles.models import Cycle, CycleCompetency, CycleKpi, CycleStatu
 from reviewapp.cycles.services import participants
 from reviewapp.extensions import db
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
-from reviewapp.reviews.models import Review, ReviewState
+from reviewapp.pagination import Page, PageRequest, Sort, paginate
+from reviewapp.reviews.models import DEADLINES, Review, ReviewState
 from reviewapp.reviews.scoring import is_divergent
 
 
@@ -55,18 +57,39 @@ def load_cycle(cycle_id: int) -> Cycle | None:
         selectinload(Cycle.competencies).joinedload(CycleCompetency.competency)))
 
 
-def review_rows(cycle: Cycle, actor: User, today: date | None = None) -> list[dict]:
-    """Every review of the cycle the actor may see, with its deadline and what they may see."""
+REP, REVIEWER = aliased(User), aliased(User)
+STATE_RANK = sa.case({s: s.rank for s in ReviewState}, value=Review.state)
+# The cycle page's sort keys; scores are not among them: a sort would reveal draft ratings.
+REVIEW_SORTS = {
+    "rep": Sort.by(sa.func.lower(REP.name)),
+    "team": Sort.by(sa.func.lower(Team.name)),
+    "manager": Sort.by(sa.func.lower(REVIEWER.name)),
+    "state": Sort.by(STATE_RANK),
+}
+
+
+def _cycle_reviews(cycle: Cycle, actor: User) -> sa.Select:
+    """The cycle's reviews the actor may see (policy's SQL clause), with rep, team and
+    reviewer joined for search and sort."""
+    return (sa.select(Review).join(REP, REP.id == Review.rep_id)
+            .outerjoin(Team, Team.id == REP.team_id)
+            .outerjoin(REVIEWER, REVIEWER.id == Review.manager_id)
+            .where(Review.cycle_id == cycle.id, policy.visible_reviews_clause(actor)))
+
+
+def review_page(cycle: Cycle, actor: User, asked: PageRequest, state: ReviewState | None = None,
+                today: date | None = None) -> Page:
+    """One page of the cycle's reviews the actor may see, searched and sorted in SQL; each item
+    is a row with its deadline and whether the actor may see its scores."""
     today = today or date.today()
-    query = (sa.select(Review).join(User, User.id == Review.rep_id)
-             .where(Review.cycle_id == cycle.id)
-             .options(joinedload(Review.rep).joinedload(User.team), joinedload(Review.manager))
-             .order_by(User.name))
-    scope = policy.people_scope_ids(actor)
-    if scope is not None:
-        query = query.where(sa.or_(Review.rep_id.in_(scope), Review.manager_id == actor.id))
+    query = _cycle_reviews(cycle, actor).options(
+        joinedload(Review.rep).joinedload(User.team), joinedload(Review.manager))
+    if state is not None:
+        query = query.where(Review.state == state)
+    page = paginate(query, asked, REVIEW_SORTS, tiebreak=[Review.id],
+                    search=[REP.name, REP.email, REVIEWER.name, Team.name])
     rows = []
-    for review in db.session.scalars(query):
+    for review in page.items:
         deadline = review.deadline
         show = policy.can_see_review_scores(actor, review)
         rows.append({
@@ -75,7 +98,24 @@ def review_rows(cycle: Cycle, actor: User, today: date | None = None) -> list[di
             "show_scores": show,
             "divergent": show and is_divergent(review.quant_score, review.qual_score),
         })
-    return rows
+    page.items = rows
+    return page
+
+
+def review_counts(cycle: Cycle, actor: User) -> Counter:
+    """Reviews per state over everything the actor may see in the cycle (not just a page)."""
+    query = (sa.select(Review.state, sa.func.count()).where(
+        Review.cycle_id == cycle.id, policy.visible_reviews_clause(actor))
+        .group_by(Review.state))
+    return Counter({ReviewState(state): n for state, n in db.session.execute(query)})
+
+
+def overdue_count(cycle: Cycle, counts: Counter, today: date | None = None) -> int:
+    """Reviews whose current step's deadline has passed: every review in a state shares its
+    deadline, so the counts per state answer it."""
+    today = today or date.today()
+    return sum(n for state, n in counts.items()
+               if state in DEADLINES and getattr(cycle, DEADLINES[state][1]) < today)
 
 
 def offered_kpi_metrics(cycle: Cycle | None) -> list[Metric]:
@@ -107,12 +147,14 @@ def target_reps(cycle: Cycle) -> list[User]:
         .where(Review.cycle_id == cycle.id).order_by(User.name)))
 
 
-def pending_by_manager(rows: list[dict]) -> list[tuple[str, Counter]]:
-    """Reviews not yet finalised, counted per reviewing manager and state."""
+def pending_by_manager(cycle: Cycle, actor: User) -> list[tuple[str, Counter]]:
+    """Reviews not yet finalised, counted per reviewing manager and state (GROUP BY)."""
+    query = (sa.select(REVIEWER.name, Review.state, sa.func.count())
+             .select_from(Review).outerjoin(REVIEWER, REVIEWER.id == Review.manager_id)
+             .where(Review.cycle_id == cycle.id, Review.state != ReviewState.FINALIZED,
+                    policy.visible_reviews_clause(actor))
+             .group_by(REVIEWER.id, REVIEWER.name, Review.state))
     out: dict[str, Counter] = {}
-    for row in rows:
-        review = row["review"]
-        if review.state != ReviewState.FINALIZED:
-            name = review.manager.name if review.manager else "No reviewer"
-            out.setdefault(name, Counter())[review.state] += 1
+    for name, state, n in db.session.execute(query):
+        out.setdefault(name or "No reviewer", Counter())[ReviewState(state)] += n
     return sorted(out.items())

@@ -35,10 +35,13 @@ from reviewapp.cycles.services import set_rep_targets as save_rep_targets
 from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.metrics.models import KpiStatus
+from reviewapp.pagination import read_request
 from reviewapp.reviews.decisions import finalize_cycle, share_cycle
 from reviewapp.reviews.models import ReviewState
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
 from reviewapp.transaction import attempt
+
+STATES = {s.value: s for s in ReviewState}
 
 
 @bp.before_request
@@ -222,14 +225,22 @@ def cycle(cycle_id: int):
     cycle = _visible_cycle(cycle_id)
     hr = policy.can_manage_cycles(current_user)
     policy.visible_or_404(hr or cycle.launched)
-    rows = queries.review_rows(cycle, current_user) if cycle.launched else []
-    context = {"cycle": cycle, "rows": rows, "hr": hr, "states": list(ReviewState),
-               "counts": Counter(r["review"].state for r in rows),
+    context = {"cycle": cycle, "hr": hr, "states": list(ReviewState),
                "threshold": DIVERGENCE_THRESHOLD, "low_high": weight_bounds(),
-               "KPI": KpiStatus.KPI}
-    if hr and not cycle.launched:
+               "KPI": KpiStatus.KPI, "counts": Counter(), "overdue": 0, "total": 0,
+               "pending_by_manager": []}
+    if cycle.launched:
+        # Counts over everything the viewer may see; the table shows one page of it.
+        counts = queries.review_counts(cycle, current_user)
+        state = STATES.get(request.args.get("state", ""))
+        asked = read_request(queries.REVIEW_SORTS, "rep")
+        context.update(
+            counts=counts, total=sum(counts.values()), state=state,
+            overdue=queries.overdue_count(cycle, counts),
+            page=queries.review_page(cycle, current_user, asked, state),
+            pending_by_manager=queries.pending_by_manager(cycle, current_user) if hr else [])
+    elif hr:
         context["check"] = launch_check(cycle)
-    context["pending_by_manager"] = queries.pending_by_manager(rows)
     return render_template("cycles/cycle.html" if hr else "cycles/overview.html", **context)
 
 

@@ -1,0 +1,158 @@
+"""Lists in pages: a manager with 65 reports sees the first page and the count of all, the next
+page, a search and a sort, all in SQL; nobody reaches rows outside their scope through ?q=,
+?sort= or ?page=; nonsense parameters still answer 200."""
+
+import re
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from reviewapp import policy
+from reviewapp.auth.models import Role, User
+from reviewapp.cycles.catalogue import ensure_default_competencies
+from reviewapp.cycles.services import CycleDraft, launch, save_cycle
+from reviewapp.extensions import db
+from reviewapp.metrics.periods import current_quarter
+from reviewapp.pagination import Sort, read_request, search_clause
+from reviewapp.reviews.models import Review, ReviewState
+from tests.factories import create_team, create_user
+
+N_REPS = 65
+PAGE = 50
+BAD_PARAMETERS = ["page=0", "page=-3", "page=abc", "page=99999", "size=0", "size=-1",
+                  "size=100000", "size=x", "sort=password_hash", "sort=-", "sort=--name",
+                  "q=%25", "q=_", "q=" + "x" * 500, "page=1.5&sort=;drop table users"]
+
+
+@pytest.fixture
+def big_team(app):
+    """HR; manager Lena with 65 reps (Rep 01 … Rep 65) in team Large; manager Otto with two
+    reps of his own in team Small; a launched cycle over both teams."""
+    app.config["PAGE_SIZE"] = PAGE
+    hr = create_user(Role.HR_ADMIN, name="Hana HR", commit=False)
+    lead = create_user(Role.MANAGER, name="Lena Lead", commit=False)
+    other = create_user(Role.MANAGER, name="Otto Other", commit=False)
+    large = create_team("Large", manager=lead, commit=False)
+    small = create_team("Small", manager=other, commit=False)
+    reps = [create_user(Role.REP, name=f"Rep {i:02d}", email=f"rep{i:02d}@big.test",
+                        manager=lead, team=large, commit=False) for i in range(1, N_REPS + 1)]
+    outsiders = [create_user(Role.REP, name=f"Zed Outsider {i}", email=f"zed{i}@small.test",
+                             manager=other, team=small, commit=False) for i in (1, 2)]
+    db.session.commit()
+    today = date.today()
+    cycle = save_cycle(hr, None, CycleDraft(
+        name="Big cycle", period=current_quarter().label, self_due=today + timedelta(days=5),
+        manager_due=today + timedelta(days=10), calibration_due=today + timedelta(days=15),
+        acknowledgement_due=today + timedelta(days=20), team_ids=[large.id, small.id],
+        competency_ids=[c.id for c in ensure_default_competencies()], kpis=[]))
+    launch(hr, cycle)
+    db.session.commit()
+    return SimpleNamespace(hr=hr, lead=lead, other=other, reps=reps, outsiders=outsiders,
+                           cycle=cycle)
+
+
+def names_in(html: str, testid: str) -> list[str]:
+    """The rep names listed in the table with the given data-testid, in order."""
+    table = html.split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
+    return list(dict.fromkeys(re.findall(r"(Rep \d\d|Zed Outsider \d)", table)))
+
+
+def count_line(html: str) -> str:
+    return re.sub(r"\s+", " ", html.split('data-testid="pager-count">', 1)[1].split("</p>")[0])
+
+
+# The helper on its own ------------------------------------------------------------------------
+
+
+def test_read_request_clamps_and_ignores_what_it_does_not_know(app):
+    sorts = {"name": Sort.by(User.name), "team": Sort.by(User.team_id)}
+    with app.test_request_context("/?page=-4&size=100000&sort=password_hash&q=%20a%20%20b%20"):
+        asked = read_request(sorts, "name")
+    assert (asked.page, asked.size, asked.sort, asked.descending, asked.q) == (
+        1, 200, "name", False, "a b")
+    with app.test_request_context("/?page=3&size=abc&sort=-team"):
+        asked = read_request(sorts, "name")
+    assert (asked.page, asked.size, asked.sort, asked.descending) == (3, 50, "team", True)
+
+
+def test_search_treats_percent_and_underscore_as_letters(app, big_team):
+    def matching(q):
+        return sorted(db.session.scalars(sa.select(User.name).where(
+            search_clause(q, [User.name, User.email]))))
+
+    assert matching("%") == []
+    assert matching("_") == ["Hana HR"]  # hr_admin1@example.test, not everyone
+    assert matching("REP06@") == ["Rep 06"]  # case-insensitive, in the email
+    assert matching("zed small") == ["Zed Outsider 1", "Zed Outsider 2"]  # each word somewhere
+
+
+def test_sql_visibility_clauses_answer_as_the_can_view_functions(app, big_team):
+    people = db.session.scalars(sa.select(User)).all()
+    reviews = db.session.scalars(sa.select(Review)).all()
+    for actor in (big_team.hr, big_team.lead, big_team.other, big_team.reps[0]):
+        seen = set(db.session.scalars(
+            sa.select(User.id).where(policy.visible_people_clause(actor))))
+        assert seen == {u.id for u in people if policy.can_view_user(actor, u)}
+        seen = set(db.session.scalars(
+            sa.select(Review.id).where(policy.visible_reviews_clause(actor))))
+        assert seen == {r.id for r in reviews if policy.can_view_review(actor, r)}
+
+
+# The cycle page -------------------------------------------------------------------------------
+
+
+def test_cycle_page_shows_a_page_of_reviews_and_the_counts_of_all(client, login_as, big_team):
+    login_as(big_team.hr)
+    url = f"/cycles/{big_team.cycle.id}"
+    html = client.get(url).get_data(as_text=True)
+    names = names_in(html, "progress")
+    assert names == [f"Rep {i:02d}" for i in range(1, PAGE + 1)]
+    assert count_line(html).startswith(f"Showing 1–{PAGE} of {N_REPS + 2} reviews")
+    assert f"All ({N_REPS + 2})" in html and f"Self-assessment ({N_REPS + 2})" in html
+    assert 'aria-label="Pages of reviews"' in html and 'aria-current="page"' in html
+
+    html = client.get(f"{url}?page=2").get_data(as_text=True)
+    assert names_in(html, "progress") == [f"Rep {i:02d}" for i in range(PAGE + 1, N_REPS + 1)] + [
+        "Zed Outsider 1", "Zed Outsider 2"]
+    assert count_line(html).startswith(f"Showing {PAGE + 1}–{N_REPS + 2} of {N_REPS + 2}")
+
+    html = client.get(f"{url}?q=zed").get_data(as_text=True)
+    assert names_in(html, "progress") == ["Zed Outsider 1", "Zed Outsider 2"]
+    html = client.get(f"{url}?q=otto").get_data(as_text=True)  # the reviewing manager
+    assert names_in(html, "progress") == ["Zed Outsider 1", "Zed Outsider 2"]
+
+    html = client.get(f"{url}?sort=-rep").get_data(as_text=True)
+    assert names_in(html, "progress")[:3] == ["Zed Outsider 2", "Zed Outsider 1", "Rep 65"]
+    assert 'aria-sort="descending"' in html
+
+
+def test_cycle_state_filter_and_summary_count_the_whole_scope(client, login_as, big_team):
+    first = db.session.scalar(sa.select(Review).where(Review.rep_id == big_team.reps[0].id))
+    first.state, first.self_submitted_at = ReviewState.MANAGER_REVIEW, first.created_at
+    db.session.commit()
+    login_as(big_team.hr)
+    html = client.get(f"/cycles/{big_team.cycle.id}?state=manager_review").get_data(
+        as_text=True)
+    assert names_in(html, "progress") == ["Rep 01"]
+    assert "Manager review (1)" in html and f"Self-assessment ({N_REPS + 1})" in html
+
+
+def test_a_manager_pages_through_their_own_reviews_only(client, login_as, big_team):
+    login_as(big_team.other)
+    url = f"/cycles/{big_team.cycle.id}"
+    for query in ("", "?q=rep", "?q=lena", "?sort=-rep", "?page=2", "?page=99",
+                  "?sort=manager&q=0"):
+        html = client.get(url + query).get_data(as_text=True)
+        assert not [n for n in names_in(html, "progress") if n.startswith("Rep")], query
+    html = client.get(url).get_data(as_text=True)
+    assert names_in(html, "progress") == ["Zed Outsider 1", "Zed Outsider 2"]
+    assert "of 2 reviews" in count_line(html) and f"({N_REPS}" not in html
+
+
+@pytest.mark.parametrize("query", BAD_PARAMETERS)
+def test_cycle_page_answers_bad_parameters(client, login_as, big_team, query):
+    login_as(big_team.hr)
+    response = client.get(f"/cycles/{big_team.cycle.id}?{query}")
+    assert response.status_code == 200
