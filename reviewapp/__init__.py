@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from reviewapp import config as default_config
-from reviewapp import security
+from reviewapp import compression, security
 from reviewapp.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _configure_database(app)
     _configure_secret_key(app)
     _configure_cookies(app)
+    compression.init_app(app)  # first registered, so it runs after every other after_request
 
     register_extensions(app)
     register_blueprints(app)
@@ -52,6 +53,11 @@ def _configure_database(app: Flask) -> None:
         # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    # A pooled connection that died while idle (the database restarted) is noticed at checkout
+    # and replaced; one that dies in use invalidates the pool, and the next checkout reconnects.
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _configure_secret_key(app: Flask) -> None:
