@@ -32,3 +32,34 @@ def test_a_manager_people_list_says_whose_it_is(client, org, login_as):
     assert "report to you" in intro
     assert org.rep.name in page and org.outsider.name not in page
     assert client.get("/admin/users").status_code == 403
+
+
+def _checkbox(page: str, name: str, value: int) -> str:
+    return re.search(rf'<input[^>]*name="{name}"[^>]*value="{value}"[^>]*>', page).group(0)
+
+
+def test_extra_people_are_a_checkbox_list_not_a_ctrl_click_select(client, org, login_as, db):
+    from reviewapp.cycles.models import Cycle
+    from tests.reviews.cycle_fixtures import cycle_form
+    login_as(org.hr)
+    page = client.get("/cycles/new").get_data(as_text=True)
+    assert "<select multiple" not in page and "Ctrl" not in page
+    listing = re.search(r"<fieldset[^>]*data-checklist.*?</fieldset>", page, re.S).group(0)
+    assert "<legend>Extra people</legend>" in listing
+    assert 'type="checkbox"' in _checkbox(listing, "people", org.outsider.id)
+    assert "Olga Outsider (Omega)</label>" in listing
+    assert "data-checklist-filter hidden" in listing  # the filter box needs the script
+    assert '/static/js/checklist.js"' in page
+    assert client.get("/static/js/checklist.js").status_code == 200
+
+    chosen = [str(org.outsider.id), str(org.boss_rep.id)]
+    refused = client.post("/cycles/new", data=cycle_form(org, name="", people=chosen))
+    assert refused.status_code == 200  # the form comes back with the ticks kept
+    again = refused.get_data(as_text=True)
+    assert "checked" in _checkbox(again, "people", org.outsider.id)
+    assert "checked" not in _checkbox(again, "people", org.rep2.id)
+    assert client.post("/cycles/new", data=cycle_form(org, people=chosen)).status_code == 302
+    [cycle] = db.session.scalars(db.select(Cycle)).all()
+    assert sorted(p.name for p in cycle.people) == ["Bob Direct", "Olga Outsider"]
+    edit = client.get(f"/cycles/{cycle.id}/edit").get_data(as_text=True)
+    assert "checked" in _checkbox(edit, "people", org.boss_rep.id)

@@ -81,9 +81,9 @@ class CycleForm(PeerSettingsFields, FlaskForm):
     band_4 = _band("Score 4 from")
     band_5 = _band("Score 5 from")
     teams = CheckboxesField("Teams", coerce=int)
-    people = SelectMultipleField("Extra people", coerce=int, validate_choice=False,
-                                 description="Reps outside the chosen teams. Ctrl/⌘-click to "
-                                             "choose several.")
+    people = CheckboxesField("Extra people", coerce=int,
+                             description="Reps outside the chosen teams: tick as many as you "
+                                         "need.")
     competencies = CheckboxesField("Competencies", coerce=int)
 
     def band_fields(self) -> list:
