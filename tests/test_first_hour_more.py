@@ -4,6 +4,9 @@ metric names, not keys, in the KPI runs list."""
 
 import re
 
+from tests.metrics.conftest import corpus_org  # noqa: F401  (fixture)
+from tests.metrics.test_import_web import csv_bytes, upload
+
 
 def _nav(page: str) -> str:
     return re.search(r"<nav.*?</nav>", page, re.S).group(0)
@@ -63,3 +66,20 @@ def test_extra_people_are_a_checkbox_list_not_a_ctrl_click_select(client, org, l
     assert sorted(p.name for p in cycle.people) == ["Bob Direct", "Olga Outsider"]
     edit = client.get(f"/cycles/{cycle.id}/edit").get_data(as_text=True)
     assert "checked" in _checkbox(edit, "people", org.boss_rep.id)
+
+
+def test_team_metrics_columns_say_their_unit_and_roll_up(client, corpus_org, login_as, db):  # noqa: F811
+    from reviewapp.metrics.models import Rollup
+    corpus_org.metrics["calls"].unit, corpus_org.metrics["calls"].rollup = "calls", Rollup.MEAN
+    corpus_org.metrics["revenue"].unit = "$"
+    db.session.commit()
+    login_as(corpus_org.lead)
+    preview = upload(client, csv_bytes(["ana@example.com,2026-Q1,calls,40",
+                                        "ana@example.com,2026-Q1,revenue,1500",
+                                        "ben@example.com,2026-Q1,meetings,3"]), "q1.csv")
+    assert client.post(preview, data={"action": "confirm"}).status_code == 302
+    page = client.get("/metrics/team?period=2026-Q1").get_data(as_text=True)
+    head = re.search(r"<thead>.*?</thead>", page, re.S).group(0)
+    units = dict(re.findall(r'>(\w+)</a><span class="unit">([^<]*)</span>', head))
+    assert units == {"Calls": "calls · average", "Revenue": "$ · total",
+                     "Meetings": "no unit · total"}
