@@ -151,8 +151,72 @@ def test_a_manager_pages_through_their_own_reviews_only(client, login_as, big_te
     assert "of 2 reviews" in count_line(html) and f"({N_REPS}" not in html
 
 
-@pytest.mark.parametrize("query", BAD_PARAMETERS)
-def test_cycle_page_answers_bad_parameters(client, login_as, big_team, query):
+def test_cycle_page_answers_bad_parameters(client, login_as, big_team):
     login_as(big_team.hr)
-    response = client.get(f"/cycles/{big_team.cycle.id}?{query}")
-    assert response.status_code == 200
+    answers = {q: client.get(f"/cycles/{big_team.cycle.id}?{q}").status_code
+               for q in BAD_PARAMETERS}
+    assert set(answers.values()) == {200}, answers
+
+
+# People: the manager dashboard, the People page, HR's accounts list ---------------------------
+
+
+@pytest.mark.parametrize("url,testid", [("/dashboard", "my-people"), ("/people", "people")])
+def test_a_manager_with_65_reports_sees_a_page_and_the_count_of_all(client, login_as,
+                                                                    big_team, url, testid):
+    login_as(big_team.lead)
+    html = client.get(url).get_data(as_text=True)
+    assert names_in(html, testid) == [f"Rep {i:02d}" for i in range(1, PAGE + 1)]
+    assert count_line(html).startswith(f"Showing 1–{PAGE} of {N_REPS} people")
+    assert f"{N_REPS} sales reps" in html
+
+    html = client.get(f"{url}?page=2").get_data(as_text=True)
+    assert names_in(html, testid) == [f"Rep {i:02d}" for i in range(PAGE + 1, N_REPS + 1)]
+
+    html = client.get(f"{url}?q=rep06%40").get_data(as_text=True)
+    assert names_in(html, testid) == ["Rep 06"]
+    assert count_line(html).startswith("Showing 1–1 of 1 people matching “rep06@”")
+    assert f"{N_REPS} sales reps" in html  # the summary counts the whole scope, not the search
+
+    html = client.get(f"{url}?sort=-name").get_data(as_text=True)
+    assert names_in(html, testid)[:2] == ["Rep 65", "Rep 64"]
+    assert 'aria-sort="descending"' in html and 'aria-label="Pages of' in html
+
+
+@pytest.mark.parametrize("url,testid", [("/dashboard", "my-people"), ("/people", "people")])
+def test_another_manager_never_reaches_those_reports(client, login_as, big_team, url, testid):
+    login_as(big_team.other)
+    for query in ("", "?q=rep", "?q=lena", "?q=large", "?sort=-team", "?sort=manager",
+                  "?page=2", "?page=999", "?size=200&sort=email"):
+        html = client.get(url + query).get_data(as_text=True)
+        assert not [n for n in names_in(html, testid) if n.startswith("Rep")], query
+        assert f"{N_REPS}" not in count_line(html), query
+    html = client.get(url).get_data(as_text=True)
+    assert names_in(html, testid) == ["Zed Outsider 1", "Zed Outsider 2"]
+
+
+def test_a_rep_has_no_people_list_and_a_dashboard_of_their_own(client, login_as, big_team):
+    login_as(big_team.reps[0])
+    assert client.get("/people?q=rep&sort=-name").status_code == 403
+    html = client.get("/dashboard?q=rep&page=2&sort=-name").get_data(as_text=True)
+    assert "Rep 02" not in html
+
+
+def test_hr_pages_through_everyone_with_the_filters_kept(client, login_as, big_team):
+    login_as(big_team.hr)
+    html = client.get("/admin/users?role=rep").get_data(as_text=True)
+    assert count_line(html).startswith(f"Showing 1–{PAGE} of {N_REPS + 2} people")
+    assert "/admin/users?role=rep&amp;page=2" in html  # the pager keeps the filter
+    html = client.get("/admin/users?role=rep&page=2").get_data(as_text=True)
+    assert names_in(html, "users") == [f"Rep {i:02d}" for i in range(PAGE + 1, N_REPS + 1)] + [
+        "Zed Outsider 1", "Zed Outsider 2"]
+    html = client.get("/admin/users?q=zed&sort=-name").get_data(as_text=True)
+    assert names_in(html, "users") == ["Zed Outsider 2", "Zed Outsider 1"]
+    assert f"{N_REPS + 2} sales reps" in html  # the summary: everyone, not the search
+
+
+@pytest.mark.parametrize("url", ["/dashboard", "/people", "/admin/users"])
+def test_people_lists_answer_bad_parameters(client, login_as, big_team, url):
+    login_as(big_team.hr if url.startswith("/admin") else big_team.lead)
+    answers = {q: client.get(f"{url}?{q}").status_code for q in BAD_PARAMETERS}
+    assert set(answers.values()) == {200}, answers

@@ -1,5 +1,7 @@
 """HR pages: users, teams, bulk import."""
 
+from collections import Counter
+
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -18,8 +20,10 @@ from reviewapp.admin.services import (
 )
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.auth.services import make_set_password_token
+from reviewapp.dashboard.people import PEOPLE_SORTS, people_page, people_query
 from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
+from reviewapp.pagination import read_request
 from reviewapp.transaction import attempt, refuse
 
 
@@ -50,14 +54,10 @@ def _set_link(user: User) -> str:
 
 @bp.route("/users")
 def users():
-    q = request.args.get("q", "").strip()
     role = request.args.get("role", "")
     team_id = request.args.get("team", type=int)
     status = request.args.get("status", "active")
-    query = sa.select(User).options(selectinload(User.manager), selectinload(User.team))
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+    query = people_query(current_user, others_only=False)
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
     if team_id:
@@ -66,12 +66,13 @@ def users():
         query = query.where(User.active)
     elif status == "inactive":
         query = query.where(sa.not_(User.active))
-    people = db.session.scalars(query.order_by(User.name)).all()
+    page = people_page(query, read_request(PEOPLE_SORTS, "name"))
+    # The counts above the list: everyone, by role and by status (GROUP BY, not the page).
+    counts = Counter({(Role(r), bool(a)): n for r, a, n in db.session.execute(
+        sa.select(User.role, User.active, sa.func.count()).group_by(User.role, User.active))})
     teams = db.session.scalars(sa.select(Team).order_by(Team.name)).all()
-    return render_template("admin/users.html", people=people, teams=teams, q=q, role=role,
-                           team_id=team_id, status=status, roles=list(Role))
-
-
+    return render_template("admin/users.html", page=page, teams=teams, q=page.q, role=role,
+                           team_id=team_id, status=status, roles=list(Role), counts=counts)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

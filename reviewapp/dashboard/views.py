@@ -10,18 +10,19 @@ from sqlalchemy.orm import selectinload
 from reviewapp import policy
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.dashboard import bp
+from reviewapp.dashboard.people import PEOPLE_SORTS, people_page, people_query, role_counts
 from reviewapp.extensions import db
 from reviewapp.goals.dashboard import manager_panel, rep_panel
 from reviewapp.notifications.services import mark_read, unread
+from reviewapp.pagination import read_request
 from reviewapp.peers.tasks import peer_tasks
 from reviewapp.reviews.dashboard import cycle_progress, hr_tasks, manager_tasks, rep_tasks
 
 
-def _people(ids: frozenset[int] | None) -> list[User]:
-    query = sa.select(User).options(selectinload(User.team), selectinload(User.manager))
-    if ids is not None:
-        query = query.where(User.id.in_(ids))
-    return list(db.session.scalars(query.where(User.active).order_by(User.name)))
+def _people_page():
+    """A page of the active people below the viewer, searched and sorted from the URL."""
+    asked = read_request(PEOPLE_SORTS, "name")
+    return people_page(people_query(current_user).where(User.active), asked)
 
 
 @bp.route("/")
@@ -49,8 +50,8 @@ def index():
                                review_tasks=hr_tasks() + peer_tasks(current_user),
                                notifications=unread(current_user), today=date.today())
     if policy.can_view_people_list(current_user):  # a manager: the people below them
-        ids = policy.people_scope_ids(current_user) - {current_user.id}
-        return render_template("dashboard/manager.html", people=_people(ids),
+        return render_template("dashboard/manager.html", page=_people_page(),
+                               role_counts=role_counts(current_user), roles=list(Role),
                                goal_panel=manager_panel(current_user),
                                review_tasks=manager_tasks(current_user), today=date.today(),
                                notifications=unread(current_user))
@@ -66,10 +67,8 @@ def people():
     policy.require(policy.can_view_people_list(current_user))
     if policy.can_manage_users(current_user):  # HR's People list is the one with the accounts
         return redirect(url_for("admin.users"))
-    ids = policy.people_scope_ids(current_user)
-    if ids is not None:
-        ids = ids - {current_user.id}
-    return render_template("people/list.html", people=_people(ids))
+    return render_template("people/list.html", page=_people_page(),
+                           role_counts=role_counts(current_user), roles=list(Role))
 
 
 @bp.route("/people/<int:user_id>")
