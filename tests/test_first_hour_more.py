@@ -83,3 +83,13 @@ def test_team_metrics_columns_say_their_unit_and_roll_up(client, corpus_org, log
     units = dict(re.findall(r'>(\w+)</a><span class="unit">([^<]*)</span>', head))
     assert units == {"Calls": "calls · average", "Revenue": "$ · total",
                      "Meetings": "no unit · total"}
+
+
+def test_the_new_goal_form_asks_whose_goal_once(client, org, login_as):
+    login_as(org.lead)
+    page = client.get("/goals/new").get_data(as_text=True)
+    assert page.count("Whose goal") == 1
+    assert re.search(r'<legend>Whose goal</legend>\s*<div class="field[^"]*">\s*'
+                     r'<label for="owner">Person</label>', page)
+    team = client.get("/goals/new?scope=team").get_data(as_text=True)
+    assert team.count("Whose goal") == 1 and '<label for="team">Team</label>' in team

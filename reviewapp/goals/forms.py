@@ -30,7 +30,7 @@ def _select(label: str, **kwargs) -> SelectField:
 class GoalForm(FlaskForm):
     scope = HiddenField()
     team = _select("Team")
-    owner = _select("Whose goal")
+    owner = _select("Person")  # under the legend "Whose goal", which says the rest
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=4000)],
                                 description="Why this goal matters, and how you will get there.")
