@@ -8,6 +8,11 @@ ENV = "development"
 # SQLALCHEMY_DATABASE_URI defaults to instance/reviewapp.db (set in create_app, which knows the
 # instance path); REVIEWAPP_DATABASE_URL overrides it.
 SQLALCHEMY_TRACK_MODIFICATIONS = False
+# Pooled connections are tested before use (pool_pre_ping, added in create_app), so one that
+# died with a database restart is replaced instead of failing a request. While the database
+# is down or locked past SQLite's busy timeout (5 s; `?timeout=N` in a SQLite URL), requests
+# get 503 with Retry-After of this many seconds.
+DATABASE_RETRY_AFTER = 5
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

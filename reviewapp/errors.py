@@ -1,11 +1,15 @@
 """Errors shared by services and the pages that show them."""
 
-from flask import Flask, flash, jsonify, render_template, request
+import sqlite3
+from contextlib import contextmanager, suppress
+
+import sqlalchemy as sa
+from flask import Flask, current_app, flash, g, jsonify, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict as HTTPConflict
 from werkzeug.exceptions import Forbidden, HTTPException
 
-from reviewapp.extensions import db
+from reviewapp.extensions import db, login_manager
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -15,7 +19,14 @@ MESSAGES = {
     409: ("Conflict", "Someone else changed this in the meantime."),
     413: ("File too large", "The upload is larger than the allowed size."),
     500: ("Something went wrong", "The error has been logged. Please try again."),
+    503: ("Briefly unavailable", "The service is briefly unavailable. Please try again in a "
+          "moment; if you were saving something, nothing of it was saved."),
+    507: ("Out of storage", "The server has run out of storage space, so nothing was saved. "
+          "Try again later, or tell your administrator."),
 }
+# What a refused import says when the database has no room left (page, API and CLI alike).
+OUT_OF_STORAGE = ("The server has run out of storage space; nothing was imported. Try again "
+                  "later, or tell your administrator.")
 
 
 class ServiceError(Exception):
@@ -48,6 +59,114 @@ class ActionUnavailable(ServiceError):
 
 class Conflict(ServiceError):
     """Someone else changed the record after this user opened it (a page answers 409)."""
+
+
+class OutOfStorage(ServiceError):
+    """The database has no room left for what the actor wanted to write; nothing was written."""
+
+
+# The database cannot serve us right now, or has no room left: these are the failures a retry
+# (later) can cure, answered with 503 / 507. Anything else the database says is a bug: 500.
+UNAVAILABLE, FULL = "unavailable", "full"
+# SQLite's primary result codes: BUSY, LOCKED (past the busy timeout), IOERR, CANTOPEN, PROTOCOL.
+SQLITE_UNAVAILABLE = {5, 6, 10, 14, 15}
+SQLITE_FULL = 13
+# PostgreSQL's SQLSTATE classes: connection exception, insufficient resources, operator
+# intervention (shutdown, "the database system is starting up"), system error, and a
+# serialisation failure or deadlock; 55P03 is a lock that could not be had at once.
+PG_UNAVAILABLE_CLASSES = {"08", "53", "57", "58", "40"}
+PG_DISK_FULL = "53100"
+
+
+def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """(every driver error, the drivers' operational ones: connection lost, server gone...)."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return (sqlite3.Error,), ()
+    return (sqlite3.Error, psycopg.Error), (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+DBAPI_ERRORS, DBAPI_OPERATIONAL = _driver_errors()
+
+
+def database_fault(error: BaseException) -> str | None:
+    """FULL when the database has no room left, UNAVAILABLE when it cannot be reached, went
+    away, is busy past its timeout or refuses work for now; None for any other error.
+
+    Takes SQLAlchemy's wrapped errors and the driver's own (the bulk import writes through the
+    driver's connection, so its errors arrive unwrapped).
+    """
+    if isinstance(error, sa.exc.TimeoutError):  # no pooled connection came free in time
+        return UNAVAILABLE
+    if isinstance(error, sa.exc.DBAPIError):
+        if error.connection_invalidated:
+            return UNAVAILABLE
+        orig = error.orig
+    elif isinstance(error, DBAPI_ERRORS):
+        orig = error
+    else:
+        return None
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        primary = code & 0xFF if code is not None else None
+        if primary == SQLITE_FULL:
+            return FULL
+        return UNAVAILABLE if primary in SQLITE_UNAVAILABLE else None
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate == PG_DISK_FULL:
+        return FULL
+    if not isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError,
+                              *DBAPI_OPERATIONAL)):
+        return None
+    if sqlstate is None or sqlstate[:2] in PG_UNAVAILABLE_CLASSES or sqlstate == "55P03":
+        return UNAVAILABLE  # no SQLSTATE: the driver lost or never had the connection
+    return None
+
+
+@contextmanager
+def refused_when_full():
+    """Turn "the database has no room left" into a refusal the page, API and CLI can show."""
+    try:
+        yield
+    except Exception as exc:
+        if database_fault(exc) == FULL:
+            raise OutOfStorage(OUT_OF_STORAGE) from exc
+        raise
+
+
+def rollback_quietly() -> None:
+    """Roll the session back after the database failed; a dead connection cannot even roll
+    back (the server already dropped the transaction), so then just let the session go."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the pool replaces the connection on its next checkout
+        with suppress(Exception):
+            db.session.close()
+
+
+def database_unavailable(error: BaseException):
+    """The answer when the database failed us: 503 (with Retry-After) or 507, as a page or
+    JSON under /api/; the session is rolled back, so nothing of the request is kept."""
+    fault = database_fault(error) or UNAVAILABLE
+    rollback_quietly()
+    current_app.logger.warning("Database %s: %s", fault, str(error).splitlines()[0][:300])
+    code = 507 if fault == FULL else 503
+    title, text = MESSAGES[code]
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": title.lower(), "message": text})
+    else:
+        # The page must not ask the database who is logged in: show it as to a visitor.
+        g._login_user = login_manager.anonymous_user()
+        retry = None
+        if request.method == "GET":  # the same address again; never "//host/…" (another site)
+            retry = request.script_root + "/" + request.full_path.rstrip("?").lstrip("/")
+        response = current_app.make_response(render_template(
+            "errors/error.html", code=code, title=title, text=text, retry_url=retry))
+    response.status_code = code
+    if code == 503:
+        response.headers["Retry-After"] = str(current_app.config["DATABASE_RETRY_AFTER"])
+    return response
 
 
 def show_on_form(form, exc: ServiceError, extra: dict[str, str] | None = None) -> None:
@@ -86,6 +205,8 @@ def init_app(app: Flask) -> None:
     def unhandled(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
+        if database_fault(error) is not None:  # down, restarting, locked or full: not a bug
+            return database_unavailable(error)
         app.logger.exception("Unhandled error")
         db.session.rollback()
         title, text = MESSAGES[500]

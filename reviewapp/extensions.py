@@ -42,6 +42,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         # With WAL, NORMAL is safe against corruption and avoids an fsync on every commit.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # The busy timeout is sqlite3's `timeout` (5 s, or ?timeout=N in the URL); past it a
+        # request gets 503 (reviewapp/errors.py).
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -4,6 +4,8 @@ The view parses input and calls a service; the service flushes and raises a Serv
 it refuses. After the view returns, the request commits once if it succeeded (a 2xx or 3xx
 answer to a POST, PUT, PATCH or DELETE) and rolls back otherwise: a GET never writes, an error
 page never keeps half a change, and a refused service call undoes whatever it had flushed.
+A commit the database cannot take (it went away, is locked or full) becomes the same 503 / 507
+answer as a failure inside the view: the transaction is gone whole, never half written.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from typing import Generic, TypeVar
 import click
 from flask import Flask, Response, g, request
 
-from reviewapp.errors import NotAllowed, ServiceError
+from reviewapp.errors import (
+    FULL,
+    OUT_OF_STORAGE,
+    NotAllowed,
+    ServiceError,
+    database_fault,
+    database_unavailable,
+    rollback_quietly,
+)
 from reviewapp.extensions import db
 
 T = TypeVar("T")
@@ -72,9 +82,19 @@ def _finish(response: Response) -> Response:
     writes = request.method not in READ_ONLY_METHODS
     succeeded = response.status_code < 400 or g.get("transaction_kept")
     if writes and succeeded and not g.get("transaction_refused"):
-        db.session.commit()
+        try:
+            db.session.commit()
+        except Exception as exc:
+            if database_fault(exc) is None:
+                raise
+            return database_unavailable(exc)  # rolled back: the answer says nothing was saved
     else:
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception as exc:
+            if database_fault(exc) is None:
+                raise
+            rollback_quietly()  # nothing was to be kept; the answer stands
     return response
 
 
@@ -84,13 +104,22 @@ def command_transaction(*, keep: bool = True) -> Iterator[None]:
     written; `keep=False` (a dry run) rolls back even a success."""
     try:
         yield
+        if keep:
+            db.session.commit()
+        else:
+            db.session.rollback()
     except ServiceError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
-    if keep:
-        db.session.commit()
-    else:
-        db.session.rollback()
+    except Exception as exc:
+        fault = database_fault(exc)
+        if fault is None:
+            raise
+        rollback_quietly()
+        raise click.ClickException(
+            OUT_OF_STORAGE if fault == FULL else
+            "The database is unavailable or busy at the moment; nothing was written. "
+            f"Try again in a moment. ({str(exc).splitlines()[0][:200]})") from exc
 
 
 def init_app(app: Flask) -> None:

@@ -29,6 +29,9 @@ _COMMON = {
     "403": _answer("The token's owner is deactivated or may no longer use the API.", _ERROR),
     "429": _answer("Too many requests with this token (or without a valid one from this "
                    "address).", _ERROR, **{"Retry-After": _RETRY_AFTER}),
+    "503": _answer("The database is briefly unavailable (restarting, or busy); nothing was "
+                   "written. Send the request again after Retry-After seconds.", _ERROR,
+                   **{"Retry-After": _RETRY_AFTER}),
 }
 
 ROW = {
@@ -96,6 +99,9 @@ def document(server_url: str) -> dict[str, Any]:
                     "413": _answer("The body is larger than the import limit.", _ERROR),
                     "422": _answer("Some rows have errors; nothing was written.",
                                    {"$ref": "#/components/schemas/ValidationFailed"}),
+                    "507": _answer("The server has run out of storage space; nothing was "
+                                   "written. Try again later, or tell its administrator.",
+                                   _ERROR),
                     **_COMMON,
                 },
             }},

@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
-from reviewapp import policy, throttle
+from reviewapp import errors, policy, throttle
 from reviewapp.api import account_bp, bp, services
 from reviewapp.api.forms import TokenForm
 from reviewapp.api.models import ApiToken
@@ -93,6 +93,8 @@ def _http_error(error: HTTPException):
 
 @bp.errorhandler(Exception)
 def _unhandled(error: Exception):
+    if errors.database_fault(error) is not None:  # down, restarting, locked or full: 503 / 507
+        return errors.database_unavailable(error)
     current_app.logger.exception("Unhandled API error")
     return _problem(500, "internal error; nothing was written")
 
@@ -149,6 +151,9 @@ def observations():
                         errors=exc.errors)
     except services.ImportConflict as exc:
         return _problem(409, exc.message, **exc.details)
+    except errors.OutOfStorage as exc:
+        refuse()
+        return _problem(507, exc.message)
     except sa.exc.IntegrityError:
         refuse()
         return _problem(409, "another import wrote some of these values at the same time; "
