@@ -18,7 +18,7 @@ from reviewapp import policy
 from reviewapp.api.models import ApiToken
 from reviewapp.audit.services import record
 from reviewapp.auth.models import User
-from reviewapp.errors import ServiceError
+from reviewapp.errors import OutOfStorage, ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics.importer import apply_import, prepare_import
 from reviewapp.metrics.layout import normalise_header
@@ -226,6 +226,8 @@ def import_observations(actor: User, request: ImportRequest) -> ImportBatch:
             "replace them; nothing was written", changed=plan.changed_count)
     try:
         return apply_import(actor, plan, replace=request.replace)
+    except OutOfStorage:
+        raise  # answered with 507 by the view
     except ServiceError as exc:  # the checks above, lost to an import that finished meanwhile
         message = exc.message.rstrip(".")
         if "nothing was written" not in message:

@@ -20,7 +20,7 @@ from flask import current_app
 from reviewapp import policy
 from reviewapp.audit.services import record
 from reviewapp.auth.models import Role, User
-from reviewapp.errors import ServiceError
+from reviewapp.errors import ServiceError, refused_when_full
 from reviewapp.extensions import db
 from reviewapp.metrics import bulk, rollups
 from reviewapp.metrics.import_checks import (
@@ -257,12 +257,14 @@ def _compare_with_stored(rows: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
+@refused_when_full()
 def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> ImportBatch:
     """Write a prepared, error-free plan as one batch (flushes; the caller commits).
 
     Imports are serialised (_lock_imports); a plan compared before another import or undo
     finished is compared again, so its counts, its duplicate check and the values it keeps
-    for undo are those of the data it actually replaces.
+    for undo are those of the data it actually replaces. A database with no room left refuses
+    the whole batch (OutOfStorage), and the caller's rollback leaves nothing of it.
     """
     policy.require(can_import(actor))
     if not plan.ok:
@@ -326,6 +328,7 @@ def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> Imp
     return batch
 
 
+@refused_when_full()
 def undo_batch(actor: User, batch: ImportBatch) -> None:
     """Take a whole batch back: its new values go, the values it replaced return."""
     policy.require(policy.can_undo_batch(actor, batch))
