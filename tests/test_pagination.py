@@ -220,3 +220,60 @@ def test_people_lists_answer_bad_parameters(client, login_as, big_team, url):
     login_as(big_team.hr if url.startswith("/admin") else big_team.lead)
     answers = {q: client.get(f"{url}?{q}").status_code for q in BAD_PARAMETERS}
     assert set(answers.values()) == {200}, answers
+
+
+# Team metrics ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def calls_data(big_team):
+    """Calls in the current quarter's first month: Rep NN made NN calls; the outsiders none."""
+    from reviewapp.metrics.catalogue import add_metric
+    from reviewapp.metrics.importer import apply_import, prepare_import
+
+    add_metric(None, key="calls", name="Calls", kind="activity", direction="higher",
+               rollup="sum")
+    start = current_quarter().start
+    lines = ["rep_email,period,metric,value"] + [
+        f"{rep.email},{start.year}-{start.month:02d},calls,{i}"
+        for i, rep in enumerate(big_team.reps, start=1)]
+    plan = prepare_import(big_team.hr, ("\n".join(lines) + "\n").encode(), "calls.csv",
+                          source="cli")
+    assert plan.ok, plan.errors[:3]
+    apply_import(big_team.hr, plan)
+    db.session.commit()
+    return big_team
+
+
+def test_team_metrics_pages_and_sorts_by_a_metric_in_sql(client, login_as, calls_data):
+    login_as(calls_data.lead)
+    html = client.get("/metrics/team").get_data(as_text=True)
+    assert names_in(html, "team-metrics") == [f"Rep {i:02d}" for i in range(1, PAGE + 1)]
+    assert count_line(html).startswith(f"Showing 1–{PAGE} of {N_REPS} reps")
+
+    html = client.get("/metrics/team?sort=calls&dir=desc").get_data(as_text=True)
+    assert names_in(html, "team-metrics")[:3] == ["Rep 65", "Rep 64", "Rep 63"]
+    html = client.get("/metrics/team?sort=calls&dir=desc&page=2").get_data(as_text=True)
+    assert names_in(html, "team-metrics") == [f"Rep {i:02d}" for i in range(15, 0, -1)]
+    html = client.get("/metrics/team?q=rep07%40").get_data(as_text=True)
+    assert names_in(html, "team-metrics") == ["Rep 07"]
+
+    csv = client.get("/metrics/team?sort=calls&dir=desc&format=csv").get_data(as_text=True)
+    assert len(csv.splitlines()) == N_REPS + 1  # a download holds everyone, not one page
+    assert csv.splitlines()[1].startswith("rep65@big.test,Rep 65,")
+
+
+def test_team_metrics_of_another_manager_stay_in_their_scope(client, login_as, calls_data):
+    login_as(calls_data.hr)
+    html = client.get("/metrics/team?sort=calls&dir=desc").get_data(as_text=True)
+    assert f"of {N_REPS + 2} reps" in count_line(html)
+    hr_sorted = names_in(html, "team-metrics")
+    assert hr_sorted[0] == "Rep 65"  # reps without a value go last, even highest-first
+    login_as(calls_data.other)
+    for query in ("", "?sort=calls&dir=desc", "?q=rep", "?page=2", "?sort=-name&page=9"):
+        html = client.get("/metrics/team" + query).get_data(as_text=True)
+        assert names_in(html, "team-metrics") in ([], ["Zed Outsider 1", "Zed Outsider 2"],
+                                                  ["Zed Outsider 2", "Zed Outsider 1"]), query
+        assert "Rep 0" not in html, query
+    answers = {q: client.get(f"/metrics/team?{q}").status_code for q in BAD_PARAMETERS}
+    assert set(answers.values()) == {200}, answers

@@ -13,6 +13,7 @@ from reviewapp.metrics import bp, rollups
 from reviewapp.metrics.catalogue import list_metrics
 from reviewapp.metrics.charts import sparkline
 from reviewapp.metrics.periods import Grain, Period
+from reviewapp.pagination import PageRequest, Sort, order_by, paginate, read_request
 
 
 def _grain_arg() -> Grain:
@@ -49,56 +50,71 @@ def person(user_id: int):
                            grain=grain, coarser=coarser)
 
 
-def _team_scope() -> tuple[list[User], list[Team]]:
-    ids = policy.people_scope_ids(current_user)
-    query = sa.select(User).where(User.role == Role.REP, User.active)
-    if ids is not None:
-        query = query.where(User.id.in_(ids))
-    reps = list(db.session.scalars(query.order_by(User.name)))
-    team_ids = {r.team_id for r in reps if r.team_id}
-    teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(team_ids))
-                                    .order_by(Team.name)))
-    return reps, teams
+def _team_reps(team_id: int | None) -> sa.Select:
+    """The active reps the viewer may see (policy's SQL clause), of one team if asked."""
+    query = sa.select(User).where(User.role == Role.REP, User.active,
+                                  policy.visible_people_clause(current_user))
+    return query.where(User.team_id == team_id) if team_id else query
+
+
+def _scope_teams() -> list[Team]:
+    """The teams of the reps the viewer may see, for the filter."""
+    reps = _team_reps(None).with_only_columns(User.team_id)
+    return list(db.session.scalars(sa.select(Team).where(Team.id.in_(reps))
+                                   .order_by(Team.name)))
+
+
+def _asked(metric_keys: set[str]) -> PageRequest:
+    """?sort=key with ?dir=asc|desc (the table's links), or ?sort=-key; unknown keys: by name."""
+    args = request.args.to_dict()
+    if args.get("dir") == "desc" and not args.get("sort", "").startswith("-"):
+        args["sort"] = "-" + args.get("sort", "name")
+    return read_request(dict.fromkeys({"name", *metric_keys}, NAME_SORT), "name", args)
+
+
+NAME_SORT = Sort.by(sa.func.lower(User.name))
 
 
 @bp.route("/team")
 def team():
     policy.require(policy.can_view_team_metrics(current_user))
     grain = _grain_arg()
-    reps, teams = _team_scope()
     team_id = request.args.get("team", type=int)
-    if team_id:
-        reps = [r for r in reps if r.team_id == team_id]
+    reps = _team_reps(team_id)
     # Only the period shown is read, from the roll-up table; the others only name themselves.
-    rep_ids = [r.id for r in reps]
-    periods, with_data = rollups.periods_and_metrics(rep_ids, grain)
+    periods, with_data = rollups.periods_and_metrics(reps.with_only_columns(User.id), grain)
     labels = [_label(grain, p) for p in periods]
     chosen = request.args.get("period") or (labels[-1] if labels else "")
     if request.args.get("period") and chosen not in labels:
         return _unknown_period(grain)
     metrics = [m for m in list_metrics() if m.id in with_data]
-    table: dict[int, dict[int, float]] = {}
-    if chosen in labels:
-        table = rollups.period_table(rep_ids, grain, periods[labels.index(chosen)])
-    sort_key = request.args.get("sort", "name")
-    descending = request.args.get("dir", "asc") == "desc"
     by_key = {m.key: m for m in metrics}
+    asked = _asked(set(by_key) if chosen in labels else set())
+    sorts = {"name": NAME_SORT}
+    if asked.sort in by_key:  # sort by the metric's value in the period, in SQL
+        values = rollups.period_values(by_key[asked.sort].id, grain,
+                                       periods[labels.index(chosen)])
+        reps = reps.outerjoin(values, values.c.rep_id == User.id)
+        sorts[asked.sort] = Sort.by(values.c.value)
+    tiebreak = [sa.func.lower(User.name), User.id]
+    if request.args.get("format") == "csv":  # a download holds the whole scope, not a page
+        ordered = reps.order_by(*order_by(sorts[asked.sort], asked.descending, tiebreak))
+        everyone = list(db.session.scalars(ordered))
+        table = _table([r.id for r in everyone], grain, periods, labels, chosen)
+        return _team_csv(everyone, metrics, table, chosen)
+    page = paginate(reps, asked, sorts, search=[User.name, User.email], tiebreak=tiebreak)
+    table = _table([r.id for r in page.items], grain, periods, labels, chosen)
+    return render_template("metrics/team.html", reps=page.items, page=page, metrics=metrics,
+                           table=table, labels=labels, chosen=chosen, grain=grain,
+                           teams=_scope_teams(), team_id=team_id, sort_key=asked.sort,
+                           descending=asked.descending)
 
-    def sort_value(rep: User):
-        if sort_key in by_key:
-            value = table.get(rep.id, {}).get(by_key[sort_key].id)
-            return (value is None, value if value is not None else 0.0)
-        return (False, rep.name.lower())
 
-    reps = sorted(reps, key=sort_value, reverse=descending)
-    if descending and sort_key in by_key:  # keep reps without a value at the bottom
-        reps = [r for r in reps if table.get(r.id, {}).get(by_key[sort_key].id) is not None] + \
-               [r for r in reps if table.get(r.id, {}).get(by_key[sort_key].id) is None]
-    if request.args.get("format") == "csv":
-        return _team_csv(reps, metrics, table, chosen)
-    return render_template("metrics/team.html", reps=reps, metrics=metrics, table=table,
-                           labels=labels, chosen=chosen, grain=grain, teams=teams,
-                           team_id=team_id, sort_key=sort_key, descending=descending)
+def _table(rep_ids: list[int], grain, periods, labels, chosen) -> dict[int, dict[int, float]]:
+    """rep id → metric id → value in the chosen period, for these reps only."""
+    if chosen not in labels or not rep_ids:
+        return {}
+    return rollups.period_table(rep_ids, grain, periods[labels.index(chosen)])
 
 
 def _unknown_period(grain: str):

@@ -192,7 +192,9 @@ def _view(grain: Grain | str, *, rep_ids=None, metric_ids=None, start: date | No
     obs = Observation.__table__
 
     def filtered(query, table):
-        if rep_ids is not None:
+        if isinstance(rep_ids, sa.Select):  # the reps as a subquery: a scope of any size
+            query = query.where(table.c.rep_id.in_(rep_ids))
+        elif rep_ids is not None:
             query = query.where(table.c.rep_id.in_(list(rep_ids)))
         if metric_ids is not None:
             query = query.where(table.c.metric_id.in_(list(metric_ids)))
@@ -247,10 +249,11 @@ def metrics_of(rep_id: int, grain: Grain | str) -> set[int]:
     return set(db.session.scalars(sa.select(v.c.metric_id).distinct()))
 
 
-def periods_and_metrics(rep_ids: Iterable[int], grain: Grain | str) -> tuple[list[date], set[int]]:
-    """The periods that hold any roll-up of these reps at a grain, oldest first, and the
-    metrics that have any (one grouped statement)."""
-    v = _view(grain, rep_ids=list(rep_ids))
+def periods_and_metrics(rep_ids: Iterable[int] | sa.Select,
+                        grain: Grain | str) -> tuple[list[date], set[int]]:
+    """The periods that hold any roll-up of these reps (ids, or a SELECT of ids) at a grain,
+    oldest first, and the metrics that have any (one grouped statement)."""
+    v = _view(grain, rep_ids=rep_ids if isinstance(rep_ids, sa.Select) else list(rep_ids))
     query = sa.select(v.c.period_start, v.c.metric_id).group_by(v.c.period_start,
                                                                  v.c.metric_id)
     periods, metrics = set(), set()
@@ -270,6 +273,14 @@ def period_table(rep_ids: Iterable[int], grain: Grain | str,
     for rep_id, metric_id, value in db.session.execute(query):
         table.setdefault(rep_id, {})[metric_id] = value
     return table
+
+
+def period_values(metric_id: int, grain: Grain | str, start: date) -> sa.Subquery:
+    """(rep_id, value) of one metric in one period under its rule, as a subquery to join (the
+    team table sorts its reps by it in SQL)."""
+    v = _view(grain, metric_ids=[metric_id], start=start)
+    return (sa.select(v.c.rep_id, value_column(v).label("value"))
+            .join(Metric, Metric.id == v.c.metric_id).subquery("sort_values"))
 
 
 def values_in(rep_ids: Iterable[int], metric_ids: Iterable[int], grain: Grain | str, *,
