@@ -21,7 +21,7 @@ from reviewapp.notifications import events as email_events
 from reviewapp.notifications.services import notify
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import Acknowledgement, Review, ReviewState
-from reviewapp.reviews.services import now, refresh_scores, touch, transition
+from reviewapp.reviews.services import flush_review, now, refresh_scores, touch, transition
 
 ACKNOWLEDGE_STATEMENT = "I have read this review. Acknowledging does not mean I agree."
 POTENTIAL_LABELS = {1: "Low", 2: "Medium", 3: "High"}
@@ -164,8 +164,9 @@ def finalize(actor: User, review: Review, *, today: date | None = None) -> None:
     to = policy.authorize_review_action(actor, review, ReviewAction.FINALIZE, today)
     refresh_scores(review)
     # Flush the last score change while the review is still open: once its row says
-    # finalized, the database refuses any change to its ratings and KPI scores.
-    touch(actor, review)
+    # finalized, the database refuses any change to its ratings and KPI scores. The state
+    # change below moves the version on, once for the one decision.
+    flush_review(review)
     review.finalized_at, review.finalized_by_id = now(), actor.id
     unacknowledged = review.state == ReviewState.SHARED
     transition(actor, review, ReviewAction.FINALIZE, today=today,

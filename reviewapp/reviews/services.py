@@ -57,12 +57,9 @@ def _check_version(review: Review, expected: int | None) -> None:
         raise ReviewConflict(review)
 
 
-def touch(actor: User | None, review: Review) -> None:
-    """Mark the review changed by the actor and flush, so that its version moves on whatever
-    changed (its own columns or its ratings' and KPI scores' rows). A save that collides with
-    another at the same moment loses as a ReviewConflict, never as a crash."""
-    review.updated_by_id = actor.id if actor else None
-    review.updated_at = now()
+def flush_review(review: Review) -> None:
+    """Flush; a write that collides with another one's at the same moment (both read the same
+    version) loses as a ReviewConflict, never as a crash."""
     review_id = review.id
     try:
         db.session.flush()
@@ -70,6 +67,14 @@ def touch(actor: User | None, review: Review) -> None:
         # The session is unusable after a failed flush; what the other save wrote is current.
         db.session.rollback()
         raise ReviewConflict(db.session.get(Review, review_id)) from None
+
+
+def touch(actor: User | None, review: Review) -> None:
+    """Mark the review changed by the actor and flush, so that its version moves on whatever
+    changed (its own columns or its ratings' and KPI scores' rows)."""
+    review.updated_by_id = actor.id if actor else None
+    review.updated_at = now()
+    flush_review(review)
 
 
 def transition(actor: User | None, review: Review, action: ReviewAction, *,

@@ -1,0 +1,349 @@
+"""Two people acting on one review at the same moment: no lost update, no half state, no 500.
+
+Each race runs twice. *At once*: two threads, each with its own test client (its own login,
+app context, session and database connection), post together; a barrier in SQLAlchemy's
+before_flush holds each request until both have read the review, so both start from the same
+version and their writes really collide (on SQLite one waits for the other's write lock; on
+PostgreSQL for its row lock). *Interleaved*: both sessions load the page and take the form as
+the browser would (with its hidden version), then one posts, then the other: the same
+collision without depending on timing. The loser gets the 409 conflict page with what they
+typed still on it; the database holds exactly the winner's change, the version moved once per
+winning write, and a finalised review is not changed afterwards. Runs on SQLite and, with
+REVIEWAPP_TEST_DATABASE_URL, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from reviewapp.audit.models import AuditEvent
+from reviewapp.auth.models import Role
+from reviewapp.cycles.services import launch, save_cycle
+from reviewapp.extensions import db
+from reviewapp.kpis.runs import run_validation
+from reviewapp.reviews import decisions
+from reviewapp.reviews.models import Acknowledgement, Review
+from reviewapp.reviews.models import ReviewState as S
+from reviewapp.reviews.services import (
+    ManagerAssessment,
+    SelfAssessment,
+    save_manager,
+    save_self,
+    submit_manager,
+    submit_self,
+)
+from tests.factories import build_org, create_user
+from tests.kpis.data import ALL_CANDIDATES, insert_sales
+from tests.reviews.conftest import make_draft
+
+CONFLICT = 'data-testid="conflict"'
+
+
+# One launched cycle for the whole module (building it is most of the cost); each test takes a
+# review of its own from it, in the state it needs, built through the services ---------------
+
+
+@pytest.fixture(scope="module")
+def launched(module_app):
+    org = build_org()
+    extra = [create_user(Role.REP, name=f"Sam Seller {i:02d}", manager=org.lead, team=org.team)
+             for i in range(12)]
+    metrics = insert_sales([r.id for r in (org.rep, org.rep2, org.boss_rep, org.outsider,
+                                           *extra)])
+    run_validation(None, "revenue", ALL_CANDIDATES, source="cli")
+    db.session.commit()
+    cycle = save_cycle(org.hr, None, make_draft(metrics, team_ids=[org.team.id]))
+    launch(org.hr, cycle)
+    db.session.commit()
+    reviews = db.session.scalars(sa.select(Review.id).where(
+        Review.cycle_id == cycle.id, Review.manager_id == org.lead.id).order_by(Review.id))
+    return SimpleNamespace(org=org, cycle=cycle, unused=iter(list(reviews)))
+
+
+@pytest.fixture
+def app(module_app):
+    yield module_app
+    db.session.rollback()  # the next test reads afresh
+
+
+@pytest.fixture
+def in_self_review(app, launched):
+    return db.session.get(Review, next(launched.unused))
+
+
+@pytest.fixture
+def in_manager_review(in_self_review):
+    review = in_self_review
+    save_self(review.rep, review, SelfAssessment(
+        "Closed the Hansen deal.", "On track.", "Negotiation.",
+        {r.cycle_competency_id: (4, "Kept three key accounts.") for r in review.ratings}),
+        expected_version=None)
+    submit_self(review.rep, review)
+    db.session.commit()
+    return review
+
+
+@pytest.fixture
+def in_calibration(in_manager_review):
+    review = in_manager_review
+    save_manager(review.manager, review, ManagerAssessment(
+        "Calm under pressure.", "Forecasting.", "A solid quarter.", "Explained.",
+        {r.cycle_competency_id: (3, "Seen in three escalations.") for r in review.ratings}),
+        expected_version=None)
+    submit_manager(review.manager, review)
+    db.session.commit()
+    return review
+
+
+@pytest.fixture
+def shared_past_deadline(in_calibration, launched):
+    """Shared, and past the acknowledgement deadline: the rep may still acknowledge, and HR may
+    already finalise without the acknowledgement."""
+    review = in_calibration
+    decisions.share(launched.org.hr, review)
+    review.cycle.acknowledgement_due = date.today() - timedelta(days=1)
+    db.session.commit()
+    return review
+
+
+# Sessions, forms and races --------------------------------------------------------------------
+
+
+def session_of(app, user):
+    """A browser of its own: a test client logged in as the user."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+def open_form(client, review_id: int, action: str) -> dict[str, str]:
+    """Load the review page and take the hidden fields of the form posting to `action`, as the
+    browser will send them (the version it was rendered with, when the form carries one)."""
+    page = client.get(f"/reviews/{review_id}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    match = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>',
+                      body, re.S)
+    assert match, f"no form posting to {action} on the page"
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', match.group(1))
+    return {name: html.unescape(value) for name, value in hidden if name != "csrf_token"}
+
+
+@pytest.fixture
+def together():
+    """Hold every racing request at its first flush until all of them got there (so each has
+    read the review before any writes), then let them go at once."""
+    state: dict = {}
+
+    def wait_for_the_others(session, flush_context, instances):
+        barrier = state.get("barrier")
+        if barrier is None or threading.current_thread() not in state["racers"]:
+            return
+        if threading.current_thread() in state["waited"]:
+            return
+        state["waited"].add(threading.current_thread())
+        barrier.wait(timeout=15)
+
+    sa.event.listen(Session, "before_flush", wait_for_the_others)
+
+    def race(*posts):
+        """Post each (client, url, data) from its own thread, together; the answers, in order."""
+        answers: list = [None] * len(posts)
+        failures: list = []
+
+        def post(i, client, url, data):
+            try:
+                answers[i] = client.post(url, data=data)
+            except BaseException as exc:  # surfaced below, never swallowed
+                failures.append(exc)
+
+        threads = [threading.Thread(target=post, args=(i, *p)) for i, p in enumerate(posts)]
+        state.update(barrier=threading.Barrier(len(posts)), racers=set(threads), waited=set())
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+        finally:
+            state["barrier"] = None
+        assert not failures, failures
+        assert all(a is not None for a in answers), "a racing request did not finish"
+        return answers
+
+    yield race
+    sa.event.remove(Session, "before_flush", wait_for_the_others)
+
+
+def fresh(review_id: int) -> Review:
+    db.session.expire_all()
+    return db.session.get(Review, review_id)
+
+
+def events(review_id: int, action: str) -> list[AuditEvent]:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.entity_type == "review", AuditEvent.entity_id == review_id,
+        AuditEvent.action == action)).all()
+
+
+def text_of(answer) -> str:
+    return answer.get_data(as_text=True)
+
+
+def assert_no_500(*answers) -> None:
+    for answer in answers:
+        assert answer.status_code < 500, text_of(answer)[:600]
+
+
+def winner_and_loser(answers):
+    """Exactly one request won (a redirect) and the other lost with the 409 conflict page."""
+    assert_no_500(*answers)
+    codes = [a.status_code for a in answers]
+    assert sorted(codes) == [302, 409], codes
+    loser = codes.index(409)
+    assert CONFLICT in text_of(answers[loser])
+    return 1 - loser, loser
+
+
+def manager_form(review, text: str, *, rating: int, version) -> dict[str, str]:
+    data = {"strengths": f"{text} strengths", "development_areas": f"{text} development",
+            "overall_comment": f"{text} overall", "reconciliation_note": "Explained.",
+            "action": "save", "version": str(version)}
+    for r in review.ratings:
+        data[f"manager_rating_{r.cycle_competency_id}"] = str(rating)
+        data[f"manager_note_{r.cycle_competency_id}"] = f"{text} note"
+    return data
+
+
+# 1. The same review saved from two sessions ---------------------------------------------------
+
+
+def test_two_sessions_saving_the_manager_side_at_once_one_wins_one_gets_409(
+        app, in_manager_review, together):
+    review = in_manager_review
+    opened = review.version
+    url = f"/reviews/{review.id}/manager"
+    tab_a, tab_b = session_of(app, review.manager), session_of(app, review.manager)
+    forms = [manager_form(review, "AAA", rating=2, version=opened),
+             manager_form(review, "BBB", rating=5, version=opened)]
+    answers = together((tab_a, url, forms[0]), (tab_b, url, forms[1]))
+    won, lost = winner_and_loser(answers)
+    mine, theirs = ("AAA", "BBB")[won], ("AAA", "BBB")[lost]
+    assert f"{theirs} strengths" in text_of(answers[lost]), "the loser's text is not kept"
+    after = fresh(review.id)
+    assert after.version == opened + 1
+    assert after.strengths == f"{mine} strengths" and after.overall_comment == f"{mine} overall"
+    assert {(r.manager_rating, r.manager_note) for r in after.ratings} == \
+        {(2 if mine == "AAA" else 5, f"{mine} note")}, "half of the loser's write was kept"
+    assert len(events(review.id, "review.manager_save")) == 1
+
+
+def test_two_sessions_saving_the_manager_side_interleaved_the_later_gets_409(
+        app, in_manager_review):
+    review = in_manager_review
+    url = f"/reviews/{review.id}/manager"
+    tab_a, tab_b = session_of(app, review.manager), session_of(app, review.manager)
+    form_a, form_b = open_form(tab_a, review.id, url), open_form(tab_b, review.id, url)
+    assert form_a["version"] == form_b["version"] == str(review.version)
+    first = tab_a.post(url, data=manager_form(review, "AAA", rating=2,
+                                              version=form_a["version"]))
+    assert first.status_code == 302
+    second = tab_b.post(url, data=manager_form(review, "BBB", rating=5,
+                                               version=form_b["version"]))
+    assert second.status_code == 409 and CONFLICT in text_of(second)
+    assert "BBB strengths" in text_of(second) and "Leo Lead saved this review" in text_of(second)
+    after = fresh(review.id)
+    assert after.version == int(form_a["version"]) + 1
+    assert after.strengths == "AAA strengths"
+    assert {r.manager_note for r in after.ratings} == {"AAA note"}
+
+
+def test_the_self_assessment_saved_from_two_tabs_at_once(app, in_self_review, together):
+    review = in_self_review
+    url, opened = f"/reviews/{review.id}/self", review.version
+
+    def form(text):
+        data = {"achievements": text, "goals_reflection": "", "development_wishes": "",
+                "action": "save", "version": str(opened)}
+        data.update({f"self_note_{r.cycle_competency_id}": text for r in review.ratings})
+        return data
+
+    answers = together((session_of(app, review.rep), url, form("tab one")),
+                       (session_of(app, review.rep), url, form("tab two")))
+    won, lost = winner_and_loser(answers)
+    texts = ("tab one", "tab two")
+    assert texts[lost] in text_of(answers[lost])
+    after = fresh(review.id)
+    assert after.version == opened + 1 and after.achievements == texts[won]
+    assert {r.self_note for r in after.ratings} == {texts[won]}
+
+
+# 2. Calibration against the manager -----------------------------------------------------------
+
+
+def test_a_calibration_adjustment_and_the_managers_potential_at_once(
+        app, in_calibration, launched, together):
+    review = in_calibration
+    opened, cid = review.version, review.ratings[0].cycle_competency_id
+    hr = session_of(app, launched.org.hr)
+    manager = session_of(app, review.manager)
+    calibrate_url = f"/reviews/{review.id}/calibrate/{cid}"
+    potential_url = f"/reviews/{review.id}/potential"
+    adjustment = {**open_form(hr, review.id, calibrate_url), f"calibrated_{cid}": "5",
+                  f"reason_{cid}": "Three other managers saw the same."}
+    potential = {**open_form(manager, review.id, potential_url), "potential": "3"}
+    answers = together((hr, calibrate_url, adjustment), (manager, potential_url, potential))
+    won, lost = winner_and_loser(answers)
+    after = fresh(review.id)
+    assert after.version == opened + 1
+    rating = next(r for r in after.ratings if r.cycle_competency_id == cid)
+    if won == 0:  # HR's adjustment stands; the manager's potential was not written
+        assert (rating.calibrated_rating, after.potential) == (5, None)
+    else:
+        assert (rating.calibrated_rating, after.potential) == (None, 3)
+        assert "Three other managers saw the same." in text_of(answers[lost])
+
+
+# 3. Finalising against an edit ----------------------------------------------------------------
+
+
+ACK_COMMENT = "I see the forecasting point; the target felt high."
+
+
+def acknowledgement(review) -> dict[str, str]:
+    return {"typed_name": review.rep.name, "read_confirmed": "1", "comment": ACK_COMMENT}
+
+
+def test_finalising_while_the_rep_acknowledges_at_once(
+        app, shared_past_deadline, launched, together):
+    review = shared_past_deadline
+    opened = review.version
+    hr, rep = session_of(app, launched.org.hr), session_of(app, review.rep)
+    finalize_url, ack_url = f"/reviews/{review.id}/finalize", f"/reviews/{review.id}/acknowledge"
+    finalise = {**open_form(hr, review.id, finalize_url), "confirm": "1"}
+    ack = {**open_form(rep, review.id, ack_url), **acknowledgement(review)}
+    answers = together((hr, finalize_url, finalise), (rep, ack_url, ack))
+    won, lost = winner_and_loser(answers)
+    after = fresh(review.id)
+    acks = db.session.scalars(sa.select(Acknowledgement)
+                              .where(Acknowledgement.review_id == review.id)).all()
+    assert after.version == opened + 1
+    if won == 0:  # finalised without the acknowledgement; the rep's comment is on her page
+        assert after.state == S.FINALIZED and acks == []
+        assert ACK_COMMENT in html.unescape(text_of(answers[lost]))
+    else:  # acknowledged; HR sees the acknowledgement before finalising
+        assert after.state == S.ACKNOWLEDGED and [a.comment for a in acks] == [ACK_COMMENT]
+    states = [e.after["state"] for e in events(review.id, "review.state")]
+    assert states[-1] == after.state.value and states.count(after.state.value) == 1
+
+
