@@ -4,6 +4,7 @@ metric names, not keys, in the KPI runs list."""
 
 import re
 
+from tests.kpis.conftest import sales  # noqa: F401  (fixture)
 from tests.metrics.conftest import corpus_org  # noqa: F401  (fixture)
 from tests.metrics.test_import_web import csv_bytes, upload
 
@@ -93,3 +94,15 @@ def test_the_new_goal_form_asks_whose_goal_once(client, org, login_as):
                      r'<label for="owner">Person</label>', page)
     team = client.get("/goals/new?scope=team").get_data(as_text=True)
     assert team.count("Whose goal") == 1 and '<label for="team">Team</label>' in team
+
+
+def test_the_runs_list_names_metrics_as_people_know_them(client, sales, login_as, db):  # noqa: F811
+    from reviewapp.kpis.runs import run_validation
+    run_validation(None, "revenue", source="cli")
+    db.session.commit()
+    login_as(sales.org.hr)
+    page = client.get("/kpis/runs").get_data(as_text=True)
+    decisions = re.search(r'<ul class="run-decisions">(.*?)</ul>', page, re.S).group(1)
+    assert 'Calls per day <code class="metric-key">calls_per_day</code>: not predictive' \
+        in decisions
+    assert "<li><code>" not in decisions  # every key found its name

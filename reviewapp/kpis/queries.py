@@ -26,6 +26,15 @@ def visible_runs(actor: User, limit: int = 200) -> list[ValidationRun]:
     return list(db.session.scalars(query.order_by(ValidationRun.id.desc()).limit(limit)))
 
 
+def metric_names(runs: Iterable[ValidationRun]) -> dict[str, str]:
+    """Display name of every metric key the runs decided on (one statement); a run keeps keys."""
+    keys = {key for run in runs for key in run.decisions}
+    if not keys:
+        return {}
+    return dict(db.session.execute(
+        sa.select(Metric.key, Metric.name).where(Metric.key.in_(keys))).all())
+
+
 def run_with_candidates(run_id: int) -> ValidationRun | None:
     """A run with its candidate rows, creator and outcome loaded (3 statements)."""
     return db.session.scalar(

@@ -122,7 +122,8 @@ def _retired_metrics() -> list[Metric]:
 @bp.route("/runs")
 def runs():
     policy.require(policy.can_use_kpi_lab(current_user))
-    return render_template("kpis/runs.html", runs=queries.visible_runs(current_user))
+    runs = queries.visible_runs(current_user)
+    return render_template("kpis/runs.html", runs=runs, names=queries.metric_names(runs))
 
 
 def window_label(run) -> str:
