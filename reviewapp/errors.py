@@ -145,6 +145,20 @@ def rollback_quietly() -> None:
             db.session.close()
 
 
+def error_page(code: int, title: str, text: str, **context) -> str:
+    """The error page; should the database fail while the page asks who is logged in (a 404
+    or a refused form in the middle of an outage), it is drawn as to a visitor instead."""
+    try:
+        return render_template("errors/error.html", code=code, title=title, text=text,
+                               **context)
+    except Exception as exc:
+        if database_fault(exc) is None:
+            raise
+    rollback_quietly()
+    g._login_user = login_manager.anonymous_user()
+    return render_template("errors/error.html", code=code, title=title, text=text, **context)
+
+
 def database_unavailable(error: BaseException):
     """The answer when the database failed us: 503 (with Retry-After) or 507, as a page or
     JSON under /api/; the session is rolled back, so nothing of the request is kept."""
@@ -189,7 +203,7 @@ def init_app(app: Flask) -> None:
         title, text = MESSAGES.get(code, (error.name, "The request could not be completed."))
         if request.path.startswith("/api/"):  # machines get JSON, with the same reticence
             return jsonify({"error": title.lower(), "message": text}), code
-        return render_template("errors/error.html", code=code, title=title, text=text), code
+        return error_page(code, title, text), code
 
     @app.errorhandler(NotAllowed)
     def not_allowed(error: NotAllowed):
@@ -208,6 +222,6 @@ def init_app(app: Flask) -> None:
         if database_fault(error) is not None:  # down, restarting, locked or full: not a bug
             return database_unavailable(error)
         app.logger.exception("Unhandled error")
-        db.session.rollback()
+        rollback_quietly()
         title, text = MESSAGES[500]
-        return render_template("errors/error.html", code=500, title=title, text=text), 500
+        return error_page(500, title, text), 500

@@ -162,6 +162,9 @@ def test_a_locked_sqlite_database_answers_503_then_recovers(sqlite_env):
     before = _stored(sqlite_env)
     with exclusive_lock(sqlite_env):
         assert_retry_page(client.get("/dashboard"))
+        # Any other error page must not need the database either (it is drawn as to a visitor).
+        missing = client.get("/no-such-page")
+        assert missing.status_code == 404 and "Not found" in missing.get_data(as_text=True)
         assert_retry_json(client.get("/api/v1/metrics", headers=sqlite_env.bearer))
         response = client.post("/metrics/new", data={
             "key": "emails", "name": "Emails", "kind": "activity", "direction": "higher",
@@ -248,6 +251,7 @@ def test_a_postgresql_restart_answers_503_then_the_pool_recovers(pg_env):
     try:
         assert_retry_page(client.get("/dashboard"))
         assert_retry_page(client.get("/metrics/"))
+        assert client.get("/no-such-page").status_code == 404
         assert_retry_json(client.get("/api/v1/metrics", headers=pg_env.bearer))
     finally:
         pg_env.proxy.start()
