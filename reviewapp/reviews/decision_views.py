@@ -12,8 +12,8 @@ from reviewapp.audit.models import AuditEvent
 from reviewapp.auth.models import User
 from reviewapp.extensions import db
 from reviewapp.policy import ReviewAction
-from reviewapp.reviews import bp, decisions
-from reviewapp.reviews.views import _int_or_none, _load, _refused
+from reviewapp.reviews import bp, confirmations, decisions
+from reviewapp.reviews.views import _int_or_none, _load, _refused, _version
 from reviewapp.transaction import attempt
 
 
@@ -22,9 +22,14 @@ def _done(review_id: int, message: str, category: str = "success", anchor: str =
     return redirect(url_for("reviews.review", review_id=review_id) + anchor)
 
 
-def _act(review_id: int, service, *args, message: str, anchor: str = "", **kwargs):
-    """Run one decision on the review: redirect on success, the page with the refusal on 422."""
+def _act(review_id: int, service, *args, message: str, anchor: str = "",
+         confirm: ReviewAction | None = None, **kwargs):
+    """Run one decision on the review: redirect on success, the page with the refusal on 422.
+    A one-way decision (`confirm`) that the actor may take asks first, unless confirmed."""
     review = _load(review_id)
+    if (confirm is not None and not confirmations.confirmed()
+            and policy.may(current_user, review, confirm)):
+        return confirmations.ask(review, confirm)
     outcome = attempt(service, current_user, review, *args, **kwargs)
     if not outcome.ok:
         return _refused(review_id, outcome.error)
@@ -35,7 +40,7 @@ def _act(review_id: int, service, *args, message: str, anchor: str = "", **kwarg
 def calibrate(review_id: int, competency_id: int):
     return _act(review_id, decisions.adjust_rating, competency_id,
                 _int_or_none(request.form.get(f"calibrated_{competency_id}")),
-                request.form.get(f"reason_{competency_id}", ""),
+                request.form.get(f"reason_{competency_id}", ""), expected_version=_version(),
                 message="The calibrated rating is saved beside the manager's.",
                 anchor="#calibration")
 
@@ -43,7 +48,8 @@ def calibrate(review_id: int, competency_id: int):
 @bp.route("/<int:review_id>/potential", methods=["POST"])
 def potential(review_id: int):
     return _act(review_id, decisions.set_potential,
-                _int_or_none(request.form.get("potential")), message="Potential saved.")
+                _int_or_none(request.form.get("potential")), expected_version=_version(),
+                message="Potential saved.")
 
 
 @bp.route("/<int:review_id>/return", methods=["POST"])
@@ -54,7 +60,7 @@ def return_to_manager(review_id: int):
 
 @bp.route("/<int:review_id>/share", methods=["POST"])
 def share(review_id: int):
-    return _act(review_id, decisions.share,
+    return _act(review_id, decisions.share, confirm=ReviewAction.SHARE,
                 message="The review is shared: the rep can read and acknowledge it now.")
 
 
@@ -63,19 +69,21 @@ def acknowledge(review_id: int):
     return _act(review_id, decisions.acknowledge,
                 typed_name=request.form.get("typed_name", ""),
                 read_confirmed=request.form.get("read_confirmed") == "1",
-                comment=request.form.get("comment", ""),
+                comment=request.form.get("comment", ""), expected_version=_version(),
                 message="Thank you: your acknowledgement is recorded with the review.")
 
 
 @bp.route("/<int:review_id>/conversation", methods=["POST"])
 def conversation(review_id: int):
     return _act(review_id, decisions.request_conversation, request.form.get("note", ""),
+                expected_version=_version(),
                 message="Your manager has been asked for a conversation.")
 
 
 @bp.route("/<int:review_id>/finalize", methods=["POST"])
 def finalize(review_id: int):
-    return _act(review_id, decisions.finalize,
+    return _act(review_id, decisions.finalize, confirm=ReviewAction.FINALIZE,
+                expected_version=_version(),
                 message="The review is finalised and read-only. Only HR can reopen it.")
 
 

@@ -3,7 +3,7 @@
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -12,11 +12,12 @@ from reviewapp.auth.models import Role, User
 from reviewapp.cycles.models import Cycle, CycleKpi
 from reviewapp.errors import Conflict, FieldErrors
 from reviewapp.extensions import db
-from reviewapp.policy import ReviewAction
-from reviewapp.reviews import bp
+from reviewapp.policy import Party, ReviewAction
+from reviewapp.reviews import bp, confirmations
 from reviewapp.reviews.context import goals_context
 from reviewapp.reviews.decisions import ACKNOWLEDGE_STATEMENT, POTENTIAL_LABELS
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
+from reviewapp.reviews.next_steps import next_steps, next_waiting_for
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD, format_score, partial_side
 from reviewapp.reviews.services import (
     ManagerAssessment,
@@ -34,6 +35,7 @@ from reviewapp.transaction import attempt, attempt_keeping_earlier
 
 bp.add_app_template_filter(format_score, "review_score")
 bp.add_app_template_global(partial_side, "partial_side")
+bp.add_app_template_global(confirmations.question, "confirm_question")
 
 
 @bp.before_request
@@ -71,11 +73,17 @@ def _ratings_from_form(prefix: str, review: Review) -> dict[int, tuple[int | Non
 
 
 def _render(review: Review, *, errors: dict | None = None, values: dict | None = None,
-            conflict: str | None = None, status: int = 200):
+            conflict: str | None = None, unsaved: list | None = None, status: int = 200):
     lines = kpi_lines(review)
     actions = policy.allowed_review_actions(current_user, review)
+    parties = policy.review_parties(current_user, review)
+    steps = next_steps(review)
+    acts_next = any(step.party in parties for step in steps)
     return render_template(
         "reviews/review.html", review=review, cycle=review.cycle, kpi_lines=lines,
+        next_steps=steps, show_next_steps=Party.HR in parties or not acts_next,
+        next_waiting=(next_waiting_for(current_user, review)
+                      if Party.REVIEWER in parties and not acts_next else None),
         scores=scores_of(review, lines), actions=actions, Action=ReviewAction,
         show_self=ReviewAction.SEE_SELF_ASSESSMENT in actions,
         show_manager=ReviewAction.SEE_MANAGER_SIDE in actions,
@@ -83,7 +91,7 @@ def _render(review: Review, *, errors: dict | None = None, values: dict | None =
         can_write_manager=ReviewAction.SAVE_MANAGER in actions,
         deadline=review.deadline, today=date.today(), threshold=DIVERGENCE_THRESHOLD,
         goals=goals_context(review), errors=errors or {}, values=values or {},
-        conflict=conflict, potential_labels=POTENTIAL_LABELS,
+        conflict=conflict, unsaved=unsaved or [], potential_labels=POTENTIAL_LABELS,
         acknowledge_statement=ACKNOWLEDGE_STATEMENT,
         managers=_active_managers() if ReviewAction.REASSIGN in actions else []), status
 
@@ -104,9 +112,64 @@ def mine():
     return redirect(url_for("reviews.review", review_id=review.id))
 
 
+# A refused KPI override comes back to the review page (not to its POST address) with what the
+# manager chose and the message on the field: kept in the session for the one page that follows.
+OVERRIDE_DRAFT = "kpi_override_draft"
+
+
 @bp.route("/<int:review_id>")
 def review(review_id: int):
-    return _render(_load(review_id))
+    found = _load(review_id)
+    draft = session.pop(OVERRIDE_DRAFT, None)
+    if draft and draft.get("review_id") == review_id:
+        return _render(found, values=draft["values"], errors=draft["errors"])
+    return _render(found)
+
+
+# The form each posting page belongs to. After a conflict the form comes back with the user's
+# input in it; when the review has moved on and the form is no longer theirs to fill (submitted,
+# finalised meanwhile), what they typed is listed beside the conflict instead of being lost.
+FORM_OF = {
+    "reviews.self_assessment": ReviewAction.SAVE_SELF,
+    "reviews.manager_review": ReviewAction.SAVE_MANAGER,
+    "reviews.kpi_override": ReviewAction.OVERRIDE_KPI,
+    "reviews.calibrate": ReviewAction.ADJUST_RATING,
+    "reviews.acknowledge": ReviewAction.ACKNOWLEDGE,
+    "reviews.conversation": ReviewAction.REQUEST_CONVERSATION,
+}
+TEXT_LABELS = {
+    "achievements": "Achievements", "goals_reflection": "Reflection on your goals",
+    "development_wishes": "What you want to develop", "strengths": "Strengths",
+    "development_areas": "Development areas", "overall_comment": "Overall comment",
+    "reconciliation_note": "Reconciliation note", "justification": "Justification",
+    "comment": "Comment", "note": "What you wanted to talk about",
+}
+COMPETENCY_TEXTS = {"self_note_": "evidence", "manager_note_": "note",
+                    "reason_": "reason for the calibrated rating"}
+
+
+def _unsaved(review: Review) -> list[tuple[str, str]]:
+    """(label, text) of what the refused POST carried, when its form is not on the page now."""
+    action = FORM_OF.get(request.endpoint)
+    if action is None:
+        return []
+    form_shown = policy.may(current_user, review, action) and not (
+        action == ReviewAction.REQUEST_CONVERSATION and review.conversation_requested_at)
+    if form_shown:
+        return []
+    names = {r.cycle_competency_id: r.cycle_competency.name for r in review.ratings}
+    kept = []
+    for field, value in request.form.items():
+        if not value.strip():
+            continue
+        if field in TEXT_LABELS:
+            kept.append((TEXT_LABELS[field], value))
+            continue
+        for prefix, what in COMPETENCY_TEXTS.items():
+            rest = field.removeprefix(prefix)
+            if rest != field and rest.isdigit() and int(rest) in names:
+                kept.append((f"{names[int(rest)]}: {what}", value))
+    return kept
 
 
 def _refused(review_id: int, error, *, field_suffix: str = "", saved: bool = False,
@@ -115,27 +178,36 @@ def _refused(review_id: int, error, *, field_suffix: str = "", saved: bool = Fal
     kept save the form carries the new version, so the next save does not conflict with itself."""
     review = _load(review_id)
     if isinstance(error, Conflict):
-        return _render(review, values=request.form, conflict=error.message, status=409)
+        return _render(review, values=request.form, conflict=error.message,
+                       unsaved=_unsaved(review), status=409)
     values = {**request.form.to_dict(), **({"version": review.version} if saved else {}),
               **(extra_values or {})}
+    return _render(review, values=values, errors=_field_errors(error, field_suffix),
+                   status=422)
+
+
+def _field_errors(error, field_suffix: str = "") -> dict[str, str]:
+    """A refusal as {field id on the page: message} ("form" when it names no field)."""
     found = error.errors if isinstance(error, FieldErrors) else {error.field: error.message}
-    errors = {f"{field}{field_suffix}" if field else "form": message
-              for field, message in found.items()}
-    return _render(review, values=values, errors=errors, status=422)
+    return {f"{field}{field_suffix}" if field else "form": message
+            for field, message in found.items()}
 
 
-def _save_then_submit(review: Review, save, submit, *, submitted_message: str,
-                      saved_message: str):
-    """Save what the user typed (never lose it), then submit when asked.
+def _save_then_submit(review: Review, save, submit, *, action: ReviewAction,
+                      submitted_message: str, saved_message: str):
+    """Save what the user typed (never lose it), then submit when asked and confirmed.
 
     A conflict with a newer version or a refused save changes nothing and re-renders the form
     with the user's text; a refused submission keeps the saved text and says what is missing.
+    An unconfirmed submission keeps the saved draft and asks first (confirmations.py).
     """
     review_id = review.id
     saved = attempt(save)
     if not saved.ok:
         return _refused(review_id, saved.error)
     if request.form.get("action") == "submit":
+        if not confirmations.confirmed():
+            return confirmations.ask(_load(review_id), action)
         sent = attempt_keeping_earlier(submit)
         if not sent.ok:
             return _refused(review_id, sent.error, saved=True)
@@ -160,7 +232,7 @@ def self_assessment(review_id: int):
     return _save_then_submit(
         found,
         lambda: save_self(current_user, found, data, expected_version=_version()),
-        lambda: submit_self(current_user, found),
+        lambda: submit_self(current_user, found), action=ReviewAction.SUBMIT_SELF,
         submitted_message="Your self-assessment is submitted. Your manager can read it now.",
         saved_message="Draft saved. Only you can see it until you submit.")
 
@@ -177,14 +249,17 @@ def manager_review(review_id: int):
     return _save_then_submit(
         found,
         lambda: save_manager(current_user, found, data, expected_version=_version()),
-        lambda: submit_manager(current_user, found),
+        lambda: submit_manager(current_user, found), action=ReviewAction.SUBMIT_MANAGER,
         submitted_message=f"The review of {found.rep.name} went to calibration.",
         saved_message="Saved.")
 
 
 @bp.route("/<int:review_id>/skip-self", methods=["POST"])
 def skip_self_assessment(review_id: int):
-    outcome = attempt(skip_self, current_user, _load(review_id))
+    found = _load(review_id)
+    if not confirmations.confirmed() and policy.may(current_user, found, ReviewAction.SKIP_SELF):
+        return confirmations.ask(found, ReviewAction.SKIP_SELF)
+    outcome = attempt(skip_self, current_user, found)
     if not outcome.ok:
         return _refused(review_id, outcome.error)
     flash("You moved on without the self-assessment; this is recorded on the review.",
@@ -201,8 +276,15 @@ def kpi_override(review_id: int, score_id: int):
     outcome = attempt(override_kpi, current_user, found, score_id,
                       _int_or_none(request.form.get("override_score")),
                       request.form.get("justification", ""), expected_version=_version())
-    if not outcome.ok:
-        return _refused(review_id, outcome.error, field_suffix=f"_{score_id}",
-                        extra_values={"override_for": score_id})
+    if not outcome.ok and (isinstance(outcome.error, Conflict) or not outcome.error.field):
+        return _refused(review_id, outcome.error)  # a conflict, or not possible in this state
+    if not outcome.ok:  # bad input: nothing stored (attempt rolled back), the choice kept
+        session[OVERRIDE_DRAFT] = {
+            "review_id": review_id,
+            "values": {"override_for": score_id,
+                       "override_score": request.form.get("override_score", ""),
+                       "justification": request.form.get("justification", "")},
+            "errors": _field_errors(outcome.error, f"_{score_id}")}
+        return redirect(url_for("reviews.review", review_id=review_id))
     flash("The KPI score was overridden; the justification is kept with the review.", "success")
     return redirect(url_for("reviews.review", review_id=review_id) + "#kpis")

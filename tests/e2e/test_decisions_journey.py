@@ -52,6 +52,7 @@ def test_calibrate_share_acknowledge_finalise_reopen(page, browser_login, in_cal
     first.get_by_role("button", name="Save calibration").click()
     expect(page.get_by_text("The calibrated rating is saved")).to_be_visible()
     page.get_by_role("button", name=f"Share with {org.rep.name}").click()
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("The review is shared")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
 
@@ -74,6 +75,7 @@ def test_calibrate_share_acknowledge_finalise_reopen(page, browser_login, in_cal
     page.goto(f"/reviews/{review.id}")
     expect(page.get_by_text("The review will be read-only after this")).to_be_visible()
     page.get_by_role("button", name="Finalise").click()
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Confirm").click()
     expect(page.get_by_test_id("finalized")).to_be_visible()
     expect(page.get_by_test_id("calibration-form")).to_have_count(0)
     db.session.expire_all()

@@ -23,6 +23,7 @@ def test_summary_self_assessment_and_live_scores(page, browser_login, launched, 
     first.get_by_label("3").check()
     expect(progress).to_have_text(f"1 of {count} competencies rated")
     page.get_by_role("button", name="Submit to my manager").click()
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Confirm").click()
     summary = page.get_by_test_id("error-summary")
     expect(summary).to_be_focused()
     # every competency: one rating missing per unrated one, a note missing for each
@@ -35,6 +36,7 @@ def test_summary_self_assessment_and_live_scores(page, browser_login, launched, 
     for note in page.locator("textarea[name^=self_note_]").all():
         note.fill("Kept my key accounts through the re-organisation.")
     page.get_by_role("button", name="Submit to my manager").click()
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("Your self-assessment is submitted.")).to_be_visible()
     submitted = page.get_by_test_id("self-assessment")
     expect(submitted.get_by_text("Kept my key accounts through the re-organisation.")

@@ -25,7 +25,7 @@ def test_cycle_launch_self_assessment_and_manager_review(page, browser_login, va
     for label, days in [("Self-assessment due", 7), ("Manager review due", 14),
                         ("Calibration due", 21), ("Acknowledgement due", 28)]:
         page.get_by_label(label).fill((today + timedelta(days=days)).isoformat())
-    page.get_by_label("Alpha").check()
+    page.get_by_label("Alpha", exact=True).check()
     for name, target in [("Calls per day", "40"), ("Meetings", "20"), ("Proposals", "8")]:
         page.get_by_label(name, exact=True).check()
         page.get_by_label(f"Target for {name}").fill(target)
@@ -54,6 +54,7 @@ def test_cycle_launch_self_assessment_and_manager_review(page, browser_login, va
         note.fill("Kept my key accounts through the re-organisation.")
     page.get_by_label("Achievements this period").fill("Renewed Hansen early.")
     page.get_by_role("button", name="Submit to my manager").click()
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("Your self-assessment is submitted.")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
 
@@ -76,10 +77,12 @@ def test_cycle_launch_self_assessment_and_manager_review(page, browser_login, va
     for note in form.locator("textarea[name^=manager_note_]").all():
         note.fill("Misses handovers; two escalations this quarter.")
     page.get_by_role("button", name="Submit to calibration").click()
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("Write a reconciliation note").first).to_be_visible()
     page.get_by_label(re.compile("Reconciliation note")).fill(
         "The numbers come from two inherited accounts; how the work gets done needs attention.")
     page.get_by_role("button", name="Submit to calibration").click()
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Confirm").click()
     expect(page.get_by_test_id("review-state")).to_have_text("Calibration")
     db.session.expire_all()
     assert db.session.get(Review, review.id).state == ReviewState.CALIBRATION

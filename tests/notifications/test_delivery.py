@@ -102,6 +102,7 @@ def test_nothing_is_written_when_the_change_is_refused(org, smtp, client, login_
     login_as(org.rep)
     # Submitting an empty self-assessment is refused: no transition, so no email either.
     response = client.post(f"/reviews/{review.id}/self", data={"action": "submit",
+                                                               "confirm": "1",
                                                                "version": review.version})
     assert response.status_code in (200, 400, 422)
     assert len(outbox()) == before
@@ -118,7 +119,7 @@ def test_inline_delivery_runs_after_the_request_commits(org, smtp, client, login
     manager_done(review)
     before = len(smtp.received)
     login_as(org.hr)
-    response = client.post(f"/reviews/{review.id}/share")
+    response = client.post(f"/reviews/{review.id}/share", data={"confirm": "1"})
     assert response.status_code == 302
     [mail] = [m for m in smtp.received[before:] if m.to == org.rep.email]
     assert "please read and acknowledge it" in mail.subject

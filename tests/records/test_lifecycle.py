@@ -48,7 +48,7 @@ def test_a_refused_finalisation_adds_no_record(app, signing, login_as):
     decisions.share(org.hr, review)
     db.session.commit()
     # Shared but not acknowledged, before the deadline: refused, nothing written.
-    response = login_as(org.hr).post(f"/reviews/{review.id}/finalize")
+    response = login_as(org.hr).post(f"/reviews/{review.id}/finalize", data={"confirm": "1"})
     assert response.status_code == 422
     assert _records() == []
 

@@ -97,7 +97,7 @@ ROUTES = {
         Case("POST", lambda o: f"/reviews/{_review(o).id}/skip-self",
              # Before the self-assessment deadline the reviewer is refused with a message
              # (422); success is a redirect, so the two can be told apart.
-             {**WRITER_ELSEWHERE, "lead": 422, "*": 403})],
+             {**WRITER_ELSEWHERE, "lead": 422, "*": 403}, data={"confirm": "1"})],
     "reviews.calibrate": [
         # No rating posted: HR keeps the manager's rating (allowed, a no-op); others may not.
         Case("POST", _calibrate_url, HR_ACTS)],
@@ -109,7 +109,8 @@ ROUTES = {
              data={"reason": "Ratings need evidence."})],
     "reviews.share": [
         # The reviewer may share only when the cycle lets managers share: refused with 422.
-        Case("POST", _in(ReviewState.CALIBRATION, "/share"), {**HR_ACTS, "lead": 422})],
+        Case("POST", _in(ReviewState.CALIBRATION, "/share"), {**HR_ACTS, "lead": 422},
+             data={"confirm": "1"})],
     "reviews.acknowledge": [
         # Without a typed name the rep is refused with a message (422); the rest may not.
         Case("POST", _in(ReviewState.SHARED, "/acknowledge"),
@@ -117,7 +118,8 @@ ROUTES = {
     "reviews.conversation": [
         Case("POST", _in(ReviewState.SHARED, "/conversation"), REP_ACTS,
              data={"note": "About the KPI target."})],
-    "reviews.finalize": [Case("POST", _in(ReviewState.ACKNOWLEDGED, "/finalize"), HR_ACTS)],
+    "reviews.finalize": [Case("POST", _in(ReviewState.ACKNOWLEDGED, "/finalize"), HR_ACTS,
+                              data={"confirm": "1"})],
     "reviews.reopen": [
         Case("POST", _in(ReviewState.FINALIZED, "/reopen"), HR_ACTS,
              data={"reason": "The wrong target was used."})],

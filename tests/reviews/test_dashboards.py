@@ -40,7 +40,7 @@ def test_the_to_do_list_follows_the_review_through_every_step(client, launched, 
     assert "Calibrate 2025 Q4 review: 1 of your reviews" in body
     login_as(org.hr)
     assert "Calibrate and share 1 reviews" in client.get("/dashboard").get_data(as_text=True)
-    client.post(f"/reviews/{review.id}/share")
+    client.post(f"/reviews/{review.id}/share", data={"confirm": "1"})
     login_as(org.rep)
     body = client.get("/dashboard").get_data(as_text=True)
     assert "Read and acknowledge your review (2025 Q4 review)" in body

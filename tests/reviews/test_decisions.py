@@ -18,6 +18,8 @@ from reviewapp.reviews.models import ReviewState as S
 from tests.factories import create_user
 from tests.reviews.test_workflow import fresh, manager_form, submit_self
 
+CONFIRMED = {"confirm": "1"}  # one-way actions ask first (tests/reviews/test_confirmations.py)
+
 
 @pytest.fixture
 def in_calibration(client, launched, login_as, db):
@@ -37,7 +39,7 @@ def in_calibration(client, launched, login_as, db):
 @pytest.fixture
 def shared(client, in_calibration, login_as, db):
     login_as(_hr(db))
-    assert client.post(f"/reviews/{in_calibration.id}/share").status_code == 302
+    assert client.post(f"/reviews/{in_calibration.id}/share", data=CONFIRMED).status_code == 302
     return fresh(db, in_calibration.id)
 
 
@@ -54,7 +56,7 @@ def acknowledged(client, shared, login_as, db):
 @pytest.fixture
 def finalized(client, acknowledged, login_as, db):
     login_as(_hr(db))
-    assert client.post(f"/reviews/{acknowledged.id}/finalize").status_code == 302
+    assert client.post(f"/reviews/{acknowledged.id}/finalize", data=CONFIRMED).status_code == 302
     review = fresh(db, acknowledged.id)
     assert review.state == S.FINALIZED
     return review
@@ -147,11 +149,12 @@ def test_before_sharing_the_rep_sees_no_ratings_after_it_everything(
     login_as(review.rep)
     before = client.get(f"/reviews/{review.id}").get_data(as_text=True)
     assert "Seen in three customer escalations." not in before
-    assert client.post(f"/reviews/{review.id}/share").status_code == 403
+    assert client.post(f"/reviews/{review.id}/share", data=CONFIRMED).status_code == 403
     login_as(review.manager)
-    assert client.post(f"/reviews/{review.id}/share").status_code == 422  # HR shares here
+    # HR shares here
+    assert client.post(f"/reviews/{review.id}/share", data=CONFIRMED).status_code == 422
     login_as(_hr(db))
-    assert client.post(f"/reviews/{review.id}/share").status_code == 302
+    assert client.post(f"/reviews/{review.id}/share", data=CONFIRMED).status_code == 302
     login_as(review.rep)
     after = client.get(f"/reviews/{review.id}").get_data(as_text=True)
     assert "Seen in three customer escalations." in after
@@ -165,7 +168,7 @@ def test_a_manager_shares_when_the_cycle_allows_it(client, in_calibration, login
     review.cycle.managers_share = True
     db.session.commit()
     login_as(review.manager)
-    assert client.post(f"/reviews/{review.id}/share").status_code == 302
+    assert client.post(f"/reviews/{review.id}/share", data=CONFIRMED).status_code == 302
     assert fresh(db, review.id).state == S.SHARED
 
 
@@ -221,11 +224,11 @@ def test_without_acknowledgement_hr_finalises_only_after_the_deadline(
         client, shared, login_as, db):
     review = shared
     login_as(_hr(db))
-    early = client.post(f"/reviews/{review.id}/finalize")
+    early = client.post(f"/reviews/{review.id}/finalize", data=CONFIRMED)
     assert early.status_code == 422 and "not acknowledged" in early.get_data(as_text=True)
     review.cycle.acknowledgement_due = date.today() - timedelta(days=1)
     db.session.commit()
-    assert client.post(f"/reviews/{review.id}/finalize").status_code == 302
+    assert client.post(f"/reviews/{review.id}/finalize", data=CONFIRMED).status_code == 302
     review = fresh(db, review.id)
     assert review.state == S.FINALIZED and review.acknowledgement is None
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
@@ -235,7 +238,8 @@ def test_without_acknowledgement_hr_finalises_only_after_the_deadline(
 def test_only_hr_finalises(client, acknowledged, login_as, db):
     for who in (acknowledged.manager, acknowledged.rep):
         login_as(who)
-        assert client.post(f"/reviews/{acknowledged.id}/finalize").status_code == 403
+        response = client.post(f"/reviews/{acknowledged.id}/finalize", data=CONFIRMED)
+        assert response.status_code == 403
     assert fresh(db, acknowledged.id).state == S.ACKNOWLEDGED
 
 

@@ -73,8 +73,10 @@ def test_a_refused_override_keeps_the_chosen_score(client, launched, login_as, d
     response = client.post(f"/reviews/{review.id}/kpis/{score.id}/override",
                            data={"override_score": "5", "justification": "",
                                  "version": str(review.version)})
-    body = response.get_data(as_text=True)
-    assert response.status_code == 422
+    # Back on the review page's own address (not the POST's), with the choice kept.
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/reviews/{review.id}"
+    body = client.get(response.headers["Location"]).get_data(as_text=True)
     assert _summary_links(body) == [f"justification_{score.id}"]
     select = re.search(rf'<select id="override_score_{score.id}".*?</select>', body, re.S).group(0)
     assert "<option selected>5</option>" in select
