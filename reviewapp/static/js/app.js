@@ -32,3 +32,23 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+// A table or code block wider than its box scrolls sideways; with no link or field inside, a
+// keyboard could not reach it to scroll (WCAG 2.1.1), so it becomes a Tab stop while it overflows.
+function markScrollRegions() {
+  document.querySelectorAll(".scroll, pre, .table").forEach(function (box) {
+    var owned = box.hasAttribute("data-scroll-region");
+    if (!owned && box.hasAttribute("tabindex")) { return; }
+    var overflows = box.scrollWidth > box.clientWidth + 1;
+    var reachable = box.querySelector("a[href], button, input, select, textarea, [tabindex]");
+    if (overflows && !reachable) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("data-scroll-region", "");
+    } else if (owned) {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("data-scroll-region");
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", markScrollRegions);
+window.addEventListener("resize", markScrollRegions);
