@@ -23,6 +23,16 @@ extend). A bench, not a test: it is not run in CI.
 
 Targets (issue 17): 0 server errors; p95 <= 100 ms per page in the think-time phase; burst
 throughput of every page >= 25 % of the trivial route's; 200 reports <= 1.5x 5 reports.
+
+--fault (PostgreSQL only) restarts the database --fault-at seconds into the think-time phase,
+for --fault-seconds, and reports the answers before, during and after it: 503 (the retry page)
+against other 5xx and no answer, and whether requests succeed again without restarting
+gunicorn; phases (b) and (c) are then skipped. `--fault pg_ctl` stops and starts the server
+with `pg_ctlcluster VERSION NAME stop|start` (--pg-cluster, default: the cluster on the URL's
+port; run as root or the postgres user) and so stops every database on it, for everyone;
+`--fault-dry-run` prints those commands instead of running them. `--fault proxy` puts
+tests/faultproxy.py between gunicorn and PostgreSQL and plays the restart there (every
+connection cut, new ones refused), touching nothing shared.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import argparse
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -225,13 +236,15 @@ class _Form(HTMLParser):
 
 
 class Recorder:
-    """Latencies per page and the server errors, from every thread."""
+    """Latencies per page and the server errors, from every thread; with `answers`, also when
+    each answer came and its status (None: no answer), for the fault report."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.refused: dict[str, int] = defaultdict(int)
+        self.answers: list[tuple[float, int | None]] = []
 
     def request(self, session: requests.Session, page: str, method: str, url: str, **kw):
         start = time.perf_counter()
@@ -240,9 +253,11 @@ class Recorder:
         except requests.RequestException:
             with self.lock:
                 self.errors[page] += 1
+                self.answers.append((time.monotonic(), None))
             return None
         elapsed = time.perf_counter() - start
         with self.lock:
+            self.answers.append((time.monotonic(), response.status_code))
             self.times[page].append(elapsed)
             if response.status_code >= 500:
                 self.errors[page] += 1
@@ -264,7 +279,13 @@ def _visit(rec: Recorder, session, base: str, page: Page, user: dict) -> None:
     if page.form_from is None:
         rec.request(session, page.name, "GET", base + page.url(user))
         return
-    holder = session.get(base + page.form_from(user), timeout=30)
+    try:
+        holder = session.get(base + page.form_from(user), timeout=30)
+    except requests.RequestException:  # the form's page did not answer: count it there
+        with rec.lock:
+            rec.errors[page.name] += 1
+            rec.answers.append((time.monotonic(), None))
+        return
     form = _Form(page.url(user))
     form.feed(holder.text)
     fields = {**form.fields, "action": "save"}
@@ -272,13 +293,14 @@ def _visit(rec: Recorder, session, base: str, page: Page, user: dict) -> None:
 
 
 def think_time_phase(base: str, org: dict, pages: list[Page], n_users: int,
-                     seconds: float) -> Recorder:
+                     seconds: float, fault: Fault | None = None) -> Recorder:
     rec = Recorder()
     users = ([("hr", u) for u in org["users"]["hr"]]
              + [("manager", u) for u in org["users"]["manager"][: max(1, n_users // 5)]]
              + [("rep", u) for u in org["users"]["rep"]])[:n_users]
     window = {}
-    ready = threading.Barrier(len(users))
+    started = threading.Event()
+    ready = threading.Barrier(len(users), action=started.set)
 
     def run(role: str, user: dict, seed: int):
         rng = random.Random(seed)
@@ -298,11 +320,144 @@ def think_time_phase(base: str, org: dict, pages: list[Page], n_users: int,
 
     threads = [threading.Thread(target=run, args=(role, user, i))
                for i, (role, user) in enumerate(users)]
+    if fault is not None:
+        threads.append(threading.Thread(target=fault.play, args=(started,)))
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     return rec
+
+
+# A database restart in the think-time phase (--fault) ------------------------------------------
+
+
+class Fault:
+    """Take the database down `at` seconds after the phase starts, for `seconds`, then up."""
+
+    def __init__(self, at: float, seconds: float):
+        self.at, self.seconds = at, seconds
+        self.down_at: float | None = None
+        self.up_at: float | None = None
+        self.error: Exception | None = None
+
+    def play(self, started: threading.Event) -> None:
+        if not started.wait(timeout=900):  # the users never all logged in
+            return
+        time.sleep(self.at)
+        try:
+            self.down_at = time.monotonic()
+            self.down()
+            time.sleep(self.seconds)
+            self.up()
+            self.up_at = time.monotonic()
+        except (OSError, subprocess.CalledProcessError) as exc:
+            self.error = exc
+
+    def down(self) -> None:
+        raise NotImplementedError
+
+    def up(self) -> None:
+        raise NotImplementedError
+
+
+class ProxyFault(Fault):
+    """The restart played by a forwarder between gunicorn and PostgreSQL (nothing shared)."""
+
+    description = "proxy: every connection to PostgreSQL cut, new ones refused"
+
+    def __init__(self, at: float, seconds: float, url: str):
+        super().__init__(at, seconds)
+        import sqlalchemy as sa
+
+        from tests.faultproxy import FaultProxy
+
+        real = sa.make_url(url)
+        self.proxy = FaultProxy(real.host or "127.0.0.1", real.port or 5432).start()
+        self.url = real.set(host="127.0.0.1", port=self.proxy.port).render_as_string(
+            hide_password=False)
+
+    def down(self) -> None:
+        self.proxy.stop()
+
+    def up(self) -> None:
+        self.proxy.start()
+
+
+class ClusterFault(Fault):
+    """A real restart: pg_ctlcluster stops and starts the whole server (every database)."""
+
+    def __init__(self, at: float, seconds: float, cluster: str, dry_run: bool):
+        super().__init__(at, seconds)
+        self.version, self.name = cluster.split("/", 1)
+        self.dry_run = dry_run
+        self.description = (f"pg_ctlcluster {self.version} {self.name} stop, then start"
+                            + (" (dry run: not run)" if dry_run else ""))
+
+    def _ctl(self, action: str) -> None:
+        command = ["pg_ctlcluster", self.version, self.name, action]
+        if self.dry_run:
+            print(f"fault dry run: would run {' '.join(command)}", flush=True)
+            return
+        subprocess.run(command, check=True)
+
+    def down(self) -> None:
+        self._ctl("stop")
+
+    def up(self) -> None:
+        self._ctl("start")
+
+
+def cluster_on_port(port: int) -> str:
+    """VERSION/NAME of the local cluster listening on `port`, from pg_lsclusters."""
+    if shutil.which("pg_ctlcluster") is None or shutil.which("pg_lsclusters") is None:
+        raise SystemExit("--fault pg_ctl needs pg_ctlcluster (Debian's postgresql-common); "
+                         "without it stop and start the server by hand in the think-time "
+                         "phase (e.g. `pg_ctl -D DATADIR stop -m fast`, then `start`), or use "
+                         "--fault proxy")
+    listing = subprocess.run(["pg_lsclusters", "--no-header"], check=True,
+                             capture_output=True, text=True).stdout
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[2] == str(port):
+            return f"{fields[0]}/{fields[1]}"
+    raise SystemExit(f"no local PostgreSQL cluster on port {port}; pass --pg-cluster VER/NAME")
+
+
+def fault_report(rec: Recorder, fault: Fault) -> None:
+    """Answers before, during and after the restart, and whether requests succeed again."""
+    if fault.error is not None:
+        print(f"\nfault: the restart failed ({fault.error}); start the server again by hand "
+              "if it is down")
+        return
+    if fault.down_at is None or fault.up_at is None:
+        print("\nfault: the restart did not happen; use a longer --seconds")
+        return
+    spans = {"before": [], "during": [], "after": []}
+    for at, status in sorted(rec.answers):
+        span = "before" if at < fault.down_at else "during" if at < fault.up_at else "after"
+        spans[span].append(status)
+    print(f"\n(fault) {fault.description}: down at +{fault.at:.1f} s for "
+          f"{fault.up_at - fault.down_at:.1f} s")
+    print(f"{'when':8} {'answers':>8} {'2xx/3xx':>8} {'4xx':>5} {'503':>5} {'5xx other':>9} "
+          f"{'no answer':>9}")
+    for span, statuses in spans.items():
+        ok = sum(1 for s in statuses if s is not None and s < 400)
+        refused = sum(1 for s in statuses if s is not None and 400 <= s < 500)
+        unavailable = sum(1 for s in statuses if s == 503)
+        other = sum(1 for s in statuses if s is not None and s >= 500 and s != 503)
+        silent = sum(1 for s in statuses if s is None)
+        print(f"{span:8} {len(statuses):8d} {ok:8d} {refused:5d} {unavailable:5d} {other:9d} "
+              f"{silent:9d}")
+    after = [(at, s) for at, s in sorted(rec.answers) if at >= fault.up_at]
+    first_ok = next((at for at, s in after if s is not None and s < 400), None)
+    if first_ok is None:
+        print("recovered: NO, no request succeeded after the restart")
+        return
+    failed_later = sum(1 for at, s in after if at > first_ok + 2 and (s is None or s >= 500))
+    print(f"first success {first_ok - fault.up_at:.1f} s after the restart; server errors "
+          f"from 2 s after it: {failed_later}; recovered without restarting gunicorn: "
+          f"{'yes' if failed_later == 0 else 'NO'}")
 
 
 def burst(base: str, org: dict, page: Page, n_users: int, seconds: float) -> tuple[float, Recorder]:
@@ -387,7 +542,7 @@ def scratch_database(url: str | None, tmp: Path):
     import sqlalchemy as sa
 
     name = f"reviewapp_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
 
@@ -408,7 +563,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--burst-users", type=int, default=20)
     parser.add_argument("--burst-seconds", type=float, default=10)
+    parser.add_argument("--fault", choices=["pg_ctl", "proxy"],
+                        help="restart PostgreSQL in the think-time phase (see above)")
+    parser.add_argument("--fault-at", type=float, help="seconds into it (default: a third)")
+    parser.add_argument("--fault-seconds", type=float, default=5.0)
+    parser.add_argument("--pg-cluster", help="VERSION/NAME for pg_ctlcluster (default: the "
+                        "cluster on the URL's port)")
+    parser.add_argument("--fault-dry-run", action="store_true",
+                        help="print the pg_ctlcluster commands instead of running them")
     args = parser.parse_args()
+    if args.fault and not (args.database_url or "").startswith("postgres"):
+        raise SystemExit("--fault restarts PostgreSQL: give --database-url postgresql+psycopg://…")
+    fault_at = args.fault_at if args.fault_at is not None else args.seconds / 3
+    if args.fault and fault_at + args.fault_seconds > args.seconds - 5:
+        raise SystemExit("--fault needs 5 s of the phase left after the restart: lower "
+                         "--fault-at or --fault-seconds, or raise --seconds")
+    if args.fault == "pg_ctl" and not args.pg_cluster:
+        import sqlalchemy as sa
+
+        args.pg_cluster = cluster_on_port(sa.make_url(args.database_url).port or 5432)
 
     with tempfile.TemporaryDirectory() as tmp:
         url, cleanup = scratch_database(args.database_url, Path(tmp))
@@ -423,14 +596,28 @@ def main() -> None:
                     pages.append(page)
                 else:
                     print(f"note: {page.name} skipped, no route {page.endpoint} in this version")
-            process, base = serve(url, args.workers, Path(tmp))
+            fault = make_fault(args, url)
+            served = fault.url if isinstance(fault, ProxyFault) else url
+            process, base = serve(served, args.workers, Path(tmp))
             try:
-                report(base, org, pages, args)
+                report(base, org, pages, args, fault)
             finally:
                 process.terminate()
                 process.wait(20)
+                if isinstance(fault, ProxyFault):
+                    fault.proxy.stop()
         finally:
             cleanup()
+
+
+def make_fault(args, url: str) -> Fault | None:
+    """The restart --fault asks for, or None."""
+    if not args.fault:
+        return None
+    at = args.fault_at if args.fault_at is not None else args.seconds / 3
+    if args.fault == "proxy":
+        return ProxyFault(at, args.fault_seconds, url)
+    return ClusterFault(at, args.fault_seconds, args.pg_cluster, args.fault_dry_run)
 
 
 def _load() -> str:
@@ -438,16 +625,19 @@ def _load() -> str:
     return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def report(base: str, org: dict, pages: list[Page], args) -> None:
+def report(base: str, org: dict, pages: list[Page], args, fault: Fault | None = None) -> None:
     print(f"\n(a) think time: {args.users} users, 1-3 s between pages, {args.seconds:.0f} s, "
           f"gunicorn -w {args.workers}; {_load()} ({os.cpu_count()} cores)")
-    rec = think_time_phase(base, org, pages, args.users, args.seconds)
+    rec = think_time_phase(base, org, pages, args.users, args.seconds, fault)
     print(f"{'page':24} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'5xx':>5} {'4xx':>5}")
     for name in [TRIVIAL.name] + [p.name for p in pages]:
         times = rec.times.get(name, [])
         print(f"{name:24} {len(times):8d} {_pct(times, .5):8.0f} {_pct(times, .95):8.0f} "
               f"{rec.errors.get(name, 0):5d} {rec.refused.get(name, 0):5d}")
     print(f"server errors: {sum(rec.errors.values())}; {_load()}")
+    if fault is not None:
+        fault_report(rec, fault)
+        return  # throughput just after a restart measures the restart, not the pages
 
     print(f"\n(b) burst: {args.burst_users} closed-loop users per page, no think time, "
           f"{args.burst_seconds:.0f} s each")
