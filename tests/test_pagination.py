@@ -277,3 +277,72 @@ def test_team_metrics_of_another_manager_stay_in_their_scope(client, login_as, c
         assert "Rep 0" not in html, query
     answers = {q: client.get(f"/metrics/team?{q}").status_code for q in BAD_PARAMETERS}
     assert set(answers.values()) == {200}, answers
+
+
+# The goal tree --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def goals(big_team):
+    """A team goal for Large with Rep 01's goal aligned under it; every other rep of Lena's
+    and both outsiders have a goal of their own, aligned to nothing."""
+    from reviewapp.goals.services import GoalDraft, create_goal
+
+    quarter = current_quarter().label
+    team_goal, _ = create_goal(big_team.lead, GoalDraft(
+        scope="team", title="Large grows", kind="percent", team_id=big_team.reps[0].team_id,
+        quarter=quarter))
+    for i, rep in enumerate(big_team.reps, start=1):
+        create_goal(big_team.lead, GoalDraft(
+            scope="individual", title=f"Goal of Rep {i:02d}", kind="percent", owner_id=rep.id,
+            quarter=quarter, parent_id=team_goal.id if i == 1 else None))
+    for i, rep in enumerate(big_team.outsiders, start=1):
+        create_goal(big_team.other, GoalDraft(
+            scope="individual", title=f"Goal of Zed Outsider {i}", kind="percent",
+            owner_id=rep.id, quarter=quarter))
+    db.session.commit()
+    return big_team
+
+
+def tree_names(html: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r"Goal of (Rep \d\d|Zed Outsider \d)", html)))
+
+
+def test_goal_tree_pages_its_top_level_goals(client, login_as, goals):
+    login_as(goals.hr)
+    html = client.get("/goals/tree").get_data(as_text=True)
+    # Page 1: the team goal (with Rep 01's goal under it) and the first 49 loose goals.
+    assert "Large grows" in html
+    assert tree_names(html) == [f"Rep {i:02d}" for i in range(1, PAGE + 1)]
+    assert count_line(html).startswith(f"Showing 1–{PAGE} of {N_REPS + 2} top-level goals")
+    summary = html.split('data-testid="tree-summary"')[1].split("</ul>")[0]
+    assert "<strong>1</strong> team goal" in summary
+    assert f"<strong>{N_REPS + 2}</strong> individual goals" in summary
+
+    html = client.get("/goals/tree?page=2").get_data(as_text=True)
+    assert "Large grows" not in html and "No team goals" not in html
+    assert tree_names(html) == [f"Rep {i:02d}" for i in range(PAGE + 1, N_REPS + 1)] + [
+        "Zed Outsider 1", "Zed Outsider 2"]
+
+    html = client.get("/goals/tree?q=large").get_data(as_text=True)  # the team's name
+    assert "Large grows" in html and tree_names(html) == ["Rep 01"]
+    html = client.get("/goals/tree?sort=-title").get_data(as_text=True)
+    loose = html.split('data-testid="tree-unaligned"')[1]  # team goals keep their own section
+    assert tree_names(loose)[:3] == ["Zed Outsider 2", "Zed Outsider 1", "Rep 65"]
+
+
+def test_goal_tree_keeps_to_the_viewers_scope(client, login_as, goals):
+    login_as(goals.other)
+    for query in ("", "?q=rep", "?q=large", "?sort=-title", "?page=2", "?page=500"):
+        html = client.get("/goals/tree" + query).get_data(as_text=True)
+        assert "Large grows" not in html, query
+        assert not [n for n in tree_names(html) if n.startswith("Rep")], query
+    html = client.get("/goals/tree").get_data(as_text=True)
+    assert count_line(html).startswith("Showing 1–2 of 2 top-level goals")
+    login_as(goals.reps[1])
+    html = client.get("/goals/tree?sort=-title").get_data(as_text=True)
+    assert tree_names(html) == ["Rep 02"] and "Large grows" in html  # their team's goal
+    html = client.get("/goals/tree?q=rep").get_data(as_text=True)  # Rep 01's is not theirs
+    assert tree_names(html) == ["Rep 02"] and "Large grows" not in html
+    answers = {q: client.get(f"/goals/tree?{q}").status_code for q in BAD_PARAMETERS}
+    assert set(answers.values()) == {200}, answers

@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from reviewapp import policy
-from reviewapp.auth.models import User
+from reviewapp.auth.models import Team, User
 from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
 from reviewapp.goals.models import Goal, GoalScope, GoalState
 from reviewapp.goals.periods import quarter_bounds
 from reviewapp.goals.tracking import Progress
+from reviewapp.pagination import Page, PageRequest, Sort, paginate
 
 LOAD = (
     selectinload(Goal.metric), selectinload(Goal.milestones), selectinload(Goal.owner),
@@ -27,11 +28,11 @@ LOAD = (
 )
 
 
-def visible_goals(actor: User, *, quarter: str | None = None, team_id: int | None = None,
-                  states: Sequence[GoalState] | None = None, owner_id: int | None = None,
-                  active_on: date | None = None, parent_id: int | None = None) -> list[Goal]:
-    """The goals the actor may see, filtered, with metric, milestones, owner and team loaded."""
-    query = sa.select(Goal).options(*LOAD).where(policy.visible_goals_clause(actor))
+def goals_query(actor: User, *, quarter: str | None = None, team_id: int | None = None,
+                states: Sequence[GoalState] | None = None, owner_id: int | None = None,
+                active_on: date | None = None, parent_id: int | None = None) -> sa.Select:
+    """The goals the actor may see (policy's SQL clause), filtered, as a SELECT to refine."""
+    query = sa.select(Goal).where(policy.visible_goals_clause(actor))
     if quarter:
         start, end = quarter_bounds(quarter)
         query = query.where(Goal.start_date <= end, Goal.end_date >= start)
@@ -46,7 +47,14 @@ def visible_goals(actor: User, *, quarter: str | None = None, team_id: int | Non
         query = query.where(Goal.owner_id == owner_id)
     if parent_id:
         query = query.where(Goal.parent_id == parent_id)
-    query = query.order_by(Goal.scope.desc(), Goal.start_date.desc(), Goal.title)
+    return query
+
+
+def visible_goals(actor: User, **filters) -> list[Goal]:
+    """The goals the actor may see, filtered (see goals_query), with metric, milestones, owner
+    and team loaded."""
+    query = goals_query(actor, **filters).options(*LOAD).order_by(
+        Goal.scope.desc(), Goal.start_date.desc(), Goal.title)
     return list(db.session.scalars(query))
 
 
@@ -118,3 +126,47 @@ def build_tree(goals: Sequence[Goal], progress: dict[int, Progress]) -> list[Tre
         settle(root)
     roots.sort(key=lambda n: (n.goal.scope != GoalScope.TEAM, n.goal.owner_name, n.goal.title))
     return roots
+
+
+# The goal tree, one page of top-level goals at a time -----------------------------------------
+
+OWNER, OWNER_TEAM = aliased(User), aliased(Team)
+TREE_SORTS = {
+    # Team goals first, then by whose the goal is (the team's or the person's name).
+    "owner": Sort.by(sa.case((Goal.scope == GoalScope.TEAM, 0), else_=1),
+                     sa.func.lower(sa.func.coalesce(OWNER_TEAM.name, OWNER.name))),
+    "title": Sort.by(sa.func.lower(Goal.title)),
+}
+MAX_TREE_DEPTH = 6  # levels read below a top-level goal (the tree indents no deeper)
+
+
+def tree_page(actor: User, asked: PageRequest, **filters) -> tuple[Page, list[Goal]]:
+    """A page of the tree's top-level goals (no parent among the goals shown), searched and
+    sorted in SQL, and every goal below them, one statement per level."""
+    shown = goals_query(actor, **filters)
+    ids = shown.with_only_columns(Goal.id).correlate(None).scalar_subquery()
+    roots = (shown.where(sa.or_(Goal.parent_id.is_(None), Goal.parent_id.not_in(ids)))
+             .outerjoin(OWNER, OWNER.id == Goal.owner_id)
+             .outerjoin(OWNER_TEAM, OWNER_TEAM.id == Goal.team_id)
+             .options(*LOAD))
+    page = paginate(roots, asked, TREE_SORTS, tiebreak=[sa.func.lower(Goal.title), Goal.id],
+                    search=[Goal.title, OWNER.name, OWNER_TEAM.name])
+    goals, level = list(page.items), [g.id for g in page.items]
+    for _ in range(MAX_TREE_DEPTH):
+        if not level:
+            break
+        below = list(db.session.scalars(shown.where(Goal.parent_id.in_(level)).options(*LOAD)))
+        goals += below
+        level = [g.id for g in below]
+    return page, goals
+
+
+
+def goal_counts(actor: User, **filters) -> Counter:
+    """Goals the actor may see, filtered, per (scope, state): one GROUP BY over the whole
+    scope, for the counts above a page."""
+    query = (goals_query(actor, **filters).with_only_columns(Goal.scope, Goal.state,
+                                                             sa.func.count())
+             .group_by(Goal.scope, Goal.state))
+    return Counter({(GoalScope(scope), GoalState(state)): n
+                    for scope, state, n in db.session.execute(query)})

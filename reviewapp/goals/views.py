@@ -19,10 +19,17 @@ from reviewapp.goals.chart import progress_chart
 from reviewapp.goals.forms import CheckInForm, CommentForm, ReturnForm, StatusForm
 from reviewapp.goals.models import GoalScope, GoalState
 from reviewapp.goals.periods import goal_period, quarter_choices
-from reviewapp.goals.queries import build_tree, visible_goals
+from reviewapp.goals.queries import (
+    TREE_SORTS,
+    build_tree,
+    goal_counts,
+    tree_page,
+    visible_goals,
+)
 from reviewapp.goals.services import approve_goal, delete_goal, return_goal
 from reviewapp.metrics.models import Metric
 from reviewapp.metrics.periods import Grain, PeriodError, current_quarter, parse_period
+from reviewapp.pagination import read_request
 from reviewapp.transaction import attempt
 
 STATES = {s.value: s for s in GoalState}
@@ -75,11 +82,17 @@ def index():
 def tree():
     policy.require(policy.can_view_goals(current_user))
     quarter, team_id = _filters()
-    goals = visible_goals(current_user, quarter=quarter, team_id=team_id,
-                          states=[GoalState.ACTIVE, GoalState.PROPOSED])
+    # One page of top-level goals with everything below them; the page is read in SQL.
+    filters = {"quarter": quarter, "team_id": team_id,
+               "states": [GoalState.ACTIVE, GoalState.PROPOSED]}
+    page, goals = tree_page(current_user, read_request(TREE_SORTS, "owner"), **filters)
+    counts = goal_counts(current_user, **filters)
     progress = tracking.compute_progress(goals)
     roots = build_tree(goals, progress)
-    return render_template("goals/tree.html", roots=roots,
+    order = {g.id: i for i, g in enumerate(page.items)}  # the roots in the page's SQL order
+    roots.sort(key=lambda n: order[n.goal.id])
+    return render_template("goals/tree.html", roots=roots, page=page, counts=counts,
+                           scopes=list(GoalScope),
                            team_roots=[r for r in roots if r.goal.scope == GoalScope.TEAM],
                            loose=[r for r in roots if r.goal.scope != GoalScope.TEAM],
                            **_filter_context(quarter, team_id))
