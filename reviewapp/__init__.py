@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from reviewapp import config as default_config
 from reviewapp import compression, security
+from reviewapp import config as default_config
 from reviewapp.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
