@@ -21,7 +21,14 @@ from reviewapp.notifications import events as email_events
 from reviewapp.notifications.services import notify
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import Acknowledgement, Review, ReviewState
-from reviewapp.reviews.services import flush_review, now, refresh_scores, touch, transition
+from reviewapp.reviews.services import (
+    authorize,
+    flush_review,
+    now,
+    refresh_scores,
+    touch,
+    transition,
+)
 
 ACKNOWLEDGE_STATEMENT = "I have read this review. Acknowledging does not mean I agree."
 POTENTIAL_LABELS = {1: "Low", 2: "Medium", 3: "High"}
@@ -48,10 +55,12 @@ def _reason(text: str | None, what: str, field: str = "reason") -> str:
 
 
 def adjust_rating(actor: User, review: Review, cycle_competency_id: int,
-                  calibrated: int | None, reason: str) -> None:
+                  calibrated: int | None, reason: str, *,
+                  expected_version: int | None = None) -> None:
     """Set the calibrated rating of one competency beside the manager's (None: back to the
-    manager's). A reason is required; the change is audited."""
-    policy.authorize_review_action(actor, review, ReviewAction.ADJUST_RATING)
+    manager's). A reason is required; the change is audited. A form opened before another
+    change of the review (another calibrator's) loses as a conflict instead of replacing it."""
+    authorize(actor, review, ReviewAction.ADJUST_RATING, expected_version=expected_version)
     rating = next((r for r in review.ratings if r.cycle_competency_id == cycle_competency_id),
                   None)
     if rating is None:
@@ -76,9 +85,10 @@ def adjust_rating(actor: User, review: Review, cycle_competency_id: int,
                   "calibrated": rating.calibrated_rating}, reason=reason or None)
 
 
-def set_potential(actor: User, review: Review, potential: int | None) -> None:
+def set_potential(actor: User, review: Review, potential: int | None, *,
+                  expected_version: int | None = None) -> None:
     """The manager's (or HR's, in calibration) view of potential: 1 low, 2 medium, 3 high."""
-    policy.authorize_review_action(actor, review, ReviewAction.SET_POTENTIAL)
+    authorize(actor, review, ReviewAction.SET_POTENTIAL, expected_version=expected_version)
     if potential is not None and potential not in POTENTIAL_LABELS:
         raise ServiceError("Choose low, medium or high potential.", field="potential")
     before = review.potential
@@ -117,9 +127,10 @@ def _same_name(typed: str, name: str) -> bool:
 
 
 def acknowledge(actor: User, review: Review, *, typed_name: str, read_confirmed: bool,
-                comment: str = "") -> Acknowledgement:
-    """The rep says they have read the review (not that they agree), typing their full name."""
-    policy.authorize_review_action(actor, review, ReviewAction.ACKNOWLEDGE)
+                comment: str = "", expected_version: int | None = None) -> Acknowledgement:
+    """The rep says they have read the review (not that they agree), typing their full name.
+    Opened before HR finalised it: a conflict, so that the page keeps the rep's comment."""
+    authorize(actor, review, ReviewAction.ACKNOWLEDGE, expected_version=expected_version)
     typed = re.sub(r"\s+", " ", typed_name or "").strip()
     if not typed:
         raise ServiceError("Type your full name to acknowledge.", field="typed_name")
@@ -139,9 +150,11 @@ def acknowledge(actor: User, review: Review, *, typed_name: str, read_confirmed:
     return ack
 
 
-def request_conversation(actor: User, review: Review, note: str = "") -> None:
+def request_conversation(actor: User, review: Review, note: str = "", *,
+                         expected_version: int | None = None) -> None:
     """The rep asks the manager for a conversation instead of acknowledging (stays shared)."""
-    policy.authorize_review_action(actor, review, ReviewAction.REQUEST_CONVERSATION)
+    authorize(actor, review, ReviewAction.REQUEST_CONVERSATION,
+              expected_version=expected_version)
     if review.conversation_requested_at is not None:
         raise ActionUnavailable("You have already asked for a conversation; your manager "
                                 "has been told.")
@@ -158,10 +171,13 @@ def request_conversation(actor: User, review: Review, note: str = "") -> None:
 # Finalising, reopening, reassigning ----------------------------------------------------------
 
 
-def finalize(actor: User, review: Review, *, today: date | None = None) -> None:
+def finalize(actor: User, review: Review, *, today: date | None = None,
+             expected_version: int | None = None) -> None:
     """Lock the review for good (HR): acknowledged, or shared and past the acknowledgement
-    deadline (the record then says "not acknowledged")."""
-    to = policy.authorize_review_action(actor, review, ReviewAction.FINALIZE, today)
+    deadline (the record then says "not acknowledged"). HR finalises what they saw: a page
+    opened before the rep acknowledged or asked for a conversation loses as a conflict."""
+    to = authorize(actor, review, ReviewAction.FINALIZE, expected_version=expected_version,
+                   today=today)
     refresh_scores(review)
     # Flush the last score change while the review is still open: once its row says
     # finalized, the database refuses any change to its ratings and KPI scores. The state

@@ -16,7 +16,7 @@ from reviewapp import policy, text_limits
 from reviewapp.audit.models import AuditEvent
 from reviewapp.audit.services import record
 from reviewapp.auth.models import User
-from reviewapp.errors import Conflict, FieldErrors, ServiceError
+from reviewapp.errors import Conflict, FieldErrors, NotAllowed, ServiceError
 from reviewapp.extensions import db
 from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import parse_period
@@ -55,6 +55,21 @@ def now() -> datetime:
 def _check_version(review: Review, expected: int | None) -> None:
     if expected is not None and int(expected) != review.version:
         raise ReviewConflict(review)
+
+
+def authorize(actor: User | None, review: Review, action: ReviewAction, *,
+              expected_version: int | None, today: date | None = None) -> ReviewState | None:
+    """policy.authorize_review_action for a form opened at `expected_version`: when someone
+    changed the review since, the form loses as a ReviewConflict (409, the user's input kept
+    on the page) even where the change also moved the review on (submitted, finalised), since
+    the user acted on a page that is no longer there. Who may not act at all still gets 403."""
+    refusal = policy.review_action_refusal(actor, review, action, today)
+    if isinstance(refusal, NotAllowed):
+        raise refusal
+    _check_version(review, expected_version)
+    if refusal is not None:
+        raise refusal
+    return policy.REVIEW_ACTIONS[action].to
 
 
 def flush_review(review: Review) -> None:
@@ -225,7 +240,7 @@ def _require_every_rating(review: Review, side: str, evidence: str) -> None:
 def save_self(actor: User, review: Review, data: SelfAssessment, *,
               expected_version: int | None) -> None:
     """Save the rep's draft self-assessment (only the rep, only in self-review)."""
-    policy.authorize_review_action(actor, review, ReviewAction.SAVE_SELF)
+    authorize(actor, review, ReviewAction.SAVE_SELF, expected_version=expected_version)
     _write_side(actor, review, "self", data, expected_version)
 
 
@@ -261,15 +276,14 @@ class ManagerAssessment:
 def save_manager(actor: User, review: Review, data: ManagerAssessment, *,
                  expected_version: int | None) -> None:
     """Save the manager's ratings and comments (the reviewing manager, in manager review)."""
-    policy.authorize_review_action(actor, review, ReviewAction.SAVE_MANAGER)
+    authorize(actor, review, ReviewAction.SAVE_MANAGER, expected_version=expected_version)
     _write_side(actor, review, "manager", data, expected_version)
 
 
 def override_kpi(actor: User, review: Review, score_id: int, new_score: int | None,
                  justification: str, *, expected_version: int | None = None) -> None:
     """Replace a computed KPI score; a justification is required and the change is audited."""
-    policy.authorize_review_action(actor, review, ReviewAction.OVERRIDE_KPI)
-    _check_version(review, expected_version)
+    authorize(actor, review, ReviewAction.OVERRIDE_KPI, expected_version=expected_version)
     score = next((s for s in review.kpi_scores if s.id == score_id), None)
     if score is None:
         raise ServiceError("That KPI is not part of this review.")

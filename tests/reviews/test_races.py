@@ -193,7 +193,7 @@ def events(review_id: int, action: str) -> list[AuditEvent]:
     db.session.expire_all()
     return db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.entity_type == "review", AuditEvent.entity_id == review_id,
-        AuditEvent.action == action)).all()
+        AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def text_of(answer) -> str:
@@ -314,6 +314,60 @@ def test_a_calibration_adjustment_and_the_managers_potential_at_once(
         assert "Three other managers saw the same." in text_of(answers[lost])
 
 
+def test_two_calibrators_adjusting_one_rating_interleaved_the_later_gets_409(
+        app, in_calibration, launched):
+    """HR's second calibrator posts the form she opened before the first one saved: without a
+    version on the form her rating would silently replace the first one's."""
+    review = in_calibration
+    cid = review.ratings[0].cycle_competency_id
+    url = f"/reviews/{review.id}/calibrate/{cid}"
+    second_hr = create_user(Role.HR_ADMIN, name="Hana Second")
+    first, second = session_of(app, launched.org.hr), session_of(app, second_hr)
+    form_first, form_second = open_form(first, review.id, url), open_form(second, review.id, url)
+    answer = first.post(url, data={**form_first, f"calibrated_{cid}": "5",
+                                   f"reason_{cid}": "First calibrator's reason."})
+    assert answer.status_code == 302
+    late = second.post(url, data={**form_second, f"calibrated_{cid}": "1",
+                                  f"reason_{cid}": "Second calibrator's reason."})
+    assert late.status_code == 409 and CONFLICT in text_of(late)
+    assert "Second calibrator&#39;s reason." in text_of(late) or \
+        "Second calibrator's reason." in text_of(late)
+    after = fresh(review.id)
+    rating = next(r for r in after.ratings if r.cycle_competency_id == cid)
+    assert rating.calibrated_rating == 5
+    assert rating.calibration_reason == "First calibrator's reason."
+    assert after.version == int(form_first["version"]) + 1
+    assert len(events(review.id, "review.calibrate")) == 1
+
+
+def test_a_stale_manager_tab_after_calibration_gets_409_with_its_text(
+        app, in_manager_review, launched):
+    """The manager's second tab still shows the form from manager review; meanwhile the review
+    went to calibration and HR adjusted a rating. Saving that tab must not write, and must not
+    throw the manager's text away with a bare refusal."""
+    review = in_manager_review
+    url = f"/reviews/{review.id}/manager"
+    tab = session_of(app, review.manager)
+    stale = open_form(tab, review.id, url)
+    save_manager(review.manager, review, ManagerAssessment(
+        "s", "d", "o", "Explained.",
+        {r.cycle_competency_id: (3, "Written in the first tab.") for r in review.ratings}),
+        expected_version=None)
+    submit_manager(review.manager, review)
+    cid = review.ratings[0].cycle_competency_id
+    decisions.adjust_rating(launched.org.hr, review, cid, 5, "Calibrated.")
+    db.session.commit()
+    version = review.version
+    answer = tab.post(url, data=manager_form(review, "STALE TAB", rating=1,
+                                             version=stale["version"]))
+    assert answer.status_code == 409 and CONFLICT in text_of(answer)
+    assert "STALE TAB note" in text_of(answer) and "STALE TAB strengths" in text_of(answer)
+    after = fresh(review.id)
+    assert after.version == version and after.state == S.CALIBRATION
+    assert {r.manager_note for r in after.ratings} == {"Written in the first tab."}
+    assert next(r for r in after.ratings if r.cycle_competency_id == cid).calibrated_rating == 5
+
+
 # 3. Finalising against an edit ----------------------------------------------------------------
 
 
@@ -347,3 +401,67 @@ def test_finalising_while_the_rep_acknowledges_at_once(
     assert states[-1] == after.state.value and states.count(after.state.value) == 1
 
 
+def test_the_rep_acknowledging_a_review_hr_just_finalised_gets_409_with_her_comment(
+        app, shared_past_deadline, launched):
+    review = shared_past_deadline
+    hr, rep = session_of(app, launched.org.hr), session_of(app, review.rep)
+    ack_url, finalize_url = f"/reviews/{review.id}/acknowledge", f"/reviews/{review.id}/finalize"
+    ack = open_form(rep, review.id, ack_url)
+    finalise = open_form(hr, review.id, finalize_url)
+    opened = review.version
+    assert hr.post(finalize_url, data={**finalise, "confirm": "1"}).status_code == 302
+    finalised = fresh(review.id)
+    assert finalised.state == S.FINALIZED
+    assert finalised.version == opened + 1, "one decision, one new version"
+    late = rep.post(ack_url, data={**ack, **acknowledgement(review)})
+    assert_no_500(late)
+    assert late.status_code == 409 and CONFLICT in text_of(late)
+    assert ACK_COMMENT in html.unescape(text_of(late)), "the rep's comment is lost"
+    after = fresh(review.id)
+    assert (after.state, after.version) == (S.FINALIZED, finalised.version)
+    assert after.acknowledgement is None
+
+
+def test_hr_finalising_a_review_the_rep_changed_since_gets_409(
+        app, shared_past_deadline, launched):
+    """HR opened the review before the rep asked for a conversation: finalising that page
+    would close the review without HR ever seeing the request."""
+    review = shared_past_deadline
+    hr, rep = session_of(app, launched.org.hr), session_of(app, review.rep)
+    finalize_url = f"/reviews/{review.id}/finalize"
+    conversation_url = f"/reviews/{review.id}/conversation"
+    finalise = open_form(hr, review.id, finalize_url)
+    asked = rep.post(conversation_url, data={**open_form(rep, review.id, conversation_url),
+                                             "note": "Can we talk about the target?"})
+    assert asked.status_code == 302
+    version = fresh(review.id).version
+    late = hr.post(finalize_url, data={**finalise, "confirm": "1"})
+    assert late.status_code == 409 and CONFLICT in text_of(late)
+    assert "Can we talk about the target?" in html.unescape(text_of(late))
+    after = fresh(review.id)
+    assert (after.state, after.version) == (S.SHARED, version)
+
+
+def test_a_manager_save_after_finalising_changes_nothing(app, in_manager_review, launched):
+    review = in_manager_review
+    url = f"/reviews/{review.id}/manager"
+    tab = session_of(app, review.manager)
+    stale = open_form(tab, review.id, url)
+    hr = launched.org.hr
+    save_manager(review.manager, review, ManagerAssessment(
+        "s", "d", "o", "Explained.",
+        {r.cycle_competency_id: (3, "Final note.") for r in review.ratings}),
+        expected_version=None)
+    submit_manager(review.manager, review)
+    decisions.share(hr, review)
+    decisions.acknowledge(review.rep, review, typed_name=review.rep.name, read_confirmed=True)
+    decisions.finalize(hr, review)
+    db.session.commit()
+    version = review.version
+    answer = tab.post(url, data=manager_form(review, "AFTER THE END", rating=1,
+                                             version=stale["version"]))
+    assert_no_500(answer)
+    assert answer.status_code == 409 and "AFTER THE END strengths" in text_of(answer)
+    after = fresh(review.id)
+    assert (after.state, after.version) == (S.FINALIZED, version)
+    assert {r.manager_note for r in after.ratings} == {"Final note."}
