@@ -323,6 +323,20 @@ def can_manage_goal(actor: User, goal) -> bool:
     return _leads_team(actor, goal.team)
 
 
+def managed_goals_clause(actor: User) -> sa.ColumnElement[bool]:
+    """can_manage_goal as a WHERE clause on Goal (tests hold them to the same answer)."""
+    from reviewapp.goals.models import Goal, GoalScope
+
+    if not (actor.is_authenticated and actor.role == Role.MANAGER):
+        return sa.false()
+    return sa.or_(
+        sa.and_(Goal.scope == GoalScope.INDIVIDUAL,
+                Goal.owner_id.in_(subordinate_ids(actor.id))),
+        sa.and_(Goal.scope == GoalScope.TEAM,
+                Goal.team_id.in_(sa.select(Team.id).where(led_teams_clause(actor)))),
+    )
+
+
 def can_edit_goal(actor: User, goal) -> bool:
     """The manager; the owner while the goal is a proposal (or returned to them)."""
     if can_manage_goal(actor, goal):

@@ -346,3 +346,25 @@ def test_goal_tree_keeps_to_the_viewers_scope(client, login_as, goals):
     assert tree_names(html) == ["Rep 02"] and "Large grows" not in html
     answers = {q: client.get(f"/goals/tree?{q}").status_code for q in BAD_PARAMETERS}
     assert set(answers.values()) == {200}, answers
+
+
+def test_managed_goals_clause_answers_as_can_manage_goal(app, goals):
+    from reviewapp.goals.models import Goal
+
+    every = db.session.scalars(sa.select(Goal)).all()
+    for actor in (goals.hr, goals.lead, goals.other, goals.reps[0]):
+        managed = set(db.session.scalars(
+            sa.select(Goal.id).where(policy.managed_goals_clause(actor))))
+        assert managed == {g.id for g in every if policy.can_manage_goal(actor, g)}
+
+
+def test_the_dashboard_counts_proposals_waiting_for_the_manager(client, login_as, goals):
+    from reviewapp.goals.models import Goal, GoalState
+
+    for goal in db.session.scalars(sa.select(Goal).where(Goal.title.like("Goal of Rep 0%"))):
+        goal.state = GoalState.PROPOSED
+    db.session.commit()
+    login_as(goals.lead)
+    assert "9 proposed goals</a> waiting" in client.get("/dashboard").get_data(as_text=True)
+    login_as(goals.other)
+    assert "proposed goal" not in client.get("/dashboard").get_data(as_text=True)

@@ -15,10 +15,11 @@ from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
 from reviewapp.goals import tracking
 from reviewapp.goals.models import CheckIn, Goal, GoalScope, GoalState, GoalStatus
-from reviewapp.goals.queries import visible_goals
+from reviewapp.goals.queries import goals_query, visible_goals
 from reviewapp.goals.tracking import Progress
 
 AT_RISK = (GoalStatus.AT_RISK, GoalStatus.OFF_TRACK)
+AT_RISK_SHOWN = 10  # the panel lists this many; the goals page has them all
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,15 @@ def rep_panel(user: User, today: date | None = None) -> list[GoalLine]:
 
 
 def manager_panel(user: User, today: date | None = None) -> dict:
-    """Agreed goals in the manager's scope running today that are at risk or off track, and
-    the proposals waiting for their decision."""
+    """Agreed goals in the manager's scope running today that are at risk or off track (the
+    first AT_RISK_SHOWN, and how many), and how many proposals wait for their decision."""
     today = today or date.today()
     running = visible_goals(user, states=[GoalState.ACTIVE], active_on=today)
     progress = tracking.compute_progress(running, today)
     at_risk = [GoalLine(g, progress[g.id], None) for g in running
                if progress[g.id].status in AT_RISK]
-    proposed = [g for g in visible_goals(user, states=[GoalState.PROPOSED])
-                if policy.can_manage_goal(user, g)]
-    return {"at_risk": at_risk, "proposed": proposed, "running": len(running)}
+    proposed = db.session.scalar(  # a count in SQL: the proposals are listed on the goals page
+        goals_query(user, states=[GoalState.PROPOSED])
+        .where(policy.managed_goals_clause(user)).with_only_columns(sa.func.count()))
+    return {"at_risk": at_risk[:AT_RISK_SHOWN], "at_risk_total": len(at_risk),
+            "proposed": proposed or 0, "running": len(running)}
