@@ -60,6 +60,9 @@ SET_PASSWORD_TOKEN_MAX_AGE = 7 * 24 * 3600
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+# Long lists (people, reviews, goals, team metrics): rows per page; ?size= may ask for 1-200.
+PAGE_SIZE = 50
+
 # Goals: more activity-metric goals than this for one rep in one period draws a warning.
 GOALS_ACTIVITY_WARNING = 3
 # Goals: days between check-ins before the next one is shown as due.
