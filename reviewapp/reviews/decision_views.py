@@ -25,9 +25,12 @@ def _done(review_id: int, message: str, category: str = "success", anchor: str =
 def _act(review_id: int, service, *args, message: str, anchor: str = "",
          confirm: ReviewAction | None = None, **kwargs):
     """Run one decision on the review: redirect on success, the page with the refusal on 422.
-    A one-way decision (`confirm`) that the actor may take asks first, unless confirmed."""
+    A one-way decision (`confirm`) that the actor may take asks first, unless confirmed; not
+    when the form is older than the review (the question would carry the current version, so
+    confirming would act on changes the actor never saw): the service answers the conflict."""
     review = _load(review_id)
-    if (confirm is not None and not confirmations.confirmed()
+    stale = kwargs.get("expected_version") not in (None, review.version)
+    if (confirm is not None and not confirmations.confirmed() and not stale
             and policy.may(current_user, review, confirm)):
         return confirmations.ask(review, confirm)
     outcome = attempt(service, current_user, review, *args, **kwargs)

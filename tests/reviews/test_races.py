@@ -435,6 +435,10 @@ def test_hr_finalising_a_review_the_rep_changed_since_gets_409(
                                              "note": "Can we talk about the target?"})
     assert asked.status_code == 302
     version = fresh(review.id).version
+    # Without script the button asks on a page first; that page must not swap in the version
+    # of now, or confirming it would finalise what HR never saw.
+    unconfirmed = hr.post(finalize_url, data=finalise)
+    assert unconfirmed.status_code == 409 and CONFLICT in text_of(unconfirmed)
     late = hr.post(finalize_url, data={**finalise, "confirm": "1"})
     assert late.status_code == 409 and CONFLICT in text_of(late)
     assert "Can we talk about the target?" in html.unescape(text_of(late))
