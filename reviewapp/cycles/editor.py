@@ -14,7 +14,7 @@ from reviewapp import numbers
 from reviewapp.cycles.forms import CycleForm
 from reviewapp.cycles.models import DEFAULT_BANDS, Competency, Cycle
 from reviewapp.cycles.services import CycleDraft
-from reviewapp.errors import ServiceError
+from reviewapp.errors import FieldErrors
 from reviewapp.extensions import db
 from reviewapp.metrics.models import Metric
 from reviewapp.metrics.periods import current_quarter
@@ -51,18 +51,35 @@ def kpi_rows(metrics: list[Metric], cycle: Cycle | None, posted=None) -> list[di
 
 
 def parse_kpis(rows: list[dict]) -> list[tuple[int, float, float]]:
-    """(metric, target, weight) of the chosen rows; ServiceError(field="kpis") when unreadable."""
-    out = []
+    """(metric, target, weight) of the chosen rows; FieldErrors naming every unreadable target
+    and weight (target_<metric id>, weight_<metric id>) when there are any."""
+    out, problems = [], {}
     for row in (r for r in rows if r["chosen"]):
-        name = row["metric"].name
-        try:
-            target, weight = parse_number(row["target"]), parse_number(row["weight"])
-        except ValueError as exc:
-            raise ServiceError(f"{name}: “{exc}” is not a number.", field="kpis") from None
-        if target is None:
-            raise ServiceError(f"Enter a target for {name}.", field="kpis")
-        out.append((row["metric"].id, target, 1.0 if weight is None else weight))
+        metric = row["metric"]
+        values = {}
+        for part in ("target", "weight"):  # in the row's order, for the error summary
+            try:
+                values[part] = parse_number(row[part])
+            except ValueError as exc:
+                problems[f"{part}_{metric.id}"] = (
+                    f"{metric.name}: the {part} “{exc}” is not a number.")
+            if part == "target" and values.get("target", 0) is None:
+                problems[f"target_{metric.id}"] = f"Enter a target for {metric.name}."
+        if not problems:
+            weight = values["weight"]
+            out.append((metric.id, values["target"], 1.0 if weight is None else weight))
+    if problems:
+        raise FieldErrors(problems)
     return out
+
+
+def kpi_problems(rows: list[dict]) -> dict[str, str]:
+    """What parse_kpis refuses in the rows, as {field: message} (empty when they read)."""
+    try:
+        parse_kpis(rows)
+    except FieldErrors as exc:
+        return exc.errors
+    return {}
 
 
 def draft_from(form: CycleForm, rows: list[dict], offered_ids: set[int]) -> CycleDraft:

@@ -18,7 +18,7 @@ from reviewapp.cycles.models import (
     CycleKpiTarget,
     CycleStatus,
 )
-from reviewapp.errors import ActionUnavailable, ServiceError
+from reviewapp.errors import ActionUnavailable, FieldErrors, ServiceError
 from reviewapp.extensions import db
 from reviewapp.kpis.queries import made_kpi_by
 from reviewapp.kpis.status import status_words
@@ -53,42 +53,50 @@ class CycleDraft:
 
 
 def _check_draft(draft: CycleDraft, cycle: Cycle | None) -> None:
+    """Refuse a draft with FieldErrors naming every problem at once, each on its field."""
+    problems: dict[str, str] = {}
     name = (draft.name or "").strip()
     if not name:
-        raise ServiceError("Enter a name.", field="name")
-    clash = sa.select(Cycle.id).where(sa.func.lower(Cycle.name) == name.lower())
-    if cycle is not None:
-        clash = clash.where(Cycle.id != cycle.id)
-    if db.session.scalar(clash) is not None:
-        raise ServiceError(f"A cycle called {name} already exists.", field="name")
+        problems["name"] = "Enter a name."
+    else:
+        clash = sa.select(Cycle.id).where(sa.func.lower(Cycle.name) == name.lower())
+        if cycle is not None:
+            clash = clash.where(Cycle.id != cycle.id)
+        if db.session.scalar(clash) is not None:
+            problems["name"] = f"A cycle called {name} already exists."
     try:
-        period = parse_period(draft.period)
+        if parse_period(draft.period).grain not in (Grain.MONTH, Grain.QUARTER):
+            problems["period"] = "A cycle covers a month or a quarter (e.g. 2026-Q3)."
     except PeriodError as exc:
-        raise ServiceError(str(exc), field="period") from exc
-    if period.grain not in (Grain.MONTH, Grain.QUARTER):
-        raise ServiceError("A cycle covers a month or a quarter (e.g. 2026-Q3).", field="period")
+        problems["period"] = str(exc)
     dues = [("self_due", draft.self_due), ("manager_due", draft.manager_due),
             ("calibration_due", draft.calibration_due),
             ("acknowledgement_due", draft.acknowledgement_due)]
     for (_, earlier), (field_name, later) in zip(dues, dues[1:], strict=False):
         if later < earlier:
-            raise ServiceError("Deadlines must follow the workflow order: self-assessment, "
-                               "manager review, calibration, acknowledgement.", field=field_name)
+            problems[field_name] = ("Deadlines must follow the workflow order: self-assessment, "
+                                    "manager review, calibration, acknowledgement.")
+            break
     if not 0 <= draft.quant_weight <= 1:
-        raise ServiceError("The weight is a fraction between 0 and 1.", field="quant_weight")
+        problems["quant_weight"] = "The weight is a fraction between 0 and 1."
     try:
         validate_bands(draft.bands)
     except ValueError as exc:
-        raise ServiceError(str(exc), field="bands") from exc
+        problems["bands"] = str(exc)
     metric_ids = [m for m, _, _ in draft.kpis]
     if len(set(metric_ids)) != len(metric_ids):
-        raise ServiceError("Each KPI may appear once.", field="kpis")
+        problems["kpis"] = "Each KPI may appear once."
     for metric_id, target, weight in draft.kpis:
         if target is None or target <= 0 or weight is None or weight <= 0:
             metric = db.session.get(Metric, metric_id)
-            raise ServiceError(f"{metric.name if metric else 'A KPI'} needs a positive target "
-                               "and weight.", field="kpis")
-    check_peer_settings(draft.peer, draft.manager_due)
+            problems.setdefault("kpis", f"{metric.name if metric else 'A KPI'} needs a positive "
+                                "target and weight.")
+    try:
+        check_peer_settings(draft.peer, draft.manager_due)
+    except ServiceError as exc:
+        problems.setdefault(exc.field or "form", exc.message)
+    if problems:
+        raise FieldErrors(problems)
 
 
 def save_cycle(actor: User, cycle: Cycle | None, draft: CycleDraft) -> Cycle:

@@ -32,7 +32,7 @@ from reviewapp.cycles.services import (
     save_cycle,
 )
 from reviewapp.cycles.services import set_rep_targets as save_rep_targets
-from reviewapp.errors import show_on_form
+from reviewapp.errors import FieldErrors, ServiceError, show_on_form
 from reviewapp.extensions import db
 from reviewapp.metrics.models import KpiStatus
 from reviewapp.pagination import read_request
@@ -175,16 +175,22 @@ def _cycle_editor(cycle: Cycle | None):
     errors: dict[str, str] = {}
     if posted is None:
         editor.fill(form, cycle, catalogue)
-    elif form.validate_on_submit():
-        outcome = attempt(lambda: save_cycle(
-            current_user, cycle, editor.draft_from(form, rows, {c.id for c in offered})))
-        if outcome.ok:
-            flash(f"{outcome.value.name} was saved as a draft. Launch it when the checks are "
-                  "green.", "success")
-            return redirect(url_for("cycles.cycle", cycle_id=outcome.value.id))
-        show_on_form(form, outcome.error, errors)
-        if cycle is not None:
-            cycle = db.session.get(Cycle, cycle.id)
+    else:
+        # Every problem at once: the form's own, the KPI rows', then (when those read) the rules'.
+        form_ok, errors = form.validate_on_submit(), editor.kpi_problems(rows)
+        if form_ok and not errors:
+            outcome = attempt(lambda: save_cycle(
+                current_user, cycle, editor.draft_from(form, rows, {c.id for c in offered})))
+            if outcome.ok:
+                flash(f"{outcome.value.name} was saved as a draft. Launch it when the checks "
+                      "are green.", "success")
+                return redirect(url_for("cycles.cycle", cycle_id=outcome.value.id))
+            found = (outcome.error.errors if isinstance(outcome.error, FieldErrors)
+                     else {outcome.error.field: outcome.error.message})
+            for field_name, message in found.items():
+                show_on_form(form, ServiceError(message, field=field_name or "form"), errors)
+            if cycle is not None:
+                cycle = db.session.get(Cycle, cycle.id)
     low, high = weight_bounds()
     w = form.quant_weight.data
     return render_template(
