@@ -80,6 +80,7 @@ def demo(module_app):
             Role.HR_ADMIN: [("Review in calibration", f"/reviews/{calibrating.id}"),
                             ("Calibration", f"/cycles/{cycle.id}/calibration"),
                             ("Cycle", f"/cycles/{cycle.id}"),
+                            ("Goal tree", "/goals/tree"),
                             ("KPI run", f"/kpis/runs/{run.id}")],
             Role.MANAGER: [("Review to write", f"/reviews/{managing.id}"),
                            ("Calibration", f"/cycles/{cycle.id}/calibration")],
@@ -246,6 +247,7 @@ def test_a_rep_submits_her_self_assessment_with_the_keyboard_alone(new_page, dem
     except Exception:  # noqa: BLE001  (no in-page question: the native one was accepted)
         pass
     else:
+        assert _blocking_violations(page) == [], "the confirmation dialog"
         focused = _focused(page)
         if focused["text"] != "Confirm":
             focused = _tab_to(page, lambda f: f["dialog"] and f["text"] == "Confirm")
