@@ -62,7 +62,9 @@ def test_every_answer_keeps_the_contract(api_schema, role_tokens, path):
               database=None)
     def call(case):
         for role, token in role_tokens.items():
-            response = case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
+            # Schemathesis asks for gzip but reads the WSGI body as it comes: ask for none.
+            response = case.call_and_validate(headers={"Authorization": f"Bearer {token}",
+                                                       "Accept-Encoding": "identity"},
                                               checks=CHECKS)
             seen.add((role, response.status_code))
 
