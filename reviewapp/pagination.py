@@ -121,13 +121,16 @@ class Page:
 
     def url(self, **changes) -> str:
         """This page's URL with some arguments changed (None drops one)."""
-        args = request.args.to_dict(flat=False)
+        # url_for reads _external, _scheme, … and the path's own arguments from the same
+        # keywords: a query string must not be able to set them.
+        args = {name: values for name, values in request.args.to_dict(flat=False).items()
+                if not name.startswith("_") and name != "endpoint"}
         for name, value in changes.items():
             if value is None or value == "":
                 args.pop(name, None)
             else:
                 args[name] = [value]
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        return url_for(request.endpoint, **{**args, **(request.view_args or {})})
 
     def page_url(self, number: int) -> str:
         return self.url(page=None if number == 1 else number)

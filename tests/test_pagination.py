@@ -23,7 +23,9 @@ N_REPS = 65
 PAGE = 50
 BAD_PARAMETERS = ["page=0", "page=-3", "page=abc", "page=99999", "size=0", "size=-1",
                   "size=100000", "size=x", "sort=password_hash", "sort=-", "sort=--name",
-                  "q=%25", "q=_", "q=" + "x" * 500, "page=1.5&sort=;drop table users"]
+                  "q=%25", "q=_", "q=" + "x" * 500, "page=1.5&sort=;drop table users",
+                  "cycle_id=7&user_id=3&endpoint=x", "_external=1&_scheme=javascript",
+                  "page=2&page=3&sort=name&sort=-name"]
 
 
 @pytest.fixture
@@ -75,6 +77,17 @@ def test_read_request_clamps_and_ignores_what_it_does_not_know(app):
     with app.test_request_context("/?page=3&size=abc&sort=-team"):
         asked = read_request(sorts, "name")
     assert (asked.page, asked.size, asked.sort, asked.descending) == (3, 50, "team", True)
+
+
+def test_pager_links_keep_the_filters_but_not_what_url_for_would_obey(client, login_as,
+                                                                     big_team):
+    login_as(big_team.hr)
+    html = client.get(f"/cycles/{big_team.cycle.id}?_external=1&_scheme=javascript"
+                      f"&cycle_id=7&state=self_review&q=rep").get_data(as_text=True)
+    links = re.findall(r'href="([^"]*page=2[^"]*)"', html)
+    assert links and all(link.startswith(f"/cycles/{big_team.cycle.id}?") for link in links)
+    assert all("state=self_review" in link and "q=rep" in link and "_external" not in link
+               for link in links)
 
 
 def test_search_treats_percent_and_underscore_as_letters(app, big_team):
