@@ -106,3 +106,23 @@ def test_the_runs_list_names_metrics_as_people_know_them(client, sales, login_as
     assert 'Calls per day <code class="metric-key">calls_per_day</code>: not predictive' \
         in decisions
     assert "<li><code>" not in decisions  # every key found its name
+    calls = sales.metrics["calls_per_day"]
+    history = client.get(f"/kpis/metrics/{calls.id}").get_data(as_text=True)
+    runs = re.search(r'data-testid="metric-runs">.*?</table>', history, re.S).group(0)
+    assert "<td>Revenue</td>" in runs and "<td>revenue</td>" not in runs
+
+
+def test_a_person_page_links_their_own_goals(client, org, login_as):
+    from tests.goals.conftest import set_goal
+    set_goal(org.lead, owner_id=org.rep.id, kind="percent", title="Rita's own goal")
+    set_goal(org.lead, owner_id=org.rep2.id, kind="percent", title="Ravi's own goal")
+    login_as(org.lead)
+    person = client.get(f"/people/{org.rep.id}").get_data(as_text=True)
+    link = f'/goals/?owner={org.rep.id}&amp;period=all'
+    assert f'href="{link}">Goals</a>' in person
+    page = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Rita Rep’s goals</strong>" in page
+    assert "Rita&#39;s own goal" in page and "Ravi&#39;s own goal" not in page
+    assert "Ravi&#39;s own goal" in client.get("/goals/?period=all").get_data(as_text=True)
+    assert client.get(f"/goals/?owner={org.outsider.id}").status_code == 404  # not his
+    assert client.get("/goals/?owner=999999").status_code == 404

@@ -10,7 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from reviewapp import policy
-from reviewapp.auth.models import Team
+from reviewapp.auth.models import Team, User
 from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, bp, checkins, choices, form_views, tracking
@@ -67,13 +67,18 @@ def index():
     policy.require(policy.can_view_goals(current_user))
     quarter, team_id = _filters()
     state = STATES.get(request.args.get("state", ""))
+    owner = None  # ?owner=: one person's goals (their page links here)
+    if request.args.get("owner"):
+        owner = db.session.get(User, request.args.get("owner", type=int) or 0)
+        policy.visible_or_404(owner is not None and policy.can_view_user(current_user, owner))
     goals = visible_goals(current_user, quarter=quarter, team_id=team_id,
-                          states=[state] if state else None)
+                          states=[state] if state else None,
+                          owner_id=owner.id if owner else None)
     progress = tracking.compute_progress(goals)
     awaiting = [g for g in visible_goals(current_user, states=[GoalState.PROPOSED])
                 if policy.can_manage_goal(current_user, g)]
     return render_template("goals/index.html", goals=goals, progress=progress,
-                           awaiting=awaiting, state=state.value if state else "",
+                           awaiting=awaiting, state=state.value if state else "", owner=owner,
                            states=list(GoalState), **_filter_context(quarter, team_id))
 
 

@@ -100,7 +100,7 @@ def history_of(metric: Metric) -> list[tuple[ValidationCandidate, ValidationRun]
         sa.select(ValidationCandidate, ValidationRun)
         .join(ValidationRun, ValidationRun.id == ValidationCandidate.run_id)
         .where(ValidationCandidate.metric_id == metric.id)
-        .options(joinedload(ValidationRun.created_by))
+        .options(joinedload(ValidationRun.created_by), joinedload(ValidationRun.outcome_metric))
         .order_by(ValidationRun.id)).all()
     return [(c, r) for c, r in rows]
 
