@@ -69,9 +69,9 @@ def confirmed() -> bool:
     return request.form.get("confirm") == "1"
 
 
-def ask(review, action: ReviewAction):
+def ask(review, action: ReviewAction, *, saved: bool = False):
     """The confirmation page: the same POST again, with confirm=1 and the review's version as
-    it is now (a draft saved on the way here has moved it on)."""
+    it is now (a draft saved on the way here has moved it on; `saved` says so on the page)."""
     wording, names = ONE_WAY[action], _names(review)
     repeated = [(k, v) for k, v in request.form.items(multi=True) if k not in _NOT_REPEATED]
     if "version" in request.form:
@@ -79,5 +79,5 @@ def ask(review, action: ReviewAction):
     return render_template(
         "reviews/confirm.html", review=review, title=wording.title,
         about=wording.about.format(**names), after=wording.after.format(**names),
-        repeated=repeated, action_url=request.path,
+        repeated=repeated, action_url=request.path, saved=saved,
         back_url=url_for("reviews.review", review_id=review.id))

@@ -207,7 +207,7 @@ def _save_then_submit(review: Review, save, submit, *, action: ReviewAction,
         return _refused(review_id, saved.error)
     if request.form.get("action") == "submit":
         if not confirmations.confirmed():
-            return confirmations.ask(_load(review_id), action)
+            return confirmations.ask(_load(review_id), action, saved=True)
         sent = attempt_keeping_earlier(submit)
         if not sent.ok:
             return _refused(review_id, sent.error, saved=True)

@@ -31,6 +31,7 @@ def test_unconfirmed_self_submission_saves_the_draft_and_asks(client, launched, 
     assert "You are about to submit your self-assessment to" in html
     assert "you can no longer edit it" in html
     assert f'href="/reviews/{review.id}"' in html and "Go back" in html
+    assert 'data-testid="draft-saved"' in html
     after = fresh(db, review.id)
     assert after.state == S.SELF_REVIEW and after.self_submitted_at is None
     assert after.achievements == "Renewed Hansen early."  # nothing typed is lost
