@@ -34,6 +34,7 @@ FORMS = [
     ("lead", "/goals/new", {}, ["title"]),
     ("hr", "/admin/users/new", {}, ["email", "name", "manager", "team"]),
     ("hr", "/admin/teams", {}, ["name", "manager"]),
+    ("hr", "/admin/users/import", {}, ["file"]),
     ("hr", "/metrics/new", {}, ["key", "name", "kind", "direction", "rollup"]),
     ("lead", "/metrics/import", {}, ["file"]),
     ("hr", "/cycles/competencies/new", {},
