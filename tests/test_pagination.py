@@ -381,3 +381,19 @@ def test_the_dashboard_counts_proposals_waiting_for_the_manager(client, login_as
     assert "9 proposed goals</a> waiting" in client.get("/dashboard").get_data(as_text=True)
     login_as(goals.other)
     assert "proposed goal" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_to_do_list_counts_many_reviews_instead_of_naming_each(client, login_as, big_team):
+    for review in db.session.scalars(sa.select(Review)):
+        review.state, review.self_submitted_at = ReviewState.MANAGER_REVIEW, review.created_at
+    db.session.commit()
+    login_as(big_team.lead)
+    html = client.get("/dashboard").get_data(as_text=True)
+    tasks = html.split('data-testid="review-tasks"')[1].split("</section>")[0]
+    assert f"Write {N_REPS} reviews (Big cycle)" in tasks and "Review Rep 01" not in tasks
+    assert f"/cycles/{big_team.cycle.id}?state=manager_review" in tasks
+    login_as(big_team.other)  # two reviews: named one by one, as before
+    tasks = client.get("/dashboard").get_data(as_text=True).split(
+        'data-testid="review-tasks"')[1].split("</section>")[0]
+    assert "Review Zed Outsider 1" in tasks and "Review Zed Outsider 2" in tasks
+    assert "Write 2 reviews" not in tasks

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from reviewapp.auth.models import User
 from reviewapp.cycles.models import Cycle, CycleStatus
@@ -29,7 +28,8 @@ class Task:
 def _open_reviews(query) -> list[Review]:
     return list(db.session.scalars(
         query.join(Cycle).where(Cycle.status == CycleStatus.LAUNCHED)
-        .options(selectinload(Review.cycle), selectinload(Review.rep))
+        # Joined, not selected in: one statement whether the list is empty or long.
+        .options(joinedload(Review.cycle), joinedload(Review.rep))
         .order_by(Cycle.period_start.desc(), Review.id)))
 
 
@@ -62,30 +62,70 @@ def rep_tasks(user: User) -> list[Task]:
     return _by_due(tasks + _peer_tasks(user))
 
 
+# Above this many reviews of one kind in one cycle, the to-do list counts them and links to the
+# cycle's page (filtered to that state) instead of naming each: 200 reports, a few lines.
+TASKS_NAMED = 20
+_COUNTED = {
+    ReviewState.MANAGER_REVIEW: ("Write {n} reviews ({cycle})", "manager_due"),
+    ReviewState.SELF_REVIEW: ("{n} self-assessments are overdue ({cycle}): remind them, or move "
+                              "on without them", "self_due"),
+    ReviewState.CALIBRATION: ("Share {n} reviews after calibration ({cycle})",
+                              "calibration_due"),
+}
+
+
+def _counted_task(cycle: Cycle, state: ReviewState, n: int, today: date) -> Task | None:
+    """The one line that stands for n reviews of the manager's in this cycle and state."""
+    if state == ReviewState.SELF_REVIEW and today <= cycle.self_due:
+        return None
+    if state == ReviewState.CALIBRATION and not cycle.managers_share:
+        return None
+    words, due = _COUNTED[state]
+    return Task(url_for("cycles.cycle", cycle_id=cycle.id, state=state.value),
+                words.format(n=n, cycle=cycle.name), getattr(cycle, due))
+
+
 def manager_tasks(user: User, today: date | None = None) -> list[Task]:
-    """Reviews to write, overdue self-assessments, calibrations to join, conversations asked."""
+    """Reviews to write, overdue self-assessments, calibrations to join, conversations asked:
+    named one by one, or counted per cycle when there are more than TASKS_NAMED."""
     today = today or date.today()
-    reviews = _open_reviews(sa.select(Review).where(Review.manager_id == user.id))
-    tasks, calibrating = [], Counter()
-    for review in reviews:
+    groups = db.session.execute(
+        sa.select(Cycle, Review.state, sa.func.count(Review.id))
+        .join(Review, Review.cycle_id == Cycle.id)
+        .where(Review.manager_id == user.id, Cycle.status == CycleStatus.LAUNCHED,
+               Review.state.in_(list(_COUNTED)))
+        .group_by(Cycle.id, Review.state)).all()
+    tasks, counted = [], []
+    for cycle, state, n in groups:
+        if state == ReviewState.CALIBRATION:
+            tasks.append(Task(url_for("cycles.calibration", cycle_id=cycle.id),
+                              f"Calibrate {cycle.name}: {n} of your reviews",
+                              cycle.calibration_due))
+        if n > TASKS_NAMED:
+            counted.append(sa.and_(Review.cycle_id == cycle.id, Review.state == state))
+            task = _counted_task(cycle, state, n, today)
+            if task is not None:
+                tasks.append(task)
+    named = sa.select(Review).where(
+        Review.manager_id == user.id,
+        sa.or_(Review.state.in_(list(_COUNTED)), sa.and_(
+            Review.state == ReviewState.SHARED, Review.conversation_requested_at.is_not(None))))
+    if counted:
+        named = named.where(sa.not_(sa.or_(*counted)))
+    for review in _open_reviews(named):
         due = review.deadline.due if review.deadline else None
         if review.state == ReviewState.MANAGER_REVIEW:
             tasks.append(Task(_review_url(review), f"Review {review.rep.name}", due))
         elif review.state == ReviewState.SELF_REVIEW and today > review.cycle.self_due:
             tasks.append(Task(_review_url(review), f"{review.rep.name}'s self-assessment is "
                               "overdue: remind them, or move on without it", due))
-        elif review.state == ReviewState.CALIBRATION:
-            calibrating[review.cycle] += 1
-            if review.cycle.managers_share:
-                tasks.append(Task(_review_url(review),
-                                  f"Share {review.rep.name}'s review after calibration", due))
+        elif review.state == ReviewState.CALIBRATION and review.cycle.managers_share:
+            tasks.append(Task(_review_url(review),
+                              f"Share {review.rep.name}'s review after calibration", due))
         if review.state == ReviewState.SHARED and review.conversation_requested_at:
             tasks.append(Task(_review_url(review),
                               f"{review.rep.name} asked for a conversation about the review",
                               None))
-    for cycle, n in calibrating.items():
-        tasks.append(Task(url_for("cycles.calibration", cycle_id=cycle.id),
-                          f"Calibrate {cycle.name}: {n} of your reviews", cycle.calibration_due))
     return _by_due(tasks + _peer_tasks(user, today))
 
 
