@@ -68,8 +68,8 @@ def read_request(sorts: Mapping[str, Sort], default_sort: str,
     q = " ".join(str(args.get("q", "")).split())[:MAX_QUERY_LENGTH]
     raw = str(args.get("sort", "")).strip()
     key = raw.lstrip("-")
-    if key not in sorts:
-        key, raw = default_sort, default_sort
+    if key not in sorts:  # the default may be descending: "-key"
+        key, raw = default_sort.lstrip("-"), default_sort
     descending = raw.startswith("-")
     return PageRequest(page=page, size=size, q=q, sort=key, descending=descending)
 

@@ -397,3 +397,26 @@ def test_the_to_do_list_counts_many_reviews_instead_of_naming_each(client, login
         'data-testid="review-tasks"')[1].split("</section>")[0]
     assert "Review Zed Outsider 1" in tasks and "Review Zed Outsider 2" in tasks
     assert "Write 2 reviews" not in tasks
+
+
+def test_goals_list_pages_searches_and_sorts_within_scope(client, login_as, goals):
+    login_as(goals.lead)
+    html = client.get("/goals/").get_data(as_text=True)
+    table = html.split('data-testid="goals"')[1]
+    assert table.index("Large grows") < table.index("Goal of Rep 01")  # team goals first
+    assert tree_names(table) == [f"Rep {i:02d}" for i in range(1, PAGE)]
+    assert count_line(html).startswith(f"Showing 1–{PAGE} of {N_REPS + 1} goals")
+    html = client.get("/goals/?page=2").get_data(as_text=True)
+    assert tree_names(html.split('data-testid="goals"')[1]) == [
+        f"Rep {i:02d}" for i in range(PAGE, N_REPS + 1)]
+    html = client.get("/goals/?q=rep%2007").get_data(as_text=True)
+    assert tree_names(html.split('data-testid="goals"')[1]) == ["Rep 07"]
+    html = client.get("/goals/?sort=-title").get_data(as_text=True)
+    assert tree_names(html.split('data-testid="goals"')[1])[:2] == ["Rep 65", "Rep 64"]
+
+    login_as(goals.other)
+    for query in ("", "?q=rep", "?q=large", "?sort=-owner", "?page=2", "?state=active&page=9"):
+        html = client.get("/goals/" + query).get_data(as_text=True)
+        assert "Large grows" not in html and "Goal of Rep" not in html, query
+    answers = {q: client.get(f"/goals/?{q}").status_code for q in BAD_PARAMETERS}
+    assert set(answers.values()) == {200}, answers

@@ -137,6 +137,13 @@ TREE_SORTS = {
                      sa.func.lower(sa.func.coalesce(OWNER_TEAM.name, OWNER.name))),
     "title": Sort.by(sa.func.lower(Goal.title)),
 }
+GOAL_SORTS = {
+    # The list's own order: team goals first, the latest period first (?sort=-default).
+    "default": Sort.by(Goal.scope, Goal.start_date),
+    "title": Sort.by(sa.func.lower(Goal.title)),
+    "owner": TREE_SORTS["owner"],
+    "period": Sort.by(Goal.start_date, Goal.end_date),
+}
 MAX_TREE_DEPTH = 6  # levels read below a top-level goal (the tree indents no deeper)
 
 
@@ -170,3 +177,26 @@ def goal_counts(actor: User, **filters) -> Counter:
              .group_by(Goal.scope, Goal.state))
     return Counter({(GoalScope(scope), GoalState(state)): n
                     for scope, state, n in db.session.execute(query)})
+
+
+def goal_page(actor: User, asked: PageRequest, **filters) -> Page:
+    """A page of the goals list: the goals the actor may see, filtered, searched by title,
+    team or person and sorted in SQL."""
+    query = (goals_query(actor, **filters)
+             .outerjoin(OWNER, OWNER.id == Goal.owner_id)
+             .outerjoin(OWNER_TEAM, OWNER_TEAM.id == Goal.team_id).options(*LOAD))
+    return paginate(query, asked, GOAL_SORTS, search=[Goal.title, OWNER.name, OWNER_TEAM.name],
+                    tiebreak=[sa.func.lower(Goal.title), Goal.id])
+
+
+def awaiting_decision(actor: User, limit: int) -> tuple[list[Goal], int]:
+    """Proposals the actor decides on: the oldest `limit` of them, and how many there are."""
+    query = goals_query(actor, states=[GoalState.PROPOSED]).where(
+        policy.managed_goals_clause(actor))
+    total = db.session.scalar(query.with_only_columns(sa.func.count())) or 0
+    if not total:
+        return [], 0
+    shown = db.session.scalars(query.options(*LOAD).order_by(Goal.created_at, Goal.id)
+                               .limit(limit))
+    return list(shown), total
+

@@ -20,9 +20,12 @@ from reviewapp.goals.forms import CheckInForm, CommentForm, ReturnForm, StatusFo
 from reviewapp.goals.models import GoalScope, GoalState
 from reviewapp.goals.periods import goal_period, quarter_choices
 from reviewapp.goals.queries import (
+    GOAL_SORTS,
     TREE_SORTS,
+    awaiting_decision,
     build_tree,
     goal_counts,
+    goal_page,
     tree_page,
     visible_goals,
 )
@@ -33,6 +36,7 @@ from reviewapp.pagination import read_request
 from reviewapp.transaction import attempt
 
 STATES = {s.value: s for s in GoalState}
+AWAITING_SHOWN = 20  # proposals listed above the goals; the count says how many wait
 
 
 def check_in_every() -> int:
@@ -71,14 +75,14 @@ def index():
     if request.args.get("owner"):
         owner = db.session.get(User, request.args.get("owner", type=int) or 0)
         policy.visible_or_404(owner is not None and policy.can_view_user(current_user, owner))
-    goals = visible_goals(current_user, quarter=quarter, team_id=team_id,
-                          states=[state] if state else None,
-                          owner_id=owner.id if owner else None)
-    progress = tracking.compute_progress(goals)
-    awaiting = [g for g in visible_goals(current_user, states=[GoalState.PROPOSED])
-                if policy.can_manage_goal(current_user, g)]
-    return render_template("goals/index.html", goals=goals, progress=progress,
-                           awaiting=awaiting, state=state.value if state else "", owner=owner,
+    page = goal_page(current_user, read_request(GOAL_SORTS, "-default"), quarter=quarter,
+                     team_id=team_id, states=[state] if state else None,
+                     owner_id=owner.id if owner else None)
+    progress = tracking.compute_progress(page.items)  # this page's goals only
+    awaiting, awaiting_total = awaiting_decision(current_user, AWAITING_SHOWN)
+    return render_template("goals/index.html", goals=page.items, page=page, progress=progress,
+                           awaiting=awaiting, awaiting_total=awaiting_total,
+                           state=state.value if state else "", owner=owner,
                            states=list(GoalState), **_filter_context(quarter, team_id))
 
 
