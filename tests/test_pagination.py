@@ -420,3 +420,10 @@ def test_goals_list_pages_searches_and_sorts_within_scope(client, login_as, goal
         assert "Large grows" not in html and "Goal of Rep" not in html, query
     answers = {q: client.get(f"/goals/?{q}").status_code for q in BAD_PARAMETERS}
     assert set(answers.values()) == {200}, answers
+
+
+def test_hr_dashboard_counts_team_members_in_the_database(client, login_as, big_team):
+    login_as(big_team.hr)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert f"<tr><td>Large</td><td>Lena Lead</td><td>{N_REPS}</td></tr>" in html
+    assert "<tr><td>Small</td><td>Otto Other</td><td>2</td></tr>" in html

@@ -40,11 +40,13 @@ def index():
             sa.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
         ).all())
         teams = db.session.scalars(
-            sa.select(Team).options(selectinload(Team.manager), selectinload(Team.members))
-            .order_by(Team.name)
-        ).all()
+            sa.select(Team).options(selectinload(Team.manager)).order_by(Team.name)).all()
+        # Counted in the database: loading every member of every team grew with the company.
+        members = dict(db.session.execute(
+            sa.select(User.team_id, sa.func.count()).where(User.team_id.is_not(None))
+            .group_by(User.team_id)).all())
         inactive = db.session.scalar(sa.select(sa.func.count()).where(sa.not_(User.active)))
-        return render_template("dashboard/hr.html", counts=counts, teams=teams,
+        return render_template("dashboard/hr.html", counts=counts, teams=teams, members=members,
                                inactive=inactive, roles=list(Role),
                                cycle_progress=cycle_progress(),
                                review_tasks=hr_tasks() + peer_tasks(current_user),
