@@ -28,13 +28,24 @@ demo: install
 lint: install
 	$(BIN)/ruff check reviewapp tests bench wsgi.py
 
-## Lint, then the whole suite on SQLite with rate limits in memory; again on PostgreSQL (and
-## limits in REVIEWAPP_RATELIMIT_STORAGE_URI, e.g. Redis) when REVIEWAPP_TEST_DATABASE_URL is set.
+## Lint, then the whole suite on SQLite with rate limits in memory; when
+## REVIEWAPP_TEST_DATABASE_URL is set, also on PostgreSQL (limits in REVIEWAPP_RATELIMIT_STORAGE_URI,
+## e.g. Redis), the two runs side by side (each is one process; CI has two cores), each log
+## printed whole when both are done.
 test: lint
-	env -u REVIEWAPP_TEST_DATABASE_URL -u REVIEWAPP_RATELIMIT_STORAGE_URI $(BIN)/pytest -q
-	@if [ -n "$$REVIEWAPP_TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($$REVIEWAPP_TEST_DATABASE_URL)"; \
+	@if [ -z "$$REVIEWAPP_TEST_DATABASE_URL" ]; then \
 		$(BIN)/pytest -q; \
+	else \
+		logs=$$(mktemp -d); \
+		echo "== the suite on SQLite and on PostgreSQL ($$REVIEWAPP_TEST_DATABASE_URL), side by side"; \
+		env -u REVIEWAPP_TEST_DATABASE_URL -u REVIEWAPP_RATELIMIT_STORAGE_URI \
+			$(BIN)/pytest -q > $$logs/sqlite.log 2>&1 & sqlite=$$!; \
+		$(BIN)/pytest -q > $$logs/postgresql.log 2>&1; pg=$$?; \
+		wait $$sqlite; lite=$$?; \
+		echo "== SQLite (exit $$lite)"; cat $$logs/sqlite.log; \
+		echo "== PostgreSQL (exit $$pg)"; cat $$logs/postgresql.log; \
+		rm -rf $$logs; \
+		[ $$lite -eq 0 ] && [ $$pg -eq 0 ]; \
 	fi
 
 bench: install
