@@ -45,22 +45,35 @@ def independent_columns(gram: np.ndarray, reference_sq_norms: np.ndarray) -> np.
     """Boolean mask of columns kept: drop those (near-)collinear with the rest after absorbing.
 
     `gram` is X'X of the absorbed columns; `reference_sq_norms` their squared one-way within
-    norms, so a column that period effects swallow also shows up as (near) zero. Pivoted QR of
-    a square root of the scaled Gram matrix gives the same R as pivoted QR of the n x k data,
-    at k x k cost.
+    norms, so a column that period effects swallow also shows up as (near) zero. Columns are
+    taken in the order given (the order HR listed the candidates): each is kept when what is
+    left of it after projecting on the columns kept before it has a norm above
+    `COLLINEAR_TOL` (relative to its one-way within norm). A Cholesky factor grown one column
+    at a time on the scaled Gram matrix does this at k x k cost. Of two copies of one metric,
+    the first listed stays; pivoted QR chose by floating-point ties, so the choice changed
+    with the LAPACK build.
     """
     k = gram.shape[0]
     keep = np.zeros(k, dtype=bool)
     if k == 0:
         return keep
     scale = np.sqrt(np.where(reference_sq_norms > 0, reference_sq_norms, 1.0))
-    eigval, eigvec = np.linalg.eigh(gram / np.outer(scale, scale))
-    root = np.sqrt(np.clip(eigval, 0.0, None))[:, None] * eigvec.T  # root.T @ root == scaled gram
-    import scipy.linalg
+    scaled = gram / np.outer(scale, scale)
+    factor = np.zeros((k, k))  # lower-triangular, rows and columns in the order kept
+    kept: list[int] = []
+    for j in range(k):
+        m = len(kept)
+        if m:
+            import scipy.linalg
 
-    r, piv = scipy.linalg.qr(root, mode="r", pivoting=True)
-    rank = int(np.sum(np.abs(np.diag(r)) > COLLINEAR_TOL))
-    keep[piv[:rank]] = True
+            v = scipy.linalg.solve_triangular(factor[:m, :m], scaled[kept, j], lower=True)
+            residual = float(scaled[j, j] - v @ v)
+        else:
+            v, residual = np.empty(0), float(scaled[j, j])
+        if residual > COLLINEAR_TOL ** 2:
+            factor[m, :m], factor[m, m] = v, np.sqrt(residual)
+            kept.append(j)
+    keep[kept] = True
     return keep
 
 

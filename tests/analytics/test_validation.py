@@ -244,3 +244,12 @@ def test_invalid_inputs_are_rejected(make_panel):
         ValidationParams(lag=2)
     with pytest.raises(ValueError, match="more than one row"):
         validate(pd.concat([panel, panel.head(1)]), "y", ["x1"], HIGHER)
+
+
+def test_of_two_copies_of_one_metric_the_first_listed_is_kept(make_panel):
+    """Which copy stays must not hang on floating-point ties (the pivoted QR it replaced did)."""
+    panel = make_panel()
+    panel["x1_again"] = 3 * panel["x1"] + 1
+    result = validate(panel, "y", ["x1_again", "x1"], {"x1": "higher", "x1_again": "higher"})
+    assert result.candidate("x1_again").coef == pytest.approx(2.0 / 3, abs=0.1)
+    assert result.candidate("x1").decision == "insufficient_data"
