@@ -13,7 +13,6 @@ most of `flask demo load`'s time and have no HTML page), one logged-in context p
 page loaded once.
 """
 
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -25,45 +24,18 @@ from reviewapp.cycles.models import Cycle
 from reviewapp.demo.people import DEMO_PASSWORD
 from reviewapp.extensions import db
 from reviewapp.kpis.models import RunScope, ValidationRun
-from reviewapp.records import jobs
 from reviewapp.reviews.models import Review, ReviewState
+from tests.e2e.demo_data import load_demo_without_records
 
 BLOCKING = ("serious", "critical")
 AXE = Axe()
 IN_FLIGHT = 3  # pages being checked at once
 
 
-def _load_demo_without_records(app):
-    from reviewapp.demo import _later_steps
-    from reviewapp.demo.people import load_people
-
-    with app.app_context():
-        load_people()
-        for step in _later_steps():
-            if step.__name__ != "load_records":
-                step(7)
-        jobs.forget_queued(db.session)  # the finalised reviews' records stay pending
-        db.session.commit()
-
-
 @pytest.fixture(scope="module")
 def demo(module_app):
     """Who logs in and which pages they open, picked from the demo's latest cycle."""
-    # In a thread of its own: Playwright's event loop runs in this one.
-    failures = []
-
-    def load():
-        try:
-            _load_demo_without_records(module_app)
-        except Exception as error:  # noqa: BLE001  (re-raised below, in the test's thread)
-            failures.append(error)
-
-    worker = threading.Thread(target=load)
-    worker.start()
-    worker.join()
-    if failures:
-        raise failures[0]
-    db.session.expire_all()
+    load_demo_without_records(module_app)
 
     def reviews(state):
         return list(db.session.scalars(sa.select(Review).where(Review.state == state)

@@ -2,31 +2,24 @@
 role, fits the screen (no sideways page scroll), the menu folds behind "Menu", and a printed
 review has no navigation and no buttons."""
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
 from reviewapp.auth.models import Role, User
 from reviewapp.demo.people import DEMO_PASSWORD
+from reviewapp.extensions import db
 from reviewapp.reviews.models import Review, ReviewState
+from tests.e2e.demo_data import load_demo_without_records
 
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def demo(runner, db):
-    # In a thread of its own: Playwright's event loop runs in this one, and the demo's PDF
-    # records start their own.
-    results = []
-    worker = threading.Thread(target=lambda: results.append(runner.invoke(args=["demo", "load"])))
-    worker.start()
-    worker.join()
-    assert results[0].exit_code == 0, results[0].output
-    db.session.expire_all()
-    first = {role: db.session.scalar(sa.select(User).where(User.role == role).order_by(User.id))
-             for role in (Role.HR_ADMIN, Role.MANAGER, Role.REP)}
-    return first
+@pytest.fixture(scope="module")
+def demo(module_app):
+    """The demo, loaded once for the module; the first HR admin, manager and rep."""
+    load_demo_without_records(module_app)
+    return {role: db.session.scalar(sa.select(User).where(User.role == role).order_by(User.id))
+            for role in (Role.HR_ADMIN, Role.MANAGER, Role.REP)}
 
 
 @pytest.fixture
@@ -80,7 +73,7 @@ def test_every_page_in_the_navigation_fits_a_phone(phone, demo, role):
     assert not wide, f"wider than {PHONE['width']} px as {role.value}: {wide}"
 
 
-def test_a_review_fits_a_phone_and_prints_without_navigation(phone, demo, db):
+def test_a_review_fits_a_phone_and_prints_without_navigation(phone, demo):
     review = db.session.scalar(sa.select(Review).where(
         Review.state == ReviewState.MANAGER_REVIEW).order_by(Review.id))
     _login(phone, review.manager)
