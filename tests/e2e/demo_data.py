@@ -3,6 +3,7 @@ without its PDF records (most of `flask demo load`'s time; records have no HTML 
 
 import threading
 
+from reviewapp.demo.people import DEMO_PASSWORD
 from reviewapp.extensions import db
 from reviewapp.records import jobs
 
@@ -36,3 +37,12 @@ def load_demo_without_records(app) -> None:
     if failures:
         raise failures[0]
     db.session.expire_all()
+
+
+def log_in_as_demo(page, user) -> None:
+    """Log a Playwright page in as one of the demo's people (they share one password)."""
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard")

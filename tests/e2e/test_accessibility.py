@@ -25,7 +25,7 @@ from reviewapp.demo.people import DEMO_PASSWORD
 from reviewapp.extensions import db
 from reviewapp.kpis.models import RunScope, ValidationRun
 from reviewapp.reviews.models import Review, ReviewState
-from tests.e2e.demo_data import load_demo_without_records
+from tests.e2e.demo_data import load_demo_without_records, log_in_as_demo
 
 BLOCKING = ("serious", "critical")
 AXE = Axe()
@@ -106,14 +106,6 @@ def _blocking(response: dict) -> list[str]:
             for v in response["violations"] if v["impact"] in BLOCKING]
 
 
-def _login(page, user):
-    page.goto("/auth/login")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard")
-
-
 def test_the_login_page_has_no_serious_violation(new_page):
     page = new_page()
     page.goto("/auth/login")
@@ -129,7 +121,7 @@ def test_every_page_of_a_role_has_no_serious_violation(new_page, live_server, de
     outside = []
     page.context.on("request", lambda request: None if request.url.startswith(live_server)
                     or request.url.startswith(("data:", "blob:")) else outside.append(request.url))
-    _login(page, demo["users"][role])
+    log_in_as_demo(page, demo["users"][role])
     links = [(a.inner_text(), a.get_attribute("href"))
              for a in page.locator("#main-menu a").all()]
     assert len(links) >= 3

@@ -6,10 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from reviewapp.auth.models import Role, User
-from reviewapp.demo.people import DEMO_PASSWORD
 from reviewapp.extensions import db
 from reviewapp.reviews.models import Review, ReviewState
-from tests.e2e.demo_data import load_demo_without_records
+from tests.e2e.demo_data import load_demo_without_records, log_in_as_demo
 
 PHONE = {"width": 390, "height": 844}
 
@@ -31,14 +30,6 @@ def phone(browser, live_server):
     context.close()
 
 
-def _login(page, user):
-    page.goto("/auth/login")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard")
-
-
 def _too_wide(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
@@ -56,7 +47,7 @@ CULPRITS = """() => Array.from(document.querySelectorAll('body *')).filter(e => 
 
 @pytest.mark.parametrize("role", [Role.HR_ADMIN, Role.MANAGER, Role.REP], ids=lambda r: r.value)
 def test_every_page_in_the_navigation_fits_a_phone(phone, demo, role):
-    _login(phone, demo[role])
+    log_in_as_demo(phone, demo[role])
     menu = phone.locator("#main-menu")
     assert not menu.is_visible()  # folded behind "Menu"
     phone.get_by_text("Menu", exact=True).click()
@@ -76,7 +67,7 @@ def test_every_page_in_the_navigation_fits_a_phone(phone, demo, role):
 def test_a_review_fits_a_phone_and_prints_without_navigation(phone, demo):
     review = db.session.scalar(sa.select(Review).where(
         Review.state == ReviewState.MANAGER_REVIEW).order_by(Review.id))
-    _login(phone, review.manager)
+    log_in_as_demo(phone, review.manager)
     phone.goto(f"/reviews/{review.id}")
     assert _too_wide(phone) <= PHONE["width"]
     stats = phone.locator("[data-testid=scores] .stat").all()
