@@ -6,19 +6,37 @@ browser suite (REVIEWAPP_E2E=1) writes docs/*.png, including one phone-sized pag
 docs/record.png is page 1 of a PDF record, not a browser page, and is not retaken here."""
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from reviewapp.auth.models import Role, User
 from reviewapp.cycles.models import Cycle
 from reviewapp.kpis.models import ValidationRun
 from reviewapp.reviews.models import Review, ReviewState
-from tests.e2e.test_phone_and_print import PHONE, _login, demo  # noqa: F401  (fixture)
+from tests.e2e.demo_data import log_in_as_demo
+from tests.e2e.test_phone_and_print import PHONE
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 pytestmark = pytest.mark.skipif(os.environ.get("REVIEWAPP_SCREENSHOTS") != "1",
                                 reason="set REVIEWAPP_SCREENSHOTS=1 to retake docs/*.png")
+
+
+@pytest.fixture
+def demo(runner, db):
+    """The whole demo, signed PDF records included (the finalised review's page shows them)."""
+    # In a thread of its own: Playwright's event loop runs in this one, and the demo's PDF
+    # records start their own.
+    results = []
+    worker = threading.Thread(target=lambda: results.append(runner.invoke(args=["demo", "load"])))
+    worker.start()
+    worker.join()
+    assert results[0].exit_code == 0, results[0].output
+    db.session.expire_all()
+    return {role: db.session.scalar(sa.select(User).where(User.role == role).order_by(User.id))
+            for role in (Role.HR_ADMIN, Role.MANAGER, Role.REP)}
 
 
 def _shoot(browser, base_url, user, path, name, viewport=None):
@@ -26,14 +44,13 @@ def _shoot(browser, base_url, user, path, name, viewport=None):
                                   viewport=viewport or {"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
-    _login(page, user)
+    log_in_as_demo(page, user)
     page.goto(path)
     page.screenshot(path=str(DOCS / name), full_page=viewport is None)  # a phone: one screen
     context.close()
 
 
-def test_retake_the_readme_screenshots(browser, live_server, demo, db):  # noqa: F811
-    from reviewapp.auth.models import Role
+def test_retake_the_readme_screenshots(browser, live_server, demo, db):
     hr = demo[Role.HR_ADMIN]
     cycle = db.session.scalar(sa.select(Cycle).order_by(Cycle.period_start.desc()))
     review = db.session.scalar(sa.select(Review).where(
