@@ -31,10 +31,12 @@ def self_done(review: Review) -> None:
     db.session.commit()
 
 
-def manager_done(review: Review) -> None:
+def manager_done(review: Review, reconciliation_note: str = "") -> None:
+    """Write and submit the manager's side (a note for when the two sides diverge)."""
     ratings = {r.cycle_competency_id: (3, "Solid, steady work.") for r in review.ratings}
     save_manager(review.manager, review, ManagerAssessment("Reliable.", "Forecasting.",
-                                                           "A good quarter.", "", ratings),
+                                                           "A good quarter.",
+                                                           reconciliation_note, ratings),
                  expected_version=None)
     submit_manager(review.manager, review)
     db.session.commit()

@@ -34,14 +34,12 @@ from reviewapp.reviews.models import Acknowledgement, Review
 from reviewapp.reviews.models import ReviewState as S
 from reviewapp.reviews.services import (
     ManagerAssessment,
-    SelfAssessment,
     save_manager,
-    save_self,
     submit_manager,
-    submit_self,
 )
 from tests.factories import build_org, create_user
 from tests.kpis.data import ALL_CANDIDATES, insert_sales
+from tests.notifications.flow import manager_done, self_done
 from tests.reviews.conftest import make_draft
 
 CONFLICT = 'data-testid="conflict"'
@@ -81,26 +79,14 @@ def in_self_review(app, launched):
 
 @pytest.fixture
 def in_manager_review(in_self_review):
-    review = in_self_review
-    save_self(review.rep, review, SelfAssessment(
-        "Closed the Hansen deal.", "On track.", "Negotiation.",
-        {r.cycle_competency_id: (4, "Kept three key accounts.") for r in review.ratings}),
-        expected_version=None)
-    submit_self(review.rep, review)
-    db.session.commit()
-    return review
+    self_done(in_self_review)
+    return in_self_review
 
 
 @pytest.fixture
 def in_calibration(in_manager_review):
-    review = in_manager_review
-    save_manager(review.manager, review, ManagerAssessment(
-        "Calm under pressure.", "Forecasting.", "A solid quarter.", "Explained.",
-        {r.cycle_competency_id: (3, "Seen in three escalations.") for r in review.ratings}),
-        expected_version=None)
-    submit_manager(review.manager, review)
-    db.session.commit()
-    return review
+    manager_done(in_manager_review, reconciliation_note="Explained.")
+    return in_manager_review
 
 
 @pytest.fixture
