@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gzip
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 TEXT_TYPES = frozenset({
     "text/html", "text/css", "text/csv", "text/plain", "text/javascript",
@@ -39,8 +39,6 @@ def _wants_gzip() -> bool:
 
 
 def _compress(response: Response) -> Response:
-    from flask import current_app
-
     config = current_app.config
     response.vary.add("Accept-Encoding")
     if (not config.get("COMPRESS") or response.direct_passthrough or response.is_streamed
