@@ -427,3 +427,65 @@ def test_hr_dashboard_counts_team_members_in_the_database(client, login_as, big_
     html = client.get("/dashboard").get_data(as_text=True)
     assert f"<tr><td>Large</td><td>Lena Lead</td><td>{N_REPS}</td></tr>" in html
     assert "<tr><td>Small</td><td>Otto Other</td><td>2</td></tr>" in html
+
+
+@pytest.fixture
+def aligned(big_team):
+    """A team goal for Large with all 65 reps' goals aligned under it; Reps 50–54 flagged
+    at risk by Lena."""
+    from reviewapp.goals.models import GoalStatus
+    from reviewapp.goals.services import GoalDraft, create_goal
+
+    quarter = current_quarter().label
+    team_goal, _ = create_goal(big_team.lead, GoalDraft(
+        scope="team", title="Large grows", kind="percent", team_id=big_team.reps[0].team_id,
+        quarter=quarter))
+    for i, rep in enumerate(big_team.reps, start=1):
+        goal, _ = create_goal(big_team.lead, GoalDraft(
+            scope="individual", title=f"Goal of Rep {i:02d}", kind="percent", owner_id=rep.id,
+            quarter=quarter, parent_id=team_goal.id))
+        goal.manual_percent = 100.0
+        if 50 <= i <= 54:
+            goal.status_override, goal.status_note = GoalStatus.AT_RISK, "Slipping"
+    db.session.commit()
+    big_team.team_goal = team_goal
+    return big_team
+
+
+def test_goal_tree_folds_aligned_goals_beyond_the_first_25(client, login_as, aligned):
+    from reviewapp.goals.queries import CHILDREN_SHOWN
+
+    login_as(aligned.lead)
+    html = client.get("/goals/tree").get_data(as_text=True)
+    assert tree_names(html) == [f"Rep {i:02d}" for i in range(1, CHILDREN_SHOWN + 1)]
+    folded = html.split('data-testid="tree-folded"')[1].split("</tr>")[0]
+    assert f"{N_REPS - CHILDREN_SHOWN} more aligned goals" in folded
+    assert "(5 at risk or off track)" in folded
+    assert f"/goals/?parent={aligned.team_goal.id}" in folded.replace("&amp;", "&")
+    # The roll-up still counts every aligned goal, the folded ones included.
+    assert f"{N_REPS} aligned" in html and "100%" in html.split('data-testid="tree-team-goal"')[1]
+
+
+def test_goals_list_shows_the_goals_aligned_to_one_goal(client, login_as, aligned):
+    login_as(aligned.lead)
+    html = client.get(f"/goals/?parent={aligned.team_goal.id}&period=all").get_data(as_text=True)
+    assert "Goals aligned to “Large grows”" in html
+    table = html.split('data-testid="goals"')[1]
+    assert tree_names(table) == [f"Rep {i:02d}" for i in range(1, PAGE + 1)]
+    assert f'href="/goals/{aligned.team_goal.id}"' not in table  # the parent is not listed
+    assert count_line(html).startswith(f"Showing 1–{PAGE} of {N_REPS} goals")
+    assert client.get("/goals/?parent=999999").status_code == 404
+    login_as(aligned.other)  # not his goal, nor his people's
+    assert client.get(f"/goals/?parent={aligned.team_goal.id}").status_code == 404
+    login_as(aligned.outsiders[0])
+    assert client.get(f"/goals/?parent={aligned.team_goal.id}").status_code == 404
+
+
+def test_the_dashboard_counts_every_goal_at_risk_and_lists_the_first(client, login_as, aligned):
+    login_as(aligned.lead)
+    html = client.get("/dashboard").get_data(as_text=True)
+    for i in range(50, 55):
+        assert f"Goal of Rep {i}" in html
+    assert "Goal of Rep 49" not in html
+    login_as(aligned.other)
+    assert "Goal of Rep" not in client.get("/dashboard").get_data(as_text=True)

@@ -15,7 +15,7 @@ from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
 from reviewapp.goals import tracking
 from reviewapp.goals.models import CheckIn, Goal, GoalScope, GoalState, GoalStatus
-from reviewapp.goals.queries import goals_query, visible_goals
+from reviewapp.goals.queries import goal_facts, goals_query, loaded_goals, visible_goals
 from reviewapp.goals.tracking import Progress
 
 AT_RISK = (GoalStatus.AT_RISK, GoalStatus.OFF_TRACK)
@@ -55,12 +55,15 @@ def manager_panel(user: User, today: date | None = None) -> dict:
     """Agreed goals in the manager's scope running today that are at risk or off track (the
     first AT_RISK_SHOWN, and how many), and how many proposals wait for their decision."""
     today = today or date.today()
-    running = visible_goals(user, states=[GoalState.ACTIVE], active_on=today)
+    # Every running goal counts, so they are read as plain columns; only the goals listed
+    # are loaded whole.
+    running = goal_facts(user, states=[GoalState.ACTIVE], active_on=today)
     progress = tracking.compute_progress(running, today)
-    at_risk = [GoalLine(g, progress[g.id], None) for g in running
-               if progress[g.id].status in AT_RISK]
+    at_risk_ids = [g.id for g in running if progress[g.id].status in AT_RISK]
+    shown = [GoalLine(g, progress[g.id], None)
+             for g in loaded_goals(at_risk_ids[:AT_RISK_SHOWN])]
     proposed = db.session.scalar(  # a count in SQL: the proposals are listed on the goals page
         goals_query(user, states=[GoalState.PROPOSED])
         .where(policy.managed_goals_clause(user)).with_only_columns(sa.func.count()))
-    return {"at_risk": at_risk[:AT_RISK_SHOWN], "at_risk_total": len(at_risk),
+    return {"at_risk": shown, "at_risk_total": len(at_risk_ids),
             "proposed": proposed or 0, "running": len(running)}

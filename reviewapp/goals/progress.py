@@ -146,14 +146,12 @@ def values_over_periods(pairs: pd.DataFrame, observations: pd.DataFrame) -> dict
     member = pd.Series(chosen, index=goal_of)
     by_goal = member.groupby(level=0, sort=False)
     # A team's value: the mean across members for means, the total otherwise (team_value).
-    totals, means = by_goal.sum(), by_goal.mean()
-    out = {}
-    for goal_id in totals.index:
-        if team.loc[goal_id] and how.loc[goal_id] == "mean":
-            out[int(goal_id)] = float(means.loc[goal_id])
-        else:
-            out[int(goal_id)] = float(totals.loc[goal_id])
-    return out
+    totals, means = by_goal.sum(), by_goal.mean()  # one index, in the same order
+    team_mean = (team.loc[totals.index].to_numpy(dtype=bool)
+                 & (how.loc[totals.index].to_numpy() == "mean"))
+    values = np.where(team_mean, means.to_numpy(), totals.to_numpy())
+    return dict(zip(totals.index.astype(int).tolist(), values.astype(float).tolist(),
+                    strict=True))
 
 
 def team_value(member_values: Sequence[float], how: str) -> float | None:

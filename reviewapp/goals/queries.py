@@ -17,9 +17,10 @@ from reviewapp import policy
 from reviewapp.auth.models import Team, User
 from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
-from reviewapp.goals.models import Goal, GoalScope, GoalState
+from reviewapp.goals.models import Goal, GoalKind, GoalScope, GoalState, GoalStatus, Milestone
 from reviewapp.goals.periods import quarter_bounds
 from reviewapp.goals.tracking import Progress
+from reviewapp.metrics.models import Metric, Rollup
 from reviewapp.pagination import Page, PageRequest, Sort, paginate
 
 LOAD = (
@@ -58,6 +59,94 @@ def visible_goals(actor: User, **filters) -> list[Goal]:
     return list(db.session.scalars(query))
 
 
+@dataclass(frozen=True)
+class _Milestone:
+    done: bool
+
+
+@dataclass(frozen=True)
+class _Metric:
+    name: str
+    rollup: Rollup
+
+
+@dataclass(frozen=True)
+class GoalFacts:
+    """What progress and the tree read of a goal, read as plain columns: for pages that count
+    or roll up many goals (how many at risk, a team goal's 200 aligned goals) without building
+    an ORM object for each; loaded_goals gives the few a page lists whole."""
+
+    id: int
+    kind: GoalKind
+    scope: GoalScope
+    state: GoalState
+    title: str
+    owner_name: str
+    parent_id: int | None
+    weight: float
+    team_id: int | None
+    owner_id: int | None
+    start_date: date
+    end_date: date
+    metric_id: int | None
+    metric: _Metric | None
+    start_value: float | None
+    target_value: float | None
+    manual_percent: float | None
+    status_override: GoalStatus | None
+    milestones: tuple[_Milestone, ...]
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == GoalState.ACTIVE
+
+
+def facts_of(query: sa.Select) -> list[GoalFacts]:
+    """The goals of a goals_query, in its order, as GoalFacts: two statements."""
+    facts_owner, facts_team = aliased(User), aliased(Team)
+    query = (query.outerjoin(Metric, Metric.id == Goal.metric_id)
+             .outerjoin(facts_owner, facts_owner.id == Goal.owner_id)
+             .outerjoin(facts_team, facts_team.id == Goal.team_id)
+             .with_only_columns(Goal.id, Goal.kind, Goal.scope, Goal.state, Goal.title,
+                                facts_owner.name.label("owner"), facts_team.name.label("team"),
+                                Goal.parent_id, Goal.weight, Goal.team_id, Goal.owner_id,
+                                Goal.start_date, Goal.end_date, Goal.metric_id, Metric.name,
+                                Metric.rollup, Goal.start_value, Goal.target_value,
+                                Goal.manual_percent, Goal.status_override))
+    rows = db.session.execute(query).all()
+    done: dict[int, list[_Milestone]] = {}
+    checklist = [r.id for r in rows if r.kind == GoalKind.CHECKLIST]
+    if checklist:
+        for goal_id, is_done in db.session.execute(
+                sa.select(Milestone.goal_id, Milestone.done)
+                .where(Milestone.goal_id.in_(checklist))):
+            done.setdefault(goal_id, []).append(_Milestone(bool(is_done)))
+    return [GoalFacts(
+        id=r.id, kind=r.kind, scope=r.scope, state=r.state, title=r.title,
+        owner_name=(r.team if r.scope == GoalScope.TEAM else r.owner) or "—",
+        parent_id=r.parent_id, weight=r.weight, team_id=r.team_id, owner_id=r.owner_id,
+        start_date=r.start_date, end_date=r.end_date, metric_id=r.metric_id,
+        metric=_Metric(r.name, r.rollup) if r.metric_id is not None else None,
+        start_value=r.start_value, target_value=r.target_value,
+        manual_percent=r.manual_percent, status_override=r.status_override,
+        milestones=tuple(done.get(r.id, ()))) for r in rows]
+
+
+def goal_facts(actor: User, **filters) -> list[GoalFacts]:
+    """visible_goals' goals, in its order, as GoalFacts."""
+    return facts_of(goals_query(actor, **filters).order_by(
+        Goal.scope.desc(), Goal.start_date.desc(), Goal.title))
+
+
+def loaded_goals(goal_ids: Sequence[int]) -> list[Goal]:
+    """These goals with what their rows show (LOAD), in the order of the ids given."""
+    if not goal_ids:
+        return []
+    by_id = {g.id: g for g in db.session.scalars(
+        sa.select(Goal).where(Goal.id.in_(list(goal_ids))).options(*LOAD))}
+    return [by_id[i] for i in goal_ids if i in by_id]
+
+
 def load_goal(goal_id: int) -> Goal | None:
     """One goal with everything its page shows."""
     return db.session.scalar(
@@ -85,6 +174,8 @@ class TreeNode:
     rolled_up: float | None = None  # the visible agreed children, by weight
     counted: int = 0  # children in the roll-up
     hidden: int = 0  # agreed children the viewer cannot see
+    folded: int = 0  # children the viewer may see, beyond the first CHILDREN_SHOWN
+    folded_at_risk: int = 0  # of those, at risk or off track
 
     @property
     def rolled_up_bar(self) -> float:
@@ -95,11 +186,16 @@ class TreeNode:
         return None if self.rolled_up is None else self.rolled_up * 100.0
 
 
+CHILDREN_SHOWN = 25  # per goal in the tree; the rest are counted and listed on the goals page
+
+
 def build_tree(goals: Sequence[Goal], progress: dict[int, Progress]) -> list[TreeNode]:
     """Goals as a forest: each goal under its parent when the parent is in the list.
 
     A goal's roll-up is the weighted mean of its agreed children's progress (their own
-    measure, or their roll-up when they have no measure yet).
+    measure, or their roll-up when they have no measure yet), all of them counted; a goal
+    with more than CHILDREN_SHOWN children keeps the first ones and counts the rest (folded),
+    so a team goal with 200 aligned goals does not render 200 rows.
     """
     nodes = {g.id: TreeNode(g, progress[g.id]) for g in goals}
     roots = []
@@ -120,6 +216,11 @@ def build_tree(goals: Sequence[Goal], progress: dict[int, Progress]) -> list[Tre
         node.rolled_up = maths.weighted_rollup(parts)
         node.children.sort(key=lambda n: (n.goal.scope != GoalScope.TEAM, n.goal.owner_name,
                                           n.goal.title))
+        rest = node.children[CHILDREN_SHOWN:]
+        node.folded = len(rest)
+        node.folded_at_risk = sum(1 for c in rest if c.goal.is_active and c.progress.status
+                                  in (GoalStatus.AT_RISK, GoalStatus.OFF_TRACK))
+        del node.children[CHILDREN_SHOWN:]
         return node.rolled_up
 
     for root in roots:
@@ -147,9 +248,11 @@ GOAL_SORTS = {
 MAX_TREE_DEPTH = 6  # levels read below a top-level goal (the tree indents no deeper)
 
 
-def tree_page(actor: User, asked: PageRequest, **filters) -> tuple[Page, list[Goal]]:
+def tree_page(actor: User, asked: PageRequest,
+              **filters) -> tuple[Page, list[Goal | GoalFacts]]:
     """A page of the tree's top-level goals (no parent among the goals shown), searched and
-    sorted in SQL, and every goal below them, one statement per level."""
+    sorted in SQL, and every goal below them as GoalFacts, two statements per level (see
+    load_shown for the rows shown)."""
     shown = goals_query(actor, **filters)
     ids = shown.with_only_columns(Goal.id).correlate(None).scalar_subquery()
     roots = (shown.where(sa.or_(Goal.parent_id.is_(None), Goal.parent_id.not_in(ids)))
@@ -158,14 +261,29 @@ def tree_page(actor: User, asked: PageRequest, **filters) -> tuple[Page, list[Go
              .options(*LOAD))
     page = paginate(roots, asked, TREE_SORTS, tiebreak=[sa.func.lower(Goal.title), Goal.id],
                     search=[Goal.title, OWNER.name, OWNER_TEAM.name])
-    goals, level = list(page.items), [g.id for g in page.items]
+    goals: list[Goal | GoalFacts] = list(page.items)
+    level = [g.id for g in page.items]
     for _ in range(MAX_TREE_DEPTH):
         if not level:
             break
-        below = list(db.session.scalars(shown.where(Goal.parent_id.in_(level)).options(*LOAD)))
+        below = facts_of(shown.where(Goal.parent_id.in_(level)))
         goals += below
         level = [g.id for g in below]
     return page, goals
+
+
+def load_shown(roots: list[TreeNode]) -> None:
+    """Swap the GoalFacts of the rows the tree shows (the folded ones are only counted) for the
+    goals themselves, loaded in one go, for everything a row prints."""
+    nodes, stack = [], list(roots)
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if isinstance(node.goal, GoalFacts):
+            nodes.append(node)
+    loaded = {g.id: g for g in loaded_goals([n.goal.id for n in nodes])}
+    for node in nodes:
+        node.goal = loaded[node.goal.id]
 
 
 

@@ -17,7 +17,7 @@ from reviewapp.goals import alerts, bp, checkins, choices, form_views, tracking
 from reviewapp.goals import progress as maths
 from reviewapp.goals.chart import progress_chart
 from reviewapp.goals.forms import CheckInForm, CommentForm, ReturnForm, StatusForm
-from reviewapp.goals.models import GoalScope, GoalState
+from reviewapp.goals.models import Goal, GoalScope, GoalState
 from reviewapp.goals.periods import goal_period, quarter_choices
 from reviewapp.goals.queries import (
     GOAL_SORTS,
@@ -26,6 +26,7 @@ from reviewapp.goals.queries import (
     build_tree,
     goal_counts,
     goal_page,
+    load_shown,
     tree_page,
     visible_goals,
 )
@@ -75,14 +76,19 @@ def index():
     if request.args.get("owner"):
         owner = db.session.get(User, request.args.get("owner", type=int) or 0)
         policy.visible_or_404(owner is not None and policy.can_view_user(current_user, owner))
+    parent = None  # ?parent=: the goals aligned to one goal (the tree's folded rows link here)
+    if request.args.get("parent"):
+        parent = db.session.get(Goal, request.args.get("parent", type=int) or 0)
+        policy.visible_or_404(parent is not None and policy.can_view_goal(current_user, parent))
     page = goal_page(current_user, read_request(GOAL_SORTS, "-default"), quarter=quarter,
                      team_id=team_id, states=[state] if state else None,
-                     owner_id=owner.id if owner else None)
+                     owner_id=owner.id if owner else None,
+                     parent_id=parent.id if parent else None)
     progress = tracking.compute_progress(page.items)  # this page's goals only
     awaiting, awaiting_total = awaiting_decision(current_user, AWAITING_SHOWN)
     return render_template("goals/index.html", goals=page.items, page=page, progress=progress,
                            awaiting=awaiting, awaiting_total=awaiting_total,
-                           state=state.value if state else "", owner=owner,
+                           state=state.value if state else "", owner=owner, parent=parent,
                            states=list(GoalState), **_filter_context(quarter, team_id))
 
 
@@ -98,6 +104,7 @@ def tree():
     counts = goal_counts(current_user, **filters)
     progress = tracking.compute_progress(goals)
     roots = build_tree(goals, progress)
+    load_shown(roots)
     order = {g.id: i for i, g in enumerate(page.items)}  # the roots in the page's SQL order
     roots.sort(key=lambda n: order[n.goal.id])
     return render_template("goals/tree.html", roots=roots, page=page, counts=counts,

@@ -135,3 +135,36 @@ def test_observations_in_the_period_only(org):
     goal = set_goal(org.lead, owner_id=org.rep.id, metric_id=metric.id, start_value=0,
                     target_value=22, quarter=Q3, title="Meetings")
     assert compute_progress([goal], IN_Q3)[goal.id].current == 11.0
+
+
+def test_goal_facts_give_the_progress_the_goals_give(org, metrics):
+    """Panels that count goals read them as plain columns (goal_facts); every kind of goal
+    must come out with the same progress, status and wording as the ORM goals."""
+    from reviewapp.goals.queries import goal_facts, visible_goals
+
+    set_goal(org.lead, owner_id=org.rep.id, metric_id=metrics["revenue"].id, start_value=0,
+             target_value=400)
+    set_goal(org.lead, owner_id=org.rep.id, metric_id=metrics["calls"].id, start_value=20,
+             target_value=40, title="Calls")
+    set_goal(org.lead, owner_id=org.rep2.id, metric_id=metrics["churn"].id, start_value=10,
+             target_value=5, title="Fewer churned accounts")
+    set_goal(org.lead, scope="team", team_id=org.team.id, metric_id=metrics["calls"].id,
+             start_value=25, target_value=45, title="Team calls")
+    overridden = set_goal(org.lead, scope="team", team_id=org.team.id,
+                          metric_id=metrics["revenue"].id, start_value=0, target_value=640)
+    checklist = set_goal(org.lead, owner_id=org.rep.id, kind="checklist", title="Onboarding",
+                         milestones="Shadow two calls\nFirst demo\nFirst proposal")
+    manual = set_goal(org.lead, owner_id=org.rep2.id, kind="percent", title="Certification")
+    set_goal(org.lead, owner_id=org.rep2.id, kind="percent", title="Not started")
+    checklist.milestones[1].done = True
+    manual.manual_percent = 10.0
+    overridden.status_override, overridden.status_note = GoalStatus.OFF_TRACK, "Lost the anchor"
+    db.session.commit()
+
+    goals = visible_goals(org.lead)
+    facts = goal_facts(org.lead)
+    assert [f.id for f in facts] == [g.id for g in goals] and len(goals) == 8
+    assert [f.owner_name for f in facts] == [g.owner_name for g in goals]
+    assert compute_progress(facts, IN_Q3) == compute_progress(goals, IN_Q3)
+    statuses = {p.status for p in compute_progress(facts, IN_Q3).values()}
+    assert {GoalStatus.OFF_TRACK, GoalStatus.AT_RISK, GoalStatus.ON_TRACK} <= statuses
