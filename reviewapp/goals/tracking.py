@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -107,8 +108,9 @@ def metric_values(goals: Sequence[Goal], frame: pd.DataFrame,
     pairs = pd.DataFrame({
         "goal": pd.Series(goal_ids, dtype="int64"), "rep": pd.Series(reps, dtype="int64"),
         "metric": pd.Series(metrics, dtype="int64"),
-        "start": pd.to_datetime(pd.Series(starts, dtype=object)).astype("datetime64[ns]"),
-        "end": pd.to_datetime(pd.Series(ends, dtype=object)).astype("datetime64[ns]"),
+        # numpy reads dates as a block; pandas' to_datetime parses each object on its own.
+        "start": pd.Series(np.array(starts, dtype="datetime64[D]").astype("datetime64[ns]")),
+        "end": pd.Series(np.array(ends, dtype="datetime64[D]").astype("datetime64[ns]")),
         "how": pd.Series(hows, dtype=object), "team": pd.Series(teams, dtype=bool)})
     return maths.values_over_periods(pairs, frame)
 
