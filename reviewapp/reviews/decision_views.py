@@ -58,12 +58,14 @@ def potential(review_id: int):
 @bp.route("/<int:review_id>/return", methods=["POST"])
 def return_to_manager(review_id: int):
     return _act(review_id, decisions.return_to_manager, request.form.get("reason", ""),
+                expected_version=_version(),
                 message="The review went back to its manager with your reason.")
 
 
 @bp.route("/<int:review_id>/share", methods=["POST"])
 def share(review_id: int):
     return _act(review_id, decisions.share, confirm=ReviewAction.SHARE,
+                expected_version=_version(),
                 message="The review is shared: the rep can read and acknowledge it now.")
 
 
@@ -93,6 +95,7 @@ def finalize(review_id: int):
 @bp.route("/<int:review_id>/reopen", methods=["POST"])
 def reopen(review_id: int):
     return _act(review_id, decisions.reopen, request.form.get("reason", ""),
+                expected_version=_version(),
                 message="The review is reopened and back with its manager.")
 
 
@@ -101,6 +104,7 @@ def reassign(review_id: int):
     manager_id = _int_or_none(request.form.get("manager"))
     manager = db.session.get(User, manager_id) if manager_id else None
     return _act(review_id, decisions.reassign, manager, request.form.get("reason", ""),
+                expected_version=_version(),
                 message="The review has a new reviewer.")
 
 

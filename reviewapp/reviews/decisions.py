@@ -98,8 +98,10 @@ def set_potential(actor: User, review: Review, potential: int | None, *,
            after={"potential": potential})
 
 
-def return_to_manager(actor: User, review: Review, reason: str) -> None:
+def return_to_manager(actor: User, review: Review, reason: str, *,
+                      expected_version: int | None = None) -> None:
     """HR sends a review in calibration back to its manager for rework, with a reason."""
+    authorize(actor, review, ReviewAction.RETURN_TO_MANAGER, expected_version=expected_version)
     reason = _reason(reason, "returning the review")
     transition(actor, review, ReviewAction.RETURN_TO_MANAGER, reason=reason)
     notify(review.manager_id, f"HR returned the review of {review.rep.name} to you: {reason}",
@@ -110,9 +112,10 @@ def return_to_manager(actor: User, review: Review, reason: str) -> None:
 # Sharing and the rep's answer ----------------------------------------------------------------
 
 
-def share(actor: User, review: Review) -> None:
-    """The rep may now read the whole review and acknowledge it."""
-    policy.authorize_review_action(actor, review, ReviewAction.SHARE)
+def share(actor: User, review: Review, *, expected_version: int | None = None) -> None:
+    """The rep may now read the whole review and acknowledge it (as the sharer last saw it:
+    a page older than the review, say calibrated since, loses with a conflict)."""
+    authorize(actor, review, ReviewAction.SHARE, expected_version=expected_version)
     review.shared_at = now()
     transition(actor, review, ReviewAction.SHARE)
     notify(review.rep_id, f"Your {review.cycle.name} review has been shared with you. "
@@ -205,11 +208,12 @@ def finalize_cycle(actor: User, cycle, *, today: date | None = None) -> list[Rev
     return reviews
 
 
-def reopen(actor: User, review: Review, reason: str) -> None:
+def reopen(actor: User, review: Review, reason: str, *,
+           expected_version: int | None = None) -> None:
     """Only HR, with a written reason: back to manager review; the old acknowledgement and
     record are kept, marked superseded."""
+    authorize(actor, review, ReviewAction.REOPEN, expected_version=expected_version)
     reason = _reason(reason, "reopening")
-    policy.authorize_review_action(actor, review, ReviewAction.REOPEN)
     # The state event records the prior state and the reason; leaving `finalized` comes
     # first, since the lock refuses any other change while the review is finalised.
     transition(actor, review, ReviewAction.REOPEN, reason=reason)
@@ -225,9 +229,10 @@ def reopen(actor: User, review: Review, reason: str) -> None:
     email_events.review_returned(actor, review, reason, reopened=True)
 
 
-def reassign(actor: User, review: Review, manager: User | None, reason: str) -> None:
+def reassign(actor: User, review: Review, manager: User | None, reason: str, *,
+             expected_version: int | None = None) -> None:
     """HR gives an open review to another manager (a reporting line changed mid-cycle)."""
-    policy.authorize_review_action(actor, review, ReviewAction.REASSIGN)
+    authorize(actor, review, ReviewAction.REASSIGN, expected_version=expected_version)
     if manager is None or not manager.active or manager.role != Role.MANAGER:
         raise ServiceError("Choose an active manager.", field="manager")
     if manager.id == review.rep_id:

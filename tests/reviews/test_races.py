@@ -455,3 +455,63 @@ def test_a_manager_save_after_finalising_changes_nothing(app, in_manager_review,
     after = fresh(review.id)
     assert (after.state, after.version) == (S.FINALIZED, version)
     assert {r.manager_note for r in after.ratings} == {"Final note."}
+
+
+# 4. HR's decisions from a page that is no longer there ----------------------------------------
+
+
+def calibrate_meanwhile(review, launched) -> int:
+    """A second HR admin adjusts a rating while the first one's page is open; the version."""
+    other_hr = create_user(Role.HR_ADMIN, name="Hana Meanwhile")
+    cid = review.ratings[0].cycle_competency_id
+    decisions.adjust_rating(other_hr, review, cid, 1, "Calibrated down meanwhile.")
+    db.session.commit()
+    return review.version
+
+
+def test_sharing_from_a_page_older_than_a_calibration_gets_409(app, in_calibration, launched):
+    """Sharing shows the rep what the sharer saw: a rating calibrated after the page opened
+    would reach the rep unseen by the person who shared it."""
+    review = in_calibration
+    url = f"/reviews/{review.id}/share"
+    tab = session_of(app, launched.org.hr)
+    stale = open_form(tab, review.id, url)
+    version = calibrate_meanwhile(review, launched)
+    answer = tab.post(url, data={**stale, "confirm": "1"})
+    assert answer.status_code == 409 and CONFLICT in text_of(answer)
+    after = fresh(review.id)
+    assert after.shared_at is None and after.state == S.CALIBRATION
+    assert after.version == version and events(review.id, "review.share") == []
+    # The page it answers with is current: sharing from it works.
+    assert tab.post(url, data={**open_form(tab, review.id, url), "confirm": "1"}).status_code == 302
+    assert fresh(review.id).shared_at is not None
+
+
+def test_returning_from_a_stale_page_gets_409_with_the_reason_kept(app, in_calibration,
+                                                                   launched):
+    review = in_calibration
+    url = f"/reviews/{review.id}/return"
+    tab = session_of(app, launched.org.hr)
+    stale = open_form(tab, review.id, url)
+    version = calibrate_meanwhile(review, launched)
+    answer = tab.post(url, data={**stale, "reason": "Rework the forecasting section."})
+    assert answer.status_code == 409 and CONFLICT in text_of(answer)
+    assert "Rework the forecasting section." in text_of(answer)
+    after = fresh(review.id)
+    assert after.state == S.CALIBRATION and after.version == version
+
+
+def test_two_reassignments_from_one_page_the_later_gets_409(app, in_manager_review, launched):
+    review = in_manager_review
+    org = launched.org
+    url = f"/reviews/{review.id}/reassign"
+    first, second = session_of(app, org.hr), session_of(app, create_user(
+        Role.HR_ADMIN, name="Hana Second Reassigner"))
+    form_first, form_second = open_form(first, review.id, url), open_form(second, review.id, url)
+    assert first.post(url, data={**form_first, "manager": str(org.boss.id),
+                                 "reason": "Leo is on leave."}).status_code == 302
+    late = second.post(url, data={**form_second, "manager": str(org.other_manager.id),
+                                  "reason": "Otto takes Leo's team."})
+    assert late.status_code == 409 and CONFLICT in text_of(late)
+    assert fresh(review.id).manager_id == org.boss.id
+    assert len(events(review.id, "review.reassign")) == 1
