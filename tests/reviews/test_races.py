@@ -469,16 +469,23 @@ def calibrate_meanwhile(review, launched) -> int:
     return review.version
 
 
+def post_after_calibration(app, review, launched, url: str, data: dict):
+    """HR opens the form posting to `url`, another HR admin calibrates, then the form is posted:
+    it must lose with the conflict page. (HR's browser, the answer, the version after.)"""
+    tab = session_of(app, launched.org.hr)
+    stale = open_form(tab, review.id, url)
+    version = calibrate_meanwhile(review, launched)
+    answer = tab.post(url, data={**stale, **data})
+    assert answer.status_code == 409 and CONFLICT in text_of(answer)
+    return tab, answer, version
+
+
 def test_sharing_from_a_page_older_than_a_calibration_gets_409(app, in_calibration, launched):
     """Sharing shows the rep what the sharer saw: a rating calibrated after the page opened
     would reach the rep unseen by the person who shared it."""
     review = in_calibration
     url = f"/reviews/{review.id}/share"
-    tab = session_of(app, launched.org.hr)
-    stale = open_form(tab, review.id, url)
-    version = calibrate_meanwhile(review, launched)
-    answer = tab.post(url, data={**stale, "confirm": "1"})
-    assert answer.status_code == 409 and CONFLICT in text_of(answer)
+    tab, answer, version = post_after_calibration(app, review, launched, url, {"confirm": "1"})
     after = fresh(review.id)
     assert after.shared_at is None and after.state == S.CALIBRATION
     assert after.version == version and events(review.id, "review.share") == []
@@ -491,11 +498,8 @@ def test_returning_from_a_stale_page_gets_409_with_the_reason_kept(app, in_calib
                                                                    launched):
     review = in_calibration
     url = f"/reviews/{review.id}/return"
-    tab = session_of(app, launched.org.hr)
-    stale = open_form(tab, review.id, url)
-    version = calibrate_meanwhile(review, launched)
-    answer = tab.post(url, data={**stale, "reason": "Rework the forecasting section."})
-    assert answer.status_code == 409 and CONFLICT in text_of(answer)
+    _, answer, version = post_after_calibration(
+        app, review, launched, url, {"reason": "Rework the forecasting section."})
     assert "Rework the forecasting section." in text_of(answer)
     after = fresh(review.id)
     assert after.state == S.CALIBRATION and after.version == version
