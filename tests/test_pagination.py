@@ -470,6 +470,8 @@ def test_goals_list_shows_the_goals_aligned_to_one_goal(client, login_as, aligne
     login_as(aligned.lead)
     html = client.get(f"/goals/?parent={aligned.team_goal.id}&period=all").get_data(as_text=True)
     assert "Goals aligned to “Large grows”" in html
+    filters = html.split('class="filters"')[1].split("</form>")[0]  # "Show" keeps the parent
+    assert f'<input type="hidden" name="parent" value="{aligned.team_goal.id}">' in filters
     table = html.split('data-testid="goals"')[1]
     assert tree_names(table) == [f"Rep {i:02d}" for i in range(1, PAGE + 1)]
     assert f'href="/goals/{aligned.team_goal.id}"' not in table  # the parent is not listed
