@@ -14,11 +14,10 @@ from reviewapp.auth.models import User
 from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
 from reviewapp.goals import tracking
-from reviewapp.goals.models import CheckIn, Goal, GoalScope, GoalState, GoalStatus
+from reviewapp.goals.models import NEEDS_ATTENTION, CheckIn, Goal, GoalScope, GoalState
 from reviewapp.goals.queries import goal_facts, goals_query, loaded_goals, visible_goals
 from reviewapp.goals.tracking import Progress
 
-AT_RISK = (GoalStatus.AT_RISK, GoalStatus.OFF_TRACK)
 AT_RISK_SHOWN = 10  # the panel lists this many; the goals page has them all
 
 
@@ -59,7 +58,7 @@ def manager_panel(user: User, today: date | None = None) -> dict:
     # are loaded whole.
     running = goal_facts(user, states=[GoalState.ACTIVE], active_on=today)
     progress = tracking.compute_progress(running, today)
-    at_risk_ids = [g.id for g in running if progress[g.id].status in AT_RISK]
+    at_risk_ids = [g.id for g in running if progress[g.id].status in NEEDS_ATTENTION]
     shown = [GoalLine(g, progress[g.id], None)
              for g in loaded_goals(at_risk_ids[:AT_RISK_SHOWN])]
     proposed = db.session.scalar(  # a count in SQL: the proposals are listed on the goals page

@@ -64,6 +64,14 @@ class GoalStatus(enum.StrEnum):
             self.value]
 
 
+NEEDS_ATTENTION = (GoalStatus.AT_RISK, GoalStatus.OFF_TRACK)  # what panels count as at risk
+
+
+def owner_label(scope: GoalScope, team_name: str | None, person_name: str | None) -> str:
+    """Whose a goal is, in words: the team's name for a team goal, else the person's."""
+    return (team_name if scope == GoalScope.TEAM else person_name) or "—"
+
+
 class Goal(db.Model):
     __tablename__ = "goals"
 
@@ -138,9 +146,8 @@ class Goal(db.Model):
 
     @property
     def owner_name(self) -> str:
-        if self.scope == GoalScope.TEAM:
-            return self.team.name if self.team else "—"
-        return self.owner.name if self.owner else "—"
+        return owner_label(self.scope, self.team.name if self.team else None,
+                           self.owner.name if self.owner else None)
 
     @property
     def is_active(self) -> bool:

@@ -17,12 +17,22 @@ from reviewapp import policy
 from reviewapp.auth.models import Team, User
 from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
-from reviewapp.goals.models import Goal, GoalKind, GoalScope, GoalState, GoalStatus, Milestone
+from reviewapp.goals.models import (
+    NEEDS_ATTENTION,
+    Goal,
+    GoalKind,
+    GoalScope,
+    GoalState,
+    GoalStatus,
+    Milestone,
+    owner_label,
+)
 from reviewapp.goals.periods import quarter_bounds
 from reviewapp.goals.tracking import Progress
 from reviewapp.metrics.models import Metric, Rollup
 from reviewapp.pagination import Page, PageRequest, Sort, paginate
 
+VISIBLE_ORDER = (Goal.scope.desc(), Goal.start_date.desc(), Goal.title)  # team goals first
 LOAD = (
     selectinload(Goal.metric), selectinload(Goal.milestones), selectinload(Goal.owner),
     selectinload(Goal.team), selectinload(Goal.parent),
@@ -54,8 +64,7 @@ def goals_query(actor: User, *, quarter: str | None = None, team_id: int | None 
 def visible_goals(actor: User, **filters) -> list[Goal]:
     """The goals the actor may see, filtered (see goals_query), with metric, milestones, owner
     and team loaded."""
-    query = goals_query(actor, **filters).options(*LOAD).order_by(
-        Goal.scope.desc(), Goal.start_date.desc(), Goal.title)
+    query = goals_query(actor, **filters).options(*LOAD).order_by(*VISIBLE_ORDER)
     return list(db.session.scalars(query))
 
 
@@ -123,7 +132,7 @@ def facts_of(query: sa.Select) -> list[GoalFacts]:
             done.setdefault(goal_id, []).append(_Milestone(bool(is_done)))
     return [GoalFacts(
         id=r.id, kind=r.kind, scope=r.scope, state=r.state, title=r.title,
-        owner_name=(r.team if r.scope == GoalScope.TEAM else r.owner) or "—",
+        owner_name=owner_label(r.scope, r.team, r.owner),
         parent_id=r.parent_id, weight=r.weight, team_id=r.team_id, owner_id=r.owner_id,
         start_date=r.start_date, end_date=r.end_date, metric_id=r.metric_id,
         metric=_Metric(r.name, r.rollup) if r.metric_id is not None else None,
@@ -134,8 +143,7 @@ def facts_of(query: sa.Select) -> list[GoalFacts]:
 
 def goal_facts(actor: User, **filters) -> list[GoalFacts]:
     """visible_goals' goals, in its order, as GoalFacts."""
-    return facts_of(goals_query(actor, **filters).order_by(
-        Goal.scope.desc(), Goal.start_date.desc(), Goal.title))
+    return facts_of(goals_query(actor, **filters).order_by(*VISIBLE_ORDER))
 
 
 def loaded_goals(goal_ids: Sequence[int]) -> list[Goal]:
@@ -218,8 +226,8 @@ def build_tree(goals: Sequence[Goal], progress: dict[int, Progress]) -> list[Tre
                                           n.goal.title))
         rest = node.children[CHILDREN_SHOWN:]
         node.folded = len(rest)
-        node.folded_at_risk = sum(1 for c in rest if c.goal.is_active and c.progress.status
-                                  in (GoalStatus.AT_RISK, GoalStatus.OFF_TRACK))
+        node.folded_at_risk = sum(1 for c in rest if c.goal.is_active
+                                  and c.progress.status in NEEDS_ATTENTION)
         del node.children[CHILDREN_SHOWN:]
         return node.rolled_up
 
