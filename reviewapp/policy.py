@@ -19,6 +19,7 @@ from reviewapp.auth.models import Role, Team, User
 from reviewapp.auth.scope import subordinate_ids
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
 from reviewapp.extensions import db
+from reviewapp.model_types import among
 from reviewapp.reviews.states import ReviewState
 
 
@@ -66,7 +67,7 @@ def visible_people_clause(actor: User) -> sa.ColumnElement[bool]:
         return sa.false()
     if _is_hr(actor):
         return sa.true()
-    return User.id.in_(people_scope_ids(actor))
+    return among(User.id, people_scope_ids(actor))
 
 
 def can_view_people_list(actor: User) -> bool:
@@ -259,7 +260,7 @@ def led_teams_clause(actor: User) -> sa.ColumnElement[bool]:
     (the teams can_create_team_goal allows)."""
     if not (actor.is_authenticated and actor.role == Role.MANAGER):
         return sa.false()
-    return Team.manager_id.in_(subordinate_ids(actor.id) | {actor.id})
+    return among(Team.manager_id, subordinate_ids(actor.id) | {actor.id})
 
 
 def visible_goals_clause(actor: User) -> sa.ColumnElement[bool]:
@@ -275,7 +276,8 @@ def visible_goals_clause(actor: User) -> sa.ColumnElement[bool]:
     if actor.team_id is not None:
         teams = sa.or_(Goal.team_id == actor.team_id, teams)
     return sa.or_(
-        sa.and_(Goal.scope == GoalScope.INDIVIDUAL, Goal.owner_id.in_(people_scope_ids(actor))),
+        sa.and_(Goal.scope == GoalScope.INDIVIDUAL,
+                among(Goal.owner_id, people_scope_ids(actor))),
         sa.and_(Goal.scope == GoalScope.TEAM, teams),
     )
 
@@ -331,7 +333,7 @@ def managed_goals_clause(actor: User) -> sa.ColumnElement[bool]:
         return sa.false()
     return sa.or_(
         sa.and_(Goal.scope == GoalScope.INDIVIDUAL,
-                Goal.owner_id.in_(subordinate_ids(actor.id))),
+                among(Goal.owner_id, subordinate_ids(actor.id))),
         sa.and_(Goal.scope == GoalScope.TEAM,
                 Goal.team_id.in_(sa.select(Team.id).where(led_teams_clause(actor)))),
     )
@@ -402,7 +404,7 @@ def visible_reviews_clause(actor: User) -> sa.ColumnElement[bool]:
         return sa.false()
     if _is_hr(actor):
         return sa.true()
-    return sa.or_(Review.manager_id == actor.id, Review.rep_id.in_(people_scope_ids(actor)))
+    return sa.or_(Review.manager_id == actor.id, among(Review.rep_id, people_scope_ids(actor)))
 
 
 # The one table of review actions: for each action, which party may take it in which states,
@@ -725,4 +727,4 @@ def cycle_records_clause(actor: User, rep_id_column, manager_id_column) -> sa.Co
         return sa.true()
     if not can_download_cycle_records(actor):
         return sa.false()
-    return sa.or_(rep_id_column.in_(subordinate_ids(actor.id)), manager_id_column == actor.id)
+    return sa.or_(among(rep_id_column, subordinate_ids(actor.id)), manager_id_column == actor.id)

@@ -25,6 +25,7 @@ from reviewapp.reviews.models import Review
 from tests.factories import create_team, create_user
 
 SIZES = (5, 50)
+PAGE_SIZE = 20  # under the larger team: a list of the whole team shows up as such
 
 
 @dataclass
@@ -109,12 +110,13 @@ PAGES = [
 ]
 
 
-def count_statements(app, built: Built) -> dict[str, tuple[int, int]]:
-    """Statements and status of each page, each fetched twice (the first warms caches)."""
-    statements: list[str] = []
+def count_statements(app, built: Built) -> dict[str, tuple[int, int, int]]:
+    """Statements, status and the most bound parameters one statement carried, of each page,
+    each fetched twice (the first warms caches)."""
+    statements: list[int] = []
 
     def listen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        statements.append(len(parameters or ()))
 
     out = {}
     sa.event.listen(db.engine, "before_cursor_execute", listen)
@@ -127,7 +129,7 @@ def count_statements(app, built: Built) -> dict[str, tuple[int, int]]:
             client.get(url(built))
             statements.clear()
             response = client.get(url(built))
-            out[name] = (len(statements), response.status_code)
+            out[name] = (len(statements), response.status_code, max(statements, default=0))
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", listen)
     return out
@@ -136,6 +138,7 @@ def count_statements(app, built: Built) -> dict[str, tuple[int, int]]:
 @pytest.fixture
 def counts(app, empty_tables):
     found = {}
+    app.config["PAGE_SIZE"] = PAGE_SIZE  # fewer rows than the larger team (`app` restores it)
     for size in SIZES:
         built = build(size)
         found[size] = count_statements(app, built)
@@ -152,3 +155,14 @@ def test_every_main_page_sends_as_many_statements_for_50_reps_as_for_5(counts):
              f"{large[name][0]} for {SIZES[1]}" for name in small
              if small[name][0] != large[name][0]]
     assert not grows, "\n".join(grows)
+
+
+
+def test_no_statement_lists_the_whole_team(counts):
+    """A page reads its rows, not its scope: no statement carries an id per member of the team
+    (a scope travels as a subquery or as one array/JSON parameter, see model_types.among), so
+    the statement's text and its cost in the driver do not grow with the team."""
+    large = counts[SIZES[1]]
+    listing = [f"{name}: a statement with {params} parameters for a team of {SIZES[1]}"
+               for name, (_, _, params) in large.items() if params >= SIZES[1] - 1]
+    assert not listing, "\n".join(listing)

@@ -13,6 +13,7 @@ from reviewapp.extensions import db
 from reviewapp.goals.models import Goal, GoalScope, GoalState
 from reviewapp.goals.periods import goal_period
 from reviewapp.metrics.models import KpiStatus, Metric
+from reviewapp.model_types import among
 
 NONE = [(0, "— none —")]
 
@@ -36,7 +37,7 @@ def my_reps(actor: User) -> list[User]:
     ids = policy.people_scope_ids(actor)
     return list(db.session.scalars(
         sa.select(User).options(selectinload(User.team))
-        .where(User.id.in_(ids), User.role == Role.REP, User.active).order_by(User.name)))
+        .where(among(User.id, ids), User.role == Role.REP, User.active).order_by(User.name)))
 
 
 def owner_choices(actor: User) -> list[tuple[int, str]]:

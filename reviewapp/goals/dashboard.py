@@ -17,6 +17,7 @@ from reviewapp.goals import tracking
 from reviewapp.goals.models import NEEDS_ATTENTION, CheckIn, Goal, GoalScope, GoalState
 from reviewapp.goals.queries import goal_facts, goals_query, loaded_goals, visible_goals
 from reviewapp.goals.tracking import Progress
+from reviewapp.model_types import among
 
 AT_RISK_SHOWN = 10  # the panel lists this many; the goals page has them all
 
@@ -32,7 +33,7 @@ def _last_check_ins(goal_ids: list[int]) -> dict[int, date]:
     if not goal_ids:
         return {}
     rows = db.session.execute(sa.select(CheckIn.goal_id, sa.func.max(CheckIn.held_on))
-                              .where(CheckIn.goal_id.in_(goal_ids)).group_by(CheckIn.goal_id))
+                              .where(among(CheckIn.goal_id, goal_ids)).group_by(CheckIn.goal_id))
     return dict(rows.all())
 
 

@@ -22,6 +22,7 @@ from reviewapp.goals.alerts import GoalWarning
 from reviewapp.goals.models import Goal, GoalKind, GoalScope, GoalTemplate
 from reviewapp.goals.periods import describe_period, resolve_period
 from reviewapp.goals.services import GoalDraft, create_goal
+from reviewapp.model_types import among
 
 
 @dataclass
@@ -103,7 +104,7 @@ def chosen_reps(actor: User, rep_ids: list[int], team_id: int | None) -> list[Us
 def _already_has(title: str, rep_ids: list[int], start: date, end: date) -> set[int]:
     """Reps who already have a goal of this title overlapping the period."""
     return set(db.session.scalars(sa.select(Goal.owner_id).where(
-        Goal.owner_id.in_(rep_ids), Goal.title == title, Goal.start_date <= end,
+        among(Goal.owner_id, rep_ids), Goal.title == title, Goal.start_date <= end,
         Goal.end_date >= start)))
 
 

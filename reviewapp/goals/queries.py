@@ -30,6 +30,7 @@ from reviewapp.goals.models import (
 from reviewapp.goals.periods import quarter_bounds
 from reviewapp.goals.tracking import Progress
 from reviewapp.metrics.models import Metric, Rollup
+from reviewapp.model_types import among
 from reviewapp.pagination import Page, PageRequest, Sort, paginate
 
 VISIBLE_ORDER = (Goal.scope.desc(), Goal.start_date.desc(), Goal.title)  # team goals first
@@ -151,7 +152,7 @@ def loaded_goals(goal_ids: Sequence[int]) -> list[Goal]:
     if not goal_ids:
         return []
     by_id = {g.id: g for g in db.session.scalars(
-        sa.select(Goal).where(Goal.id.in_(list(goal_ids))).options(*LOAD))}
+        sa.select(Goal).where(among(Goal.id, goal_ids)).options(*LOAD))}
     return [by_id[i] for i in goal_ids if i in by_id]
 
 
@@ -169,7 +170,7 @@ def active_child_counts(goal_ids: Sequence[int]) -> Counter:
         return Counter()
     rows = db.session.execute(
         sa.select(Goal.parent_id, sa.func.count(Goal.id))
-        .where(Goal.parent_id.in_(list(goal_ids)), Goal.state == GoalState.ACTIVE)
+        .where(among(Goal.parent_id, goal_ids), Goal.state == GoalState.ACTIVE)
         .group_by(Goal.parent_id))
     return Counter(dict(rows.all()))
 
@@ -274,7 +275,7 @@ def tree_page(actor: User, asked: PageRequest,
     for _ in range(MAX_TREE_DEPTH):
         if not level:
             break
-        below = facts_of(shown.where(Goal.parent_id.in_(level)))
+        below = facts_of(shown.where(among(Goal.parent_id, level)))
         goals += below
         level = [g.id for g in below]
     return page, goals

@@ -18,7 +18,7 @@ from reviewapp.extensions import db
 from reviewapp.kpis.models import BehaviourNote, ProposalStatus, ValidationRun
 from reviewapp.metrics.catalogue import KEY_PATTERN, add_metric
 from reviewapp.metrics.models import Metric, MetricKind
-from reviewapp.model_types import utcnow
+from reviewapp.model_types import among, utcnow
 
 
 def is_teachable_moment(run: ValidationRun, rep_id: int) -> bool:
@@ -108,7 +108,7 @@ def visible_notes(actor: User, run_id: int | None = None) -> list[BehaviourNote]
         joinedload(BehaviourNote.created_metric), joinedload(BehaviourNote.decided_by))
     ids = policy.people_scope_ids(actor)
     if ids is not None:
-        query = query.where(sa.or_(BehaviourNote.rep_id.in_(ids),
+        query = query.where(sa.or_(among(BehaviourNote.rep_id, ids),
                                    BehaviourNote.author_id == actor.id))
     if run_id is not None:
         query = query.where(BehaviourNote.run_id == run_id)

@@ -23,6 +23,7 @@ from reviewapp.extensions import db
 from reviewapp.metrics.data import fetch_columns
 from reviewapp.metrics.models import Metric, Observation
 from reviewapp.metrics.periods import Grain, Period, period_of, rollup
+from reviewapp.model_types import among
 
 REP, PERIOD = "rep", "period"
 DEFAULT_WINDOW = {Grain.QUARTER: 8, Grain.MONTH: 24}
@@ -71,7 +72,7 @@ def check_window(grain: Grain | str, window: int | None) -> int:
 def _rep_filter(query, rep_ids: Collection[int] | None):
     reps = sa.select(User.id).where(User.role == Role.REP)
     if rep_ids is not None:
-        reps = reps.where(User.id.in_(list(rep_ids)))
+        reps = reps.where(among(User.id, rep_ids))
     return query.where(Observation.rep_id.in_(reps.scalar_subquery()))
 
 

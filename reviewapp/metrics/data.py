@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from reviewapp.extensions import db
 from reviewapp.metrics.models import Metric, Observation
 from reviewapp.metrics.periods import Grain, rollup
+from reviewapp.model_types import among
 
 COLUMNS = ["rep", "metric", "grain", "start", "value"]
 
@@ -26,7 +27,7 @@ def load_observations(
     query = sa.select(Observation.rep_id, Observation.metric_id, Observation.grain,
                       sa.type_coerce(Observation.period_start, sa.String), Observation.value)
     if rep_ids is not None:
-        query = query.where(Observation.rep_id.in_(list(rep_ids)))
+        query = query.where(among(Observation.rep_id, rep_ids))
     if metric_ids is not None:
         query = query.where(Observation.metric_id.in_(list(metric_ids)))
     if start is not None:

@@ -38,6 +38,7 @@ from reviewapp.metrics import bulk
 from reviewapp.metrics.data import fetch_columns, frame_of_columns
 from reviewapp.metrics.models import Metric, MetricRollup, Observation, Rollup
 from reviewapp.metrics.periods import Grain, quarter_of, rollup_all
+from reviewapp.model_types import among
 
 TABLE = MetricRollup.__table__
 COLUMNS = ("rep_id", "metric_id", "grain", "period_start", "sum_value", "mean_value",
@@ -195,7 +196,7 @@ def _view(grain: Grain | str, *, rep_ids=None, metric_ids=None, start: date | No
         if isinstance(rep_ids, sa.Select):  # the reps as a subquery: a scope of any size
             query = query.where(table.c.rep_id.in_(rep_ids))
         elif rep_ids is not None:
-            query = query.where(table.c.rep_id.in_(list(rep_ids)))
+            query = query.where(among(table.c.rep_id, rep_ids))
         if metric_ids is not None:
             query = query.where(table.c.metric_id.in_(list(metric_ids)))
         if start is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from reviewapp import policy
 from reviewapp.auth.models import Role, User
@@ -67,16 +67,26 @@ def next_steps(review, today: date | None = None) -> list[NextStep]:
     return steps
 
 
+NEXT_SCAN = 20
+
+
 def next_waiting_for(actor: User, review, today: date | None = None) -> Review | None:
     """The next review of the same cycle (by the rep's name) where the actor, as its reviewer,
     has a step forward open, other than this one."""
     theirs = [a for a, rule in REVIEW_ACTIONS.items()
               if rule.to is not None and Party.REVIEWER in rule.who]
+    states = {s for a in theirs for s in REVIEW_ACTIONS[a].who[Party.REVIEWER]}
+    # Only reviews in a state where the reviewer has a step forward, and only the first few by
+    # name: a manager of 200 reps does not load 199 reviews to find the next one. The table's
+    # further conditions are mostly the cycle's (a passed deadline, the cycle letting managers
+    # share), the same for every candidate: when the first NEXT_SCAN fail them, so would the
+    # rest. The link is a shortcut; the cycle page lists every review.
     candidates = db.session.scalars(
         sa.select(Review).join(User, User.id == Review.rep_id)
         .where(Review.cycle_id == review.cycle_id, Review.manager_id == actor.id,
-               Review.id != review.id)
-        .options(selectinload(Review.rep), selectinload(Review.cycle)).order_by(User.name))
+               Review.id != review.id, Review.state.in_(sorted(states, key=lambda s: s.value)))
+        .options(contains_eager(Review.rep), joinedload(Review.cycle))
+        .order_by(User.name, Review.id).limit(NEXT_SCAN))
     for candidate in candidates:
         if any(policy.may(actor, candidate, a, today) for a in theirs):
             return candidate
