@@ -11,16 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 from reviewapp.auth.models import Role, User
 from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
 from reviewapp.goals.models import Goal, GoalKind, GoalScope, GoalStatus
-from reviewapp.metrics.data import load_observations
+from reviewapp.metrics.data import fetch_columns
 from reviewapp.metrics.models import Observation, Rollup
+from reviewapp.model_types import among
 
 
 @dataclass(frozen=True)
@@ -83,36 +82,38 @@ def has_data(rep_ids: Sequence[int], metric_id: int) -> bool:
         return False
     return db.session.scalar(
         sa.select(Observation.id)
-        .where(Observation.rep_id.in_(list(rep_ids)), Observation.metric_id == metric_id)
+        .where(among(Observation.rep_id, rep_ids), Observation.metric_id == metric_id)
         .limit(1)
     ) is not None
 
 
-def metric_values(goals: Sequence[Goal], frame: pd.DataFrame,
+def metric_values(goals: Sequence[Goal], observations: Sequence[tuple],
                   members: dict[int, list[int]]) -> dict[int, float]:
     """The metric goals' values over their periods for their reps, rolled up as each metric
-    says, all in one vectorised step (see progress.values_over_periods); a goal without data
-    in its period is absent."""
-    goal_ids, reps, metrics, starts, ends, hows, teams = [], [], [], [], [], [], []
+    says, all in one pass (see progress.goal_values); a goal without data in its period is
+    absent. `observations`: (rep, metric, grain, period start, value) rows."""
+    pairs = []
     for goal in goals:
         if goal.kind != GoalKind.METRIC or goal.metric is None:
             continue
-        for rep_id in measured_ids(goal, members):
-            goal_ids.append(goal.id)
-            reps.append(rep_id)
-            metrics.append(goal.metric_id)
-            starts.append(goal.start_date)
-            ends.append(goal.end_date)
-            hows.append(goal.metric.rollup.value)
-            teams.append(goal.scope == GoalScope.TEAM)
-    pairs = pd.DataFrame({
-        "goal": pd.Series(goal_ids, dtype="int64"), "rep": pd.Series(reps, dtype="int64"),
-        "metric": pd.Series(metrics, dtype="int64"),
-        # numpy reads dates as a block; pandas' to_datetime parses each object on its own.
-        "start": pd.Series(np.array(starts, dtype="datetime64[D]").astype("datetime64[ns]")),
-        "end": pd.Series(np.array(ends, dtype="datetime64[D]").astype("datetime64[ns]")),
-        "how": pd.Series(hows, dtype=object), "team": pd.Series(teams, dtype=bool)})
-    return maths.values_over_periods(pairs, frame)
+        first, last, how = goal.start_date.isoformat(), goal.end_date.isoformat(), \
+            goal.metric.rollup.value
+        team = goal.scope == GoalScope.TEAM
+        pairs += [(goal.id, rep_id, goal.metric_id, first, last, how, team)
+                  for rep_id in measured_ids(goal, members)]
+    return maths.goal_values(pairs, observations)
+
+
+def observation_rows(rep_ids: Sequence[int], metric_ids: Sequence[int], start: date,
+                     end: date) -> list[tuple]:
+    """(rep, metric, grain, period start, value) of these reps and metrics in [start, end], as
+    the driver returns them: one statement, no DataFrame."""
+    columns = fetch_columns(
+        sa.select(Observation.rep_id, Observation.metric_id, Observation.grain,
+                  sa.type_coerce(Observation.period_start, sa.String), Observation.value)
+        .where(among(Observation.rep_id, rep_ids), Observation.metric_id.in_(list(metric_ids)),
+               Observation.period_start >= start, Observation.period_start <= end))
+    return list(zip(*columns, strict=True)) if columns else []
 
 
 def _basis(goal: Goal, n_members: int) -> str:
@@ -138,14 +139,14 @@ def compute_progress(goals: Sequence[Goal], today: date | None = None) -> dict[i
     metric_goals = [g for g in goals if g.kind == GoalKind.METRIC and g.metric is not None]
     members = team_members(sorted({g.team_id for g in metric_goals
                                    if g.scope == GoalScope.TEAM}))
-    frame = pd.DataFrame(columns=["rep", "metric", "grain", "start", "value"])
+    rows: list[tuple] = []
     if metric_goals:
         rep_ids = sorted({r for g in metric_goals for r in measured_ids(g, members)})
-        frame = load_observations(
+        rows = observation_rows(
             rep_ids, sorted({g.metric_id for g in metric_goals}),
             start=min(g.start_date for g in metric_goals),
             end=max(g.end_date for g in metric_goals))
-    values = metric_values(metric_goals, frame, members)
+    values = metric_values(metric_goals, rows, members)
     result = {}
     for goal in goals:
         current = None

@@ -1,4 +1,5 @@
-"""Goal progress for a whole page in one vectorised step gives the values the per-goal loop gave.
+"""Goal progress for a whole page in one pass (progress.goal_values, on plain rows) gives the
+values the per-goal loop gave.
 
 The reference below is the loop `tracking.metric_value` ran once per goal (a pandas filter per
 goal, then one per member), kept here verbatim in meaning; generated organisations with mixed
@@ -77,19 +78,21 @@ def generated(seed: int) -> tuple[pd.DataFrame, list[dict]]:
     return frame, goals
 
 
-def pairs_of(goals: list[dict]) -> pd.DataFrame:
-    rows = [(g["id"], r, g["metric"], g["start"], g["end"], g["how"], g["team"])
-            for g in goals for r in g["reps"]]
-    pairs = pd.DataFrame(rows, columns=maths.GOAL_COLUMNS)
-    for column in ("start", "end"):
-        pairs[column] = pd.to_datetime(pairs[column]).astype("datetime64[ns]")
-    return pairs.astype({"goal": "int64", "rep": "int64", "metric": "int64", "team": bool})
+def pairs_of(goals: list[dict]) -> list[tuple]:
+    return [(g["id"], r, g["metric"], g["start"].isoformat(), g["end"].isoformat(), g["how"],
+             g["team"]) for g in goals for r in g["reps"]]
+
+
+def rows_of(frame: pd.DataFrame) -> list[tuple]:
+    """The observations as the driver gives them: (rep, metric, grain, date, value)."""
+    return list(zip(frame["rep"].tolist(), frame["metric"].tolist(), frame["grain"].tolist(),
+                    frame["start"].dt.date.tolist(), frame["value"].tolist(), strict=True))
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_vectorised_values_equal_the_per_goal_loop(seed):
+def test_page_values_equal_the_per_goal_loop(seed):
     frame, goals = generated(seed)
-    new = maths.values_over_periods(pairs_of(goals), frame)
+    new = maths.goal_values(pairs_of(goals), rows_of(frame))
     for goal in goals:
         old = reference_value(goal, frame)
         if old is None:
@@ -105,11 +108,11 @@ def test_a_coarser_grain_in_the_period_wins_per_rep_not_per_team():
                           "value": [5.0, 40.0, 7.0]})
     goal = {"id": 9, "metric": 1, "how": "sum", "team": True, "start": date(2026, 7, 1),
             "end": date(2026, 9, 30), "reps": [1, 2]}
-    assert maths.values_over_periods(pairs_of([goal]), frame) == {9: 47.0}
+    assert maths.goal_values(pairs_of([goal]), rows_of(frame)) == {9: 47.0}
     assert reference_value(goal, frame) == 47.0
 
 
 def test_no_goals_or_no_observations_give_no_values():
     frame, goals = generated(3)
-    assert maths.values_over_periods(pairs_of([]), frame) == {}
-    assert maths.values_over_periods(pairs_of(goals), frame.iloc[0:0]) == {}
+    assert maths.goal_values(pairs_of([]), rows_of(frame)) == {}
+    assert maths.goal_values(pairs_of(goals), []) == {}
