@@ -7,11 +7,11 @@ link to who answered. Built once per request and review (the page asks per compe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import g
+from flask import g, request
 from flask_login import current_user
 
 from reviewapp import policy
@@ -20,7 +20,7 @@ from reviewapp.extensions import db
 from reviewapp.peers.aggregate import CompetencyAggregate, Round, summarise
 from reviewapp.peers.evidence import CustomerVoice, customer_voice, is_customer_competency
 from reviewapp.peers.models import PeerAnswer, PeerRequestState
-from reviewapp.peers.services import candidates, requests_of, round_of
+from reviewapp.peers.services import Candidates, candidates, requests_of, round_of
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import Review
 
@@ -50,7 +50,7 @@ class PeerPanel:
     can_decide: bool
     can_see_authors: bool
     waiting: int  # nominations waiting for the manager
-    candidates: list[User] = field(default_factory=list)
+    candidates: Candidates | None = None
     voice: CustomerVoice | None = None
 
     @property
@@ -92,8 +92,10 @@ def aggregates_of(review: Review, rnd: Round, today: date) -> dict[int, Competen
     return summarise(rows, [c.id for c in review.cycle.competencies], rnd.minimum)
 
 
-def build_panel(actor: User, review: Review, today: date | None = None) -> PeerPanel:
-    """The panel for this viewer (nothing of it is a secret the viewer may not know)."""
+def build_panel(actor: User, review: Review, today: date | None = None,
+                peer_q: str = "") -> PeerPanel:
+    """The panel for this viewer (nothing of it is a secret the viewer may not know); `peer_q`
+    searches the colleagues the picker offers."""
     today = today or date.today()
     enabled = bool(review.cycle.peer_feedback)
     sees_requests = enabled and policy.may(actor, review, ReviewAction.SEE_PEER_REQUESTS, today)
@@ -117,7 +119,7 @@ def build_panel(actor: User, review: Review, today: date | None = None) -> PeerP
         can_see_authors=policy.may(actor, review, ReviewAction.SEE_PEER_AUTHORS, today),
         waiting=sum(1 for r in requests if r.state == S.PROPOSED))
     if can_nominate or can_decide:
-        panel.candidates = candidates(review, requests)
+        panel.candidates = candidates(review, requests, peer_q)
     if policy.can_see_manager_side(actor, review) or policy.may(
             actor, review, ReviewAction.SAVE_MANAGER, today):
         panel.voice = customer_voice(review)
@@ -128,5 +130,6 @@ def peer_panel(review: Review) -> PeerPanel:
     """The panel for the current user, built once per request (a template global)."""
     cache = g.setdefault("_peer_panels", {})
     if review.id not in cache:
-        cache[review.id] = build_panel(current_user, review)
+        cache[review.id] = build_panel(current_user, review,
+                                       peer_q=request.args.get("peer_q", ""))
     return cache[review.id]

@@ -19,7 +19,9 @@ from reviewapp.audit.services import record
 from reviewapp.auth.models import User
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
 from reviewapp.extensions import db
+from reviewapp.model_types import among
 from reviewapp.notifications.services import notify
+from reviewapp.pagination import MAX_QUERY_LENGTH, search_clause
 from reviewapp.peers.aggregate import Round
 from reviewapp.peers.models import HOLDING, PeerAnswer, PeerRequest, PeerRequestState
 from reviewapp.policy import ReviewAction
@@ -97,14 +99,39 @@ def round_of(review: Review, requests: list[PeerRequest] | None = None) -> Round
                  due=review.cycle.peer_due)
 
 
-def candidates(review: Review, requests: list[PeerRequest]) -> list[User]:
+CANDIDATES_SHOWN = 50  # the picker's length; a search finds anyone else
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Colleagues the picker offers: the rep's own team first, then by name, at most
+    CANDIDATES_SHOWN of `total` who could be asked (matching `q` when searched)."""
+
+    people: list[User]
+    total: int
+    q: str = ""
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.people)
+
+
+def candidates(review: Review, requests: list[PeerRequest], q: str = "") -> Candidates:
     """Active colleagues who could still be asked: not the rep, not the reviewer, not already
-    nominated, asked, removed or declined."""
+    nominated, asked, removed or declined. An organisation of thousands is not one drop-down of
+    thousands: the list holds the nearest CANDIDATES_SHOWN and `q` (name or email words)
+    finds the rest, both in SQL."""
     taken = {r.peer_id for r in requests} | {review.rep_id, review.manager_id}
-    return [u for u in db.session.scalars(sa.select(User).where(User.active)
-                                          .options(sa.orm.selectinload(User.team))
-                                          .order_by(User.name))
-            if u.id not in taken]
+    q = " ".join(q.split())[:MAX_QUERY_LENGTH]
+    query = sa.select(User).where(User.active, ~among(User.id, {t for t in taken if t}),
+                                  search_clause(q, [User.name, User.email]))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    team_first = sa.case((User.team_id == review.rep.team_id, 0), else_=1) \
+        if review.rep.team_id else sa.literal(0)
+    people = list(db.session.scalars(
+        query.options(sa.orm.selectinload(User.team))
+        .order_by(team_first, User.name, User.id).limit(CANDIDATES_SHOWN)))
+    return Candidates(people=people, total=total, q=q)
 
 
 # The rep nominates, the manager decides ------------------------------------------------------

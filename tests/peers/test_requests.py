@@ -8,10 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from reviewapp.audit.models import AuditEvent
+from reviewapp.auth.models import Role
 from reviewapp.extensions import db
 from reviewapp.notifications.models import Notification
 from reviewapp.peers.models import PeerAnswer, PeerRequest, PeerRequestState
 from reviewapp.reviews.models import Review
+from tests.factories import create_user
 from tests.peers.helpers import (
     answer,
     answer_form,
@@ -228,3 +230,45 @@ def test_answers_are_audited_on_the_request_not_the_review(client, login_as, pee
     assert events[0].after is None  # no content in the log either
     history = login_as(org.lead).get(f"/reviews/{review.id}/history").get_data(as_text=True)
     assert "peer.answer" not in history
+
+
+def _options(page: str, select_id: str) -> list[str]:
+    block = page.split(f'id="{select_id}"')[1].split("</select>")[0]
+    return [part.split(">", 1)[1].split("<", 1)[0] for part in block.split("<option")[1:]
+            if 'value=""' not in part.split(">", 1)[0]]
+
+
+def test_the_picker_lists_the_nearest_colleagues_and_finds_the_rest(client, login_as,
+                                                                    peer_cycle):
+    """An organisation of hundreds is not a drop-down of hundreds: the rep's team first, at
+    most CANDIDATES_SHOWN, a search (name or email, in SQL) for anyone else."""
+    from reviewapp.peers.services import CANDIDATES_SHOWN
+
+    review, org = peer_cycle.review, peer_cycle.org
+    crowd = [create_user(Role.REP, name=f"Zed Colleague {i:03d}", manager=org.other_manager,
+                         team=org.other_team, commit=False) for i in range(CANDIDATES_SHOWN + 10)]
+    db.session.commit()
+    page = login_as(org.rep).get(f"/reviews/{review.id}").get_data(as_text=True)
+    listed = _options(page, "peers-choice")
+    assert len(listed) == CANDIDATES_SHOWN
+    # Rita's own team first (Ravi and Bob Direct), not the rep or her reviewer.
+    assert listed[:2] == ["Bob Direct (Alpha)", "Ravi Rep (Alpha)"]
+    assert not any(name.startswith(("Rita Rep", "Leo Lead")) for name in listed)
+    everyone = len(peer_cycle.peers) + len(crowd) + 6  # the org's others, HR and managers
+    assert f"show {CANDIDATES_SHOWN} of {everyone} colleagues" in page
+
+    found = login_as(org.rep).get(f"/reviews/{review.id}?peer_q=colleague+059")
+    text = found.get_data(as_text=True)
+    assert _options(text, "peers-choice") == ["Zed Colleague 059 (Omega)"]
+    assert "1 colleague match “colleague 059”" in text
+    assert 'value="colleague 059"' in text
+    # The manager's "ask another" list searches the same way; a % is a literal, not a wildcard.
+    manager_page = login_as(org.lead).get(f"/reviews/{review.id}?peer_q=%25").get_data(
+        as_text=True)
+    assert _options(manager_page, "peer-add") == []
+    assert "0 colleagues match “%”" in manager_page
+
+    # Choosing someone beyond the first page still works: the form checks the person, not
+    # the list shown.
+    nominate(client, login_as, review, crowd[-3:])
+    assert [r.peer_id for r in requests_on(review)] == [p.id for p in crowd[-3:]]
