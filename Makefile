@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app reviewapp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# pytest-xdist workers per database's run (`make test TEST_WORKERS=0` runs in one process).
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 .PHONY: demo test lint install bench clean
 
@@ -30,17 +33,17 @@ lint: install
 
 ## Lint, then the whole suite on SQLite with rate limits in memory; when
 ## REVIEWAPP_TEST_DATABASE_URL is set, also on PostgreSQL (limits in REVIEWAPP_RATELIMIT_STORAGE_URI,
-## e.g. Redis), the two runs side by side (each is one process; CI has two cores), each log
-## printed whole when both are done.
+## e.g. Redis), the two runs side by side, each spread over TEST_WORKERS processes (pytest-xdist),
+## each log printed whole when both are done.
 test: lint
 	@if [ -z "$$REVIEWAPP_TEST_DATABASE_URL" ]; then \
-		$(BIN)/pytest -q; \
+		$(PYTEST); \
 	else \
 		logs=$$(mktemp -d); \
 		echo "== the suite on SQLite and on PostgreSQL ($$REVIEWAPP_TEST_DATABASE_URL), side by side"; \
 		env -u REVIEWAPP_TEST_DATABASE_URL -u REVIEWAPP_RATELIMIT_STORAGE_URI \
-			$(BIN)/pytest -q > $$logs/sqlite.log 2>&1 & sqlite=$$!; \
-		$(BIN)/pytest -q > $$logs/postgresql.log 2>&1; pg=$$?; \
+			$(PYTEST) > $$logs/sqlite.log 2>&1 & sqlite=$$!; \
+		$(PYTEST) > $$logs/postgresql.log 2>&1; pg=$$?; \
 		wait $$sqlite; lite=$$?; \
 		echo "== SQLite (exit $$lite)"; cat $$logs/sqlite.log; \
 		echo "== PostgreSQL (exit $$pg)"; cat $$logs/postgresql.log; \

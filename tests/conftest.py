@@ -86,14 +86,16 @@ def _empty_all_tables() -> None:
 
 @pytest.fixture
 def app(_app):
-    """The app inside an app context; every table is emptied after the test."""
-    saved = dict(_app.config)
+    """The app inside an app context; every table is emptied after the test, and its config
+    and instance folder are put back (tests point them elsewhere)."""
+    saved, instance = dict(_app.config), _app.instance_path
     with _app.app_context():
         yield _app
         _empty_all_tables()
         reset_limits()
     _app.config.clear()
     _app.config.update(saved)
+    _app.instance_path = instance
 
 
 @pytest.fixture(scope="module")
@@ -101,13 +103,14 @@ def module_app(_app):
     """The app inside one app context for a whole module, for data built once and shared by
     its tests (`app` empties every table after each test); every table is emptied at the end
     of the module. Do not mix it with `app` in one module."""
-    saved = dict(_app.config)
+    saved, instance = dict(_app.config), _app.instance_path
     with _app.app_context():
         yield _app
         _empty_all_tables()
         reset_limits()
     _app.config.clear()
     _app.config.update(saved)
+    _app.instance_path = instance
 
 
 @pytest.fixture(scope="session")
