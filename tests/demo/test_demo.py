@@ -1,19 +1,45 @@
 """The demo organisation loads deterministically and idempotently, and carries the whole chain:
-data in, the lab decides the KPIs, only KPIs score a review next to the qualitative ratings."""
+data in, the lab decides the KPIs, only KPIs score a review next to the qualitative ratings.
+
+The demo is loaded once for the module (it renders and signs 26 records): the tests read it, and
+the first loads it again to show that nothing changes."""
 
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.cycles.models import Cycle
+from reviewapp.demo.reviews import CYCLE_NAME
+from reviewapp.extensions import db as _db
 from reviewapp.goals.models import Goal
 from reviewapp.kpis.models import ValidationRun
 from reviewapp.metrics.models import KpiStatus, Metric, Observation
+from reviewapp.peers.models import PeerAnswer, PeerRequest
 from reviewapp.reviews.models import Review, ReviewState
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
 
-COUNTED = [User, Team, Observation, ValidationRun, Goal, Cycle, Review]
+COUNTED = [User, Team, Observation, ValidationRun, Goal, Cycle, Review, PeerRequest, PeerAnswer]
+
+
+@pytest.fixture(scope="module")
+def loaded(module_app):
+    """The demo, loaded once; the output of that load."""
+    result = module_app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def db(loaded):
+    yield _db
+    _db.session.rollback()
+
+
+@pytest.fixture
+def runner(module_app):
+    return module_app.test_cli_runner()
 
 
 def snapshot(db):
@@ -26,10 +52,8 @@ def snapshot(db):
     return people, counts
 
 
-def test_demo_load_twice_changes_nothing_and_tells_the_story(runner, db):
-    first = runner.invoke(args=["demo", "load"])
-    assert first.exit_code == 0, first.output
-    assert "Demo logins" in first.output and "hr@demo.reviewapp.test" in first.output
+def test_demo_load_twice_changes_nothing_and_tells_the_story(loaded, runner, db):
+    assert "Demo logins" in loaded and "hr@demo.reviewapp.test" in loaded
     people, counts = snapshot(db)
     roles = [r for _, r, _, _ in people]
     assert roles.count("hr_admin") == 1 and roles.count("manager") == 3
@@ -78,7 +102,63 @@ def test_demo_load_twice_changes_nothing_and_tells_the_story(runner, db):
 
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0, second.output
+    assert "peer feedback: already loaded" in second.output
     db.session.expire_all()
     assert snapshot(db) == (people, counts)
     manager = db.session.scalar(sa.select(User).where(User.role == Role.MANAGER))
     assert len(manager.reports) == 8
+
+
+@pytest.fixture
+def login_as(module_app):
+    def _login(user):
+        client = module_app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return client
+    return _login
+
+
+def _review_of(db, name: str) -> Review:
+    return db.session.scalar(sa.select(Review).join(User, User.id == Review.rep_id)
+                             .join(Cycle, Cycle.id == Review.cycle_id)
+                             .where(User.name == name, Cycle.name == CYCLE_NAME))
+
+
+def _person(db, name: str) -> User:
+    return db.session.scalar(sa.select(User).where(User.name == name))
+
+
+def test_demo_peer_feedback(loaded, db, login_as):
+    """Peer input on several reviews of the current cycle, and a customer voice."""
+    assert "peer feedback: 6 reviews, 15 answers" in loaded
+    reviewed = db.session.scalars(sa.select(PeerAnswer.review_id).distinct()).all()
+    assert len(reviewed) >= 5
+
+    marcus = _person(db, "Marcus Cole")
+    grace = _review_of(db, "Grace Liu")
+    page = login_as(marcus).get(f"/reviews/{grace.id}").get_data(as_text=True)
+    assert "4 peers answered (of 4 asked)" in page and "median" in page
+    assert 'data-testid="customer-voice"' in page and "CSAT" in page
+    for name in ("Priya Shah", "Ana Lima", "Jon Park", "Ben Carter"):  # asked, never linked
+        assert f"<td>{name}</td><td>asked</td>" in page
+    tasks = login_as(marcus).get("/dashboard").get_data(as_text=True)
+    assert "Approve the colleagues Pedro Alves nominated" in tasks
+
+    hana = _review_of(db, "Hana Sato")
+    page = login_as(_person(db, "Sofia Marin")).get(f"/reviews/{hana.id}").get_data(
+        as_text=True)
+    assert "Not enough responses to keep them anonymous" in page
+
+    hr = _person(db, "Hannah Reed")
+    calibration = login_as(hr).get(f"/cycles/{grace.cycle_id}/calibration").get_data(
+        as_text=True)
+    differs = calibration.split('data-testid="peer-differs"')[1].split("</table>")[0]
+    assert "Lena Vogel" in differs and "Collaboration" in differs
+
+    omar = _review_of(db, "Omar Haddad")
+    tasks = login_as(_person(db, "Priya Shah")).get("/dashboard").get_data(as_text=True)
+    assert "Give feedback on Omar Haddad" in tasks
+    assert login_as(_person(db, "Priya Shah")).get(f"/reviews/{omar.id}").status_code == 404
+
