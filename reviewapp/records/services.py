@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -265,12 +267,49 @@ def draft_visibility(actor: User, review: Review) -> record_content.Visibility:
         history=manager or policy.may(actor, review, ReviewAction.SEE_HISTORY))
 
 
+DRAFTS_KEPT = 64  # drafts kept per process, by content: about 50 KB each
+
+
+class _Drafts:
+    """Rendered drafts by what they show: the content's SHA-256 (the viewer's own view of the
+    review, its version, the organisation) and the page setup. A draft downloaded again while
+    nothing it shows has changed is sent as rendered the first time, instead of taking a
+    worker for half a second of layout; any save makes new content, so a new draft."""
+
+    def __init__(self, size: int):
+        self.size, self.pdfs, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key) -> bytes | None:
+        with self.lock:
+            pdf = self.pdfs.get(key)
+            if pdf is not None:
+                self.pdfs.move_to_end(key)
+            return pdf
+
+    def put(self, key, pdf: bytes) -> None:
+        with self.lock:
+            self.pdfs[key] = pdf
+            while len(self.pdfs) > self.size:
+                self.pdfs.popitem(last=False)
+
+
+_drafts = _Drafts(DRAFTS_KEPT)
+
+
 def draft_pdf(actor: User, review: Review) -> bytes:
-    """A watermarked draft of an open review, rendered now; never stored or signed."""
+    """A watermarked draft of an open review, rendered when what it shows last changed;
+    never stored or signed."""
     policy.authorize_review_action(actor, review, ReviewAction.DOWNLOAD_DRAFT)
     content = record_content.build(review, document_id=f"DRAFT-{review.id:06d}", version=0,
                                    organisation=organisation(),
                                    seen=draft_visibility(actor, review), draft=True)
-    from reviewapp.records.render import render_pdf
+    from reviewapp.records import render
 
-    return render_pdf(content, record_content.content_sha256(content))
+    digest = record_content.content_sha256(content)
+    config = current_app.config
+    key = (digest, config.get("RECORDS_PAGE_SIZE", "A4"), config.get("RECORDS_PDF_VARIANT"))
+    pdf = _drafts.get(key)
+    if pdf is None:
+        pdf = render.render_pdf(content, digest)
+        _drafts.put(key, pdf)
+    return pdf

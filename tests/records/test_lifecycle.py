@@ -199,6 +199,37 @@ def test_a_draft_before_finalising_shows_only_what_its_reader_may_see(app, signi
     assert "Customers ask for them by name" in text and "DRAFT" in text
 
 
+def test_a_draft_is_rendered_again_only_when_what_it_shows_changes(app, signing, client,
+                                                                   login_as, monkeypatch):
+    from reviewapp.records import render
+
+    renders = []
+    real = render.render_pdf
+    monkeypatch.setattr(render, "render_pdf",
+                        lambda content, digest, **kw: renders.append(digest) or real(
+                            content, digest, **kw))
+    org = builders.launched_cycle(1)
+    review = org.reviews[0]
+    builders.write_review(org, review)
+    db.session.commit()
+    draft = f"/records/reviews/{review.id}/draft.pdf"
+    first = login_as(org.manager).get(draft)
+    again = client.get(draft)
+    assert first.status_code == again.status_code == 200
+    assert again.data == first.data and len(renders) == 1
+    # The rep sees less of the review: her draft is her own, not the manager's.
+    rep_draft = login_as(org.reps[0]).get(draft).data
+    assert len(renders) == 2 and rep_draft != first.data
+    assert "Customers ask for them by name" not in pdf_text_of(rep_draft, app)
+    # A change to what the draft shows renders it anew.
+    fresh = db.session.get(Review, review.id)
+    fresh.reconciliation_note = "Discussed the gap between the two sides in the 1:1."
+    db.session.commit()
+    changed = login_as(org.manager).get(draft).data
+    assert len(renders) == 3
+    assert "Discussed the gap" in " ".join(pdf_text_of(changed, app).split())
+
+
 def test_a_finalised_review_offers_the_record_not_a_draft(app, signing, client, login_as):
     org = builders.finalised_cycle(1)
     render_pending()
