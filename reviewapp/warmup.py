@@ -1,0 +1,46 @@
+"""Loading the heavy libraries in the background once a server worker is up.
+
+App start stays light (tests/test_startup_imports.py): WeasyPrint, matplotlib and pyHanko load
+on first use. In a server that first use is a person's request: the first draft PDF a gunicorn
+worker sends took 1.5 s instead of 0.2 s, the first KPI chart likewise, and that request held
+a worker the whole time. wsgi.py starts this thread, so a worker answers at once and the
+libraries, the record stylesheet and the fonts are ready a moment later; a request that needs
+one of them meanwhile waits only for the rest of its import. `flask` commands never start it;
+`REVIEWAPP_WARM_UP=false` turns it off (a worker then loads them on first use, as before).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+
+WARM_PAGE = "<!doctype html><html lang='en'><title>warm-up</title><p>Ready.</p></html>"
+
+
+def _warm(app: Flask) -> None:
+    with app.app_context():
+        from reviewapp.kpis import charts  # noqa: F401  (matplotlib, on the KPI run page)
+        from reviewapp.records import chart  # noqa: F401  (matplotlib, in every record)
+        from reviewapp.records.render import current_renderer
+        from reviewapp.records.signing import current_signer
+
+        current_renderer().pdf(WARM_PAGE, identifier="warm-up")  # stylesheet, fonts, layout
+        current_signer()  # pyHanko, and the key read once
+
+
+def warm_up(app: Flask) -> threading.Thread | None:
+    """Start warming this process in a daemon thread (unless WARM_UP is off); failures are
+    logged and left to the first request that needs the library, which reports them."""
+    if not app.config.get("WARM_UP", True):
+        return None
+
+    def run() -> None:
+        try:
+            _warm(app)
+        except Exception:  # the request that needs it will fail visibly; the worker serves on
+            app.logger.exception("Warming up the PDF and chart libraries failed")
+
+    thread = threading.Thread(target=run, name="reviewapp-warm-up", daemon=True)
+    thread.start()
+    return thread
