@@ -247,6 +247,8 @@ def test_the_picker_lists_the_nearest_colleagues_and_finds_the_rest(client, logi
     review, org = peer_cycle.review, peer_cycle.org
     crowd = [create_user(Role.REP, name=f"Zed Colleague {i:03d}", manager=org.other_manager,
                          team=org.other_team, commit=False) for i in range(CANDIDATES_SHOWN + 10)]
+    create_user(Role.REP, name="Zoe Faraway", email="zoe.faraway@example.test",
+                manager=org.other_manager, team=org.other_team, commit=False)
     db.session.commit()
     page = login_as(org.rep).get(f"/reviews/{review.id}").get_data(as_text=True)
     listed = _options(page, "peers-choice")
@@ -254,14 +256,18 @@ def test_the_picker_lists_the_nearest_colleagues_and_finds_the_rest(client, logi
     # Rita's own team first (Ravi and Bob Direct), not the rep or her reviewer.
     assert listed[:2] == ["Bob Direct (Alpha)", "Ravi Rep (Alpha)"]
     assert not any(name.startswith(("Rita Rep", "Leo Lead")) for name in listed)
-    everyone = len(peer_cycle.peers) + len(crowd) + 6  # the org's others, HR and managers
+    everyone = len(peer_cycle.peers) + len(crowd) + 7  # and Zoe, the org's others, HR, managers
     assert f"show {CANDIDATES_SHOWN} of {everyone} colleagues" in page
 
-    found = login_as(org.rep).get(f"/reviews/{review.id}?peer_q=colleague+059")
+    assert "Zoe Faraway (Omega)" not in listed  # beyond the first 50 by name
+    found = login_as(org.rep).get(f"/reviews/{review.id}?peer_q=farAway")
     text = found.get_data(as_text=True)
-    assert _options(text, "peers-choice") == ["Zed Colleague 059 (Omega)"]
-    assert "1 colleague match “colleague 059”" in text
-    assert 'value="colleague 059"' in text
+    assert _options(text, "peers-choice") == ["Zoe Faraway (Omega)"]
+    assert "1 colleague match “farAway”" in text
+    assert 'value="farAway"' in text
+    by_email = login_as(org.rep).get(f"/reviews/{review.id}?peer_q=zoe.farAWAY%40").get_data(
+        as_text=True)
+    assert _options(by_email, "peers-choice") == ["Zoe Faraway (Omega)"]
     # The manager's "ask another" list searches the same way; a % is a literal, not a wildcard.
     manager_page = login_as(org.lead).get(f"/reviews/{review.id}?peer_q=%25").get_data(
         as_text=True)
