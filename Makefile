@@ -41,7 +41,7 @@ test: lint
 	else \
 		logs=$$(mktemp -d); \
 		echo "== the suite on SQLite and on PostgreSQL ($$REVIEWAPP_TEST_DATABASE_URL), side by side"; \
-		env -u REVIEWAPP_TEST_DATABASE_URL -u REVIEWAPP_RATELIMIT_STORAGE_URI \
+		env -u REVIEWAPP_TEST_DATABASE_URL -u REVIEWAPP_RATELIMIT_STORAGE_URI REVIEWAPP_E2E_LAYOUT=0 \
 			$(PYTEST) > $$logs/sqlite.log 2>&1 & sqlite=$$!; \
 		$(PYTEST) > $$logs/postgresql.log 2>&1; pg=$$?; \
 		wait $$sqlite; lite=$$?; \

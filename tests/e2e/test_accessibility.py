@@ -27,6 +27,8 @@ from reviewapp.kpis.models import RunScope, ValidationRun
 from reviewapp.reviews.models import Review, ReviewState
 from tests.e2e.demo_data import load_demo_without_records, log_in_as_demo
 
+pytestmark = pytest.mark.layout  # see tests/e2e/conftest.py: once per make test
+
 BLOCKING = ("serious", "critical")
 AXE = Axe()
 IN_FLIGHT = 3  # pages being checked at once

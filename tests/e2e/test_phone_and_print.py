@@ -10,6 +10,8 @@ from reviewapp.extensions import db
 from reviewapp.reviews.models import Review, ReviewState
 from tests.e2e.demo_data import load_demo_without_records, log_in_as_demo
 
+pytestmark = pytest.mark.layout  # see tests/e2e/conftest.py: once per make test
+
 PHONE = {"width": 390, "height": 844}
 
 
