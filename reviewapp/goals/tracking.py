@@ -17,7 +17,7 @@ from reviewapp.auth.models import Role, User
 from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
 from reviewapp.goals.models import Goal, GoalKind, GoalScope, GoalStatus
-from reviewapp.metrics.data import fetch_columns
+from reviewapp.metrics.data import observation_rows
 from reviewapp.metrics.models import Observation, Rollup
 from reviewapp.model_types import among
 
@@ -102,18 +102,6 @@ def metric_values(goals: Sequence[Goal], observations: Sequence[tuple],
         pairs += [(goal.id, rep_id, goal.metric_id, first, last, how, team)
                   for rep_id in measured_ids(goal, members)]
     return maths.goal_values(pairs, observations)
-
-
-def observation_rows(rep_ids: Sequence[int], metric_ids: Sequence[int], start: date,
-                     end: date) -> list[tuple]:
-    """(rep, metric, grain, period start, value) of these reps and metrics in [start, end], as
-    the driver returns them: one statement, no DataFrame."""
-    columns = fetch_columns(
-        sa.select(Observation.rep_id, Observation.metric_id, Observation.grain,
-                  sa.type_coerce(Observation.period_start, sa.String), Observation.value)
-        .where(among(Observation.rep_id, rep_ids), Observation.metric_id.in_(list(metric_ids)),
-               Observation.period_start >= start, Observation.period_start <= end))
-    return list(zip(*columns, strict=True)) if columns else []
 
 
 def _basis(goal: Goal, n_members: int) -> str:

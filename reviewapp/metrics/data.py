@@ -16,14 +16,14 @@ from reviewapp.model_types import among
 COLUMNS = ["rep", "metric", "grain", "start", "value"]
 
 
-def load_observations(
+def observations_query(
     rep_ids: Iterable[int] | None = None,
     metric_ids: Iterable[int] | None = None,
     *,
     start: date | None = None,
     end: date | None = None,
-) -> pd.DataFrame:
-    """Observations as rep, metric (ids), grain, start, value; optionally filtered."""
+) -> sa.Select:
+    """rep_id, metric_id, grain, period_start (as the driver gives it), value; filtered."""
     query = sa.select(Observation.rep_id, Observation.metric_id, Observation.grain,
                       sa.type_coerce(Observation.period_start, sa.String), Observation.value)
     if rep_ids is not None:
@@ -34,7 +34,32 @@ def load_observations(
         query = query.where(Observation.period_start >= start)
     if end is not None:
         query = query.where(Observation.period_start <= end)
-    return frame_of_columns(fetch_columns(query), COLUMNS)
+    return query
+
+
+def load_observations(
+    rep_ids: Iterable[int] | None = None,
+    metric_ids: Iterable[int] | None = None,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """Observations as rep, metric (ids), grain, start, value; optionally filtered."""
+    return frame_of_columns(fetch_columns(observations_query(
+        rep_ids, metric_ids, start=start, end=end)), COLUMNS)
+
+
+def observation_rows(
+    rep_ids: Iterable[int] | None = None,
+    metric_ids: Iterable[int] | None = None,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[tuple]:
+    """The same observations as plain (rep, metric, grain, start, value) rows, no DataFrame:
+    for pages, which meet a few hundred rows (goals/progress.goal_values)."""
+    columns = fetch_columns(observations_query(rep_ids, metric_ids, start=start, end=end))
+    return list(zip(*columns, strict=True)) if columns else []
 
 
 def fetch_columns(query: sa.Select,
