@@ -41,9 +41,9 @@ test: lint
 	else \
 		logs=$$(mktemp -d); \
 		echo "== the suite on SQLite and on PostgreSQL ($$REVIEWAPP_TEST_DATABASE_URL), side by side"; \
-		env -u REVIEWAPP_TEST_DATABASE_URL -u REVIEWAPP_RATELIMIT_STORAGE_URI REVIEWAPP_E2E_LAYOUT=0 \
+		env -u REVIEWAPP_TEST_DATABASE_URL -u REVIEWAPP_RATELIMIT_STORAGE_URI \
 			$(PYTEST) > $$logs/sqlite.log 2>&1 & sqlite=$$!; \
-		$(PYTEST) > $$logs/postgresql.log 2>&1; pg=$$?; \
+		REVIEWAPP_E2E_LAYOUT=0 $(PYTEST) > $$logs/postgresql.log 2>&1; pg=$$?; \
 		wait $$sqlite; lite=$$?; \
 		echo "== SQLite (exit $$lite)"; cat $$logs/sqlite.log; \
 		echo "== PostgreSQL (exit $$pg)"; cat $$logs/postgresql.log; \

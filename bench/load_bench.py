@@ -516,13 +516,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(url: str, workers: int, instance: Path) -> tuple[subprocess.Popen, str]:
+def serve(url: str, workers: int, instance: Path, threads: int = 1
+          ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "REVIEWAPP_DATABASE_URL": url, "REVIEWAPP_SECRET_KEY": SECRET,
            "REVIEWAPP_RATELIMIT_ENABLED": "false", "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--timeout", "60", "--log-level", "warning", "wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+         "-b", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -559,6 +560,8 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--reps", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per worker (gunicorn --threads; 1 = sync workers)")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--burst-users", type=int, default=20)
@@ -598,7 +601,7 @@ def main() -> None:
                     print(f"note: {page.name} skipped, no route {page.endpoint} in this version")
             fault = make_fault(args, url)
             served = fault.url if isinstance(fault, ProxyFault) else url
-            process, base = serve(served, args.workers, Path(tmp))
+            process, base = serve(served, args.workers, Path(tmp), args.threads)
             try:
                 report(base, org, pages, args, fault)
             finally:
@@ -627,7 +630,8 @@ def _load() -> str:
 
 def report(base: str, org: dict, pages: list[Page], args, fault: Fault | None = None) -> None:
     print(f"\n(a) think time: {args.users} users, 1-3 s between pages, {args.seconds:.0f} s, "
-          f"gunicorn -w {args.workers}; {_load()} ({os.cpu_count()} cores)")
+          f"gunicorn -w {args.workers} --threads {args.threads}; {_load()} "
+          f"({os.cpu_count()} cores)")
     rec = think_time_phase(base, org, pages, args.users, args.seconds, fault)
     print(f"{'page':24} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'5xx':>5} {'4xx':>5}")
     for name in [TRIVIAL.name] + [p.name for p in pages]:

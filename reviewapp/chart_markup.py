@@ -5,11 +5,16 @@ fail (runs freeze the name, so the page broke for good), and "$\\frac{1}{0}$" dr
 chart_text() escapes every `$`. Its SVG styles each element with style="" attributes and a
 <style> element, which the strict Content-Security-Policy refuses in a page; without_inline_styles()
 turns them into SVG presentation attributes, which the policy allows and which draw the same.
+
+Matplotlib is not thread-safe, and rc_context() changes settings for the whole process (the SVG
+hash salt, the fonts): every chart is drawn holding DRAWING, so that in a threaded server
+worker one request's chart never takes another's settings.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 
 # CSS properties matplotlib writes that SVG also accepts as presentation attributes.
 PRESENTATION = frozenset({
@@ -22,6 +27,7 @@ PRESENTATION = frozenset({
 _STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
 _STYLE_ELEMENT = re.compile(r"<style\b[^>]*>(.*?)</style>", re.DOTALL)
 _SVG_OPEN = re.compile(r"<svg\b")
+DRAWING = threading.RLock()
 
 
 def chart_text(text: str) -> str:

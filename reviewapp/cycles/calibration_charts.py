@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from markupsafe import Markup
 
-from reviewapp.chart_markup import chart_text, without_inline_styles
+from reviewapp.caching import Lru
+from reviewapp.chart_markup import DRAWING, chart_text, without_inline_styles
 
 INK, MUTED, GRID, LINE = "#1d2433", "#667085", "#eef1f6", "#c9d0dc"
 BRAND, BAD, ORG = "#2f5bea", "#b42318", "#98a2b3"
@@ -27,7 +27,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#0
            "#F0E442"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 CACHE_SIZE = 128
-_cache: OrderedDict[str, str] = OrderedDict()
+_cache: Lru[str] = Lru(CACHE_SIZE)
 
 
 def csp_safe(svg: str, label: str) -> str:
@@ -41,26 +41,22 @@ def csp_safe(svg: str, label: str) -> str:
 
 def _render(kind: str, payload: Sequence, label: str, draw) -> Markup:
     key = hashlib.sha256(repr((kind, payload, label)).encode()).hexdigest()
-    if key in _cache:
-        _cache.move_to_end(key)
-        return Markup(_cache[key])
+    cached = _cache.get(key)
+    if cached is not None:
+        return Markup(cached)
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context({"svg.hashsalt": f"cal-{kind}", "svg.fonttype": "none",
+    with DRAWING, matplotlib.rc_context({"svg.hashsalt": f"cal-{kind}", "svg.fonttype": "none",
                                 "font.family": "sans-serif",
                                 "font.sans-serif": ["DejaVu Sans", "Arial"]}):
         fig = Figure(layout="constrained")
         draw(fig)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg")
-    svg = csp_safe(buffer.getvalue(), label)
-    _cache[key] = svg
-    while len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
-    return Markup(svg)
+    return Markup(_cache.put(key, csp_safe(buffer.getvalue(), label)))
 
 
 def _style(ax, title: str = "", xlabel: str = "", ylabel: str = "") -> None:

@@ -15,7 +15,7 @@ from reviewapp.extensions import db
 from reviewapp.goals import progress as maths
 from reviewapp.goals import tracking
 from reviewapp.goals.models import NEEDS_ATTENTION, CheckIn, Goal, GoalScope, GoalState
-from reviewapp.goals.queries import goal_facts, goals_query, loaded_goals, visible_goals
+from reviewapp.goals.queries import GoalFacts, goal_facts, goals_query, visible_goals
 from reviewapp.goals.tracking import Progress
 from reviewapp.model_types import among
 
@@ -24,7 +24,7 @@ AT_RISK_SHOWN = 10  # the panel lists this many; the goals page has them all
 
 @dataclass(frozen=True)
 class GoalLine:
-    goal: Goal
+    goal: Goal | GoalFacts
     progress: Progress
     next_due: date | None
 
@@ -55,15 +55,14 @@ def manager_panel(user: User, today: date | None = None) -> dict:
     """Agreed goals in the manager's scope running today that are at risk or off track (the
     first AT_RISK_SHOWN, and how many), and how many proposals wait for their decision."""
     today = today or date.today()
-    # Every running goal counts, so they are read as plain columns; only the goals listed
-    # are loaded whole.
+    # Every running goal counts, so they are read as plain columns, which are also all the
+    # panel's lines show (title, owner, progress): no goal is loaded whole.
     running = goal_facts(user, states=[GoalState.ACTIVE], active_on=today)
     progress = tracking.compute_progress(running, today)
-    at_risk_ids = [g.id for g in running if progress[g.id].status in NEEDS_ATTENTION]
-    shown = [GoalLine(g, progress[g.id], None)
-             for g in loaded_goals(at_risk_ids[:AT_RISK_SHOWN])]
+    at_risk = [g for g in running if progress[g.id].status in NEEDS_ATTENTION]
+    shown = [GoalLine(g, progress[g.id], None) for g in at_risk[:AT_RISK_SHOWN]]
     proposed = db.session.scalar(  # a count in SQL: the proposals are listed on the goals page
         goals_query(user, states=[GoalState.PROPOSED])
         .where(policy.managed_goals_clause(user)).with_only_columns(sa.func.count()))
-    return {"at_risk": shown, "at_risk_total": len(at_risk_ids),
+    return {"at_risk": shown, "at_risk_total": len(at_risk),
             "proposed": proposed or 0, "running": len(running)}

@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import math
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,15 +17,16 @@ import numpy as np
 import pandas as pd
 
 from reviewapp.analytics.panel import demean_by, prepare_panel
-from reviewapp.chart_markup import chart_text, without_inline_styles
+from reviewapp.caching import Lru
+from reviewapp.chart_markup import DRAWING, chart_text, without_inline_styles
 
 # matplotlib is imported by the functions that draw (Figure needs no GUI backend): importing it
 # here would cost every app start, every `flask` command and every worker boot ~0.3 s.
 
 MAX_POINTS = 400
 INK, MUTED, BRAND, WARN, OK = "#1d2433", "#667085", "#2f5bea", "#a15c00", "#127a45"
-_cache: OrderedDict[str, str] = OrderedDict()
 CACHE_SIZE = 256
+_cache: Lru[str] = Lru(CACHE_SIZE)
 
 
 def _round(values: np.ndarray) -> list[float]:
@@ -78,7 +78,7 @@ def _svg(fig, salt: str) -> str:
     import matplotlib
 
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
+    with DRAWING, matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
         fig.savefig(buffer, format="svg")
     text = buffer.getvalue()
     start = text.find("<svg")
@@ -125,9 +125,9 @@ def scatter_svg(points: dict[str, Any], x_name: str, y_name: str, salt: str) -> 
     """Two small panels: all rep-periods (pooled) and within-rep deviations, with fit lines."""
     key = hashlib.sha256(json.dumps([points, x_name, y_name, salt], sort_keys=True)
                          .encode()).hexdigest()
-    if key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.2, 3.0), dpi=72)
@@ -144,11 +144,7 @@ def scatter_svg(points: dict[str, Any], x_name: str, y_name: str, salt: str) -> 
     right.axvline(0, color="#c9d0dc", linewidth=0.8)
     _style(right, "Within each rep (vs. own average)", f"{x_name} vs. own average",
            f"{y_name} vs. own average")
-    svg = _svg(fig, salt)
-    _cache[key] = svg
-    if len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
-    return svg
+    return _cache.put(key, _svg(fig, salt))
 
 
 def drift_svg(labels: Sequence[str], coefs: Sequence[float | None],

@@ -284,14 +284,30 @@ def period_values(metric_id: int, grain: Grain | str, start: date) -> sa.Subquer
             .join(Metric, Metric.id == v.c.metric_id).subquery("sort_values"))
 
 
+def _value_under(view, how: dict[int, str] | None):
+    """The value under each metric's own rule, but `how`'s rule for the metrics it names."""
+    rules = [(view.c.metric_id == mid, value_column(view, rule))
+             for mid, rule in (how or {}).items()]
+    return sa.case(*rules, else_=value_column(view)) if rules else value_column(view)
+
+
+def one_period(rep_id: int, metric_ids: Iterable[int], grain: Grain | str, start: date, *,
+               how: dict[int, str] | None = None) -> dict[int, float]:
+    """metric id → one rep's value in the period starting at `start` (one statement); `how`
+    holds some metrics' rules fixed (a cycle's frozen ones)."""
+    v = _view(grain, rep_ids=[rep_id], metric_ids=list(metric_ids), start=start)
+    query = (sa.select(v.c.metric_id, _value_under(v, how))
+             .join(Metric, Metric.id == v.c.metric_id))
+    return dict(db.session.execute(query).all())
+
+
 def values_in(rep_ids: Iterable[int], metric_ids: Iterable[int], grain: Grain | str, *,
               first: date, last: date, how: dict[int, str] | None = None) -> pd.DataFrame:
     """rep, metric, grain, start, value, n for periods starting in [first, last], as
     data.rolled_up gives them; `how` holds some metrics' rules fixed (a cycle's frozen ones)."""
     v = _view(grain, rep_ids=list(rep_ids), metric_ids=list(metric_ids), first=first,
               last=last)
-    rules = [(v.c.metric_id == mid, value_column(v, rule)) for mid, rule in (how or {}).items()]
-    value = sa.case(*rules, else_=value_column(v)) if rules else value_column(v)
+    value = _value_under(v, how)
     query = (sa.select(v.c.rep_id, v.c.metric_id, sa.literal(Grain(grain).value),
                        sa.type_coerce(v.c.period_start, sa.String), value, v.c.n)
              .join(Metric, Metric.id == v.c.metric_id)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 import xml.etree.ElementTree as ET
 
 from matplotlib import rcParams
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+
+from reviewapp.chart_markup import DRAWING
 
 rcParams["svg.fonttype"] = "none"
 rcParams["svg.hashsalt"] = "reviewapp-records"
@@ -31,7 +32,6 @@ SVG_NS, XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
 ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", XLINK_NS)
 _FIGURES: dict[int, tuple[Figure, list]] = {}
-_LOCK = threading.Lock()
 
 
 def _short(label: str) -> str:
@@ -70,7 +70,7 @@ def kpi_chart_svg(history: dict) -> bytes:
         return b""
     labels = [_short(x) for x in history["labels"]]
     xs = list(range(len(labels)))
-    with _LOCK:
+    with DRAWING:
         fig, parts = _figure(len(series))
         for i, ((ax, line, target), s) in enumerate(zip(parts, series, strict=True)):
             points = [(x, v) for x, v in zip(xs, s["values"], strict=True) if v is not None]

@@ -2,12 +2,16 @@
 
 One Renderer per process and page setup keeps what is costly to build: the parsed print
 stylesheet, the font configuration with the shipped DejaVu faces, the static files read by the
-fetcher. Jinja compiles the template once.
+fetcher. Jinja compiles the template once. Those are shared, and Pango's font map is not
+made for two threads at once, so a renderer lays out one record at a time: a threaded server
+worker (gunicorn --threads) serves other pages meanwhile, and the warm-up thread's first
+render never overlaps a request's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -32,6 +36,7 @@ class Renderer:
         if size is None:
             raise ValueError(f"RECORDS_PAGE_SIZE must be A4 or Letter, not {page_size!r}")
         self.variant = variant or None
+        self.lock = threading.Lock()
         self.fetcher = StaticOnlyFetcher()
         self.font_config = FontConfiguration()
         self.stylesheets = [
@@ -45,10 +50,11 @@ class Renderer:
         """The PDF of one record's HTML and what it draws (`generated`: URL -> bytes, type);
         `identifier` becomes the file's /ID."""
         fetcher = self.fetcher.with_generated(generated or {})
-        return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(
-            stylesheets=self.stylesheets, font_config=self.font_config,
-            pdf_variant=self.variant, pdf_identifier=hashlib.md5(
-                identifier.encode(), usedforsecurity=False).hexdigest().encode())
+        with self.lock:
+            return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(
+                stylesheets=self.stylesheets, font_config=self.font_config,
+                pdf_variant=self.variant, pdf_identifier=hashlib.md5(
+                    identifier.encode(), usedforsecurity=False).hexdigest().encode())
 
 
 @lru_cache(maxsize=4)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +17,7 @@ from sqlalchemy.orm import joinedload, undefer
 
 from reviewapp import policy
 from reviewapp.auth.models import User
+from reviewapp.caching import Lru
 from reviewapp.errors import ActionUnavailable, NotAllowed
 from reviewapp.extensions import db
 from reviewapp.policy import ReviewAction
@@ -270,30 +269,11 @@ def draft_visibility(actor: User, review: Review) -> record_content.Visibility:
 DRAFTS_KEPT = 64  # drafts kept per process, by content: about 50 KB each
 
 
-class _Drafts:
-    """Rendered drafts by what they show: the content's SHA-256 (the viewer's own view of the
-    review, its version, the organisation) and the page setup. A draft downloaded again while
-    nothing it shows has changed is sent as rendered the first time, instead of taking a
-    worker for half a second of layout; any save makes new content, so a new draft."""
-
-    def __init__(self, size: int):
-        self.size, self.pdfs, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key) -> bytes | None:
-        with self.lock:
-            pdf = self.pdfs.get(key)
-            if pdf is not None:
-                self.pdfs.move_to_end(key)
-            return pdf
-
-    def put(self, key, pdf: bytes) -> None:
-        with self.lock:
-            self.pdfs[key] = pdf
-            while len(self.pdfs) > self.size:
-                self.pdfs.popitem(last=False)
-
-
-_drafts = _Drafts(DRAFTS_KEPT)
+# Rendered drafts by what they show: the content's SHA-256 (the viewer's own view of the review,
+# its version, the organisation) and the page setup. A draft downloaded again while nothing it
+# shows has changed is sent as rendered the first time, instead of taking a worker for half a
+# second of layout; any save makes new content, so a new draft.
+_drafts: Lru[bytes] = Lru(DRAFTS_KEPT)
 
 
 def draft_pdf(actor: User, review: Review) -> bytes:

@@ -18,6 +18,7 @@ from reviewapp.audit.services import record
 from reviewapp.auth.models import User
 from reviewapp.errors import Conflict, FieldErrors, NotAllowed, ServiceError
 from reviewapp.extensions import db
+from reviewapp.metrics import rollups
 from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import parse_period
 from reviewapp.notifications import events as email_events
@@ -119,10 +120,13 @@ def kpi_actuals(review: Review) -> dict[int, float]:
     metric_ids = [k.metric_id for k in cycle.kpis]
     if not metric_ids:
         return {}
-    frame = load_observations([review.rep_id], metric_ids, start=cycle.period_start,
-                              end=cycle.period_end)
     grain = parse_period(cycle.period_label).grain
     frozen = {k.metric_id: k.frozen_rollup for k in cycle.kpis if k.frozen_rollup}
+    if grain in rollups.GRAINS:  # months and quarters: read from the roll-up table
+        return rollups.one_period(review.rep_id, metric_ids, grain, cycle.period_start,
+                                  how=frozen)
+    frame = load_observations([review.rep_id], metric_ids, start=cycle.period_start,
+                              end=cycle.period_end)
     data = rolled_up(frame, grain, how=frozen)
     data = data[data["start"] == pd.Timestamp(cycle.period_start)]
     return dict(zip(data["metric"].tolist(), data["value"].tolist(), strict=True))

@@ -21,14 +21,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 REQUIRED = os.environ.get("REVIEWAPP_E2E") == "1"
 # The layout and accessibility checks (marked `layout`) read only what the browser draws, which
 # no database changes: when `make test` runs the suite on both databases they run once, in the
-# PostgreSQL run (the SQLite run gets REVIEWAPP_E2E_LAYOUT=0). The journeys run in both.
+# SQLite run, which is the shorter (the PostgreSQL run gets REVIEWAPP_E2E_LAYOUT=0). The
+# journeys run in both.
 LAYOUT = os.environ.get("REVIEWAPP_E2E_LAYOUT", "1") != "0"
 
 
 def pytest_collection_modifyitems(config, items):
     if LAYOUT:
         return
-    once = pytest.mark.skip(reason="layout checks run once, in the PostgreSQL run of make test")
+    once = pytest.mark.skip(reason="layout checks run once, in the SQLite run of make test")
     for item in items:
         if item.get_closest_marker("layout"):
             item.add_marker(once)
