@@ -560,8 +560,10 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--reps", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per worker (gunicorn --threads; 1 = sync workers)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (gunicorn --threads; 1, the default, is "
+                        "sync workers: on 2 cores 4 threads made most pages' p95 worse and "
+                        "SQLite writers wait on each other)")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--burst-users", type=int, default=20)

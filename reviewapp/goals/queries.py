@@ -29,7 +29,7 @@ from reviewapp.goals.models import (
 )
 from reviewapp.goals.periods import quarter_bounds
 from reviewapp.goals.tracking import Progress
-from reviewapp.metrics.models import Metric, Rollup
+from reviewapp.metrics.models import KpiStatus, Metric, Rollup
 from reviewapp.model_types import among
 from reviewapp.pagination import Page, PageRequest, Sort, paginate
 
@@ -78,13 +78,15 @@ class _Milestone:
 class _Metric:
     name: str
     rollup: Rollup
+    unit: str | None = None
+    kpi_status: KpiStatus | None = None
 
 
 @dataclass(frozen=True)
 class GoalFacts:
     """What progress and the tree read of a goal, read as plain columns: for pages that count
     or roll up many goals (how many at risk, a team goal's 200 aligned goals) without building
-    an ORM object for each; loaded_goals gives the few a page lists whole."""
+    an ORM object for each, and for the rows a tree or a panel prints below its top goals."""
 
     id: int
     kind: GoalKind
@@ -121,8 +123,9 @@ def facts_of(query: sa.Select) -> list[GoalFacts]:
                                 facts_owner.name.label("owner"), facts_team.name.label("team"),
                                 Goal.parent_id, Goal.weight, Goal.team_id, Goal.owner_id,
                                 Goal.start_date, Goal.end_date, Goal.metric_id, Metric.name,
-                                Metric.rollup, Goal.start_value, Goal.target_value,
-                                Goal.manual_percent, Goal.status_override))
+                                Metric.rollup, Metric.unit, Metric.kpi_status,
+                                Goal.start_value, Goal.target_value, Goal.manual_percent,
+                                Goal.status_override))
     rows = db.session.execute(query).all()
     done: dict[int, list[_Milestone]] = {}
     checklist = [r.id for r in rows if r.kind == GoalKind.CHECKLIST]
@@ -136,7 +139,8 @@ def facts_of(query: sa.Select) -> list[GoalFacts]:
         owner_name=owner_label(r.scope, r.team, r.owner),
         parent_id=r.parent_id, weight=r.weight, team_id=r.team_id, owner_id=r.owner_id,
         start_date=r.start_date, end_date=r.end_date, metric_id=r.metric_id,
-        metric=_Metric(r.name, r.rollup) if r.metric_id is not None else None,
+        metric=_Metric(r.name, r.rollup, r.unit, r.kpi_status) if r.metric_id is not None
+        else None,
         start_value=r.start_value, target_value=r.target_value,
         manual_percent=r.manual_percent, status_override=r.status_override,
         milestones=tuple(done.get(r.id, ()))) for r in rows]
@@ -260,8 +264,8 @@ MAX_TREE_DEPTH = 6  # levels read below a top-level goal (the tree indents no de
 def tree_page(actor: User, asked: PageRequest,
               **filters) -> tuple[Page, list[Goal | GoalFacts]]:
     """A page of the tree's top-level goals (no parent among the goals shown), searched and
-    sorted in SQL, and every goal below them as GoalFacts, two statements per level (see
-    load_shown for the rows shown)."""
+    sorted in SQL, and every goal below them as GoalFacts, two statements per level: the
+    facts carry all a row of the tree prints, so no goal below the top is loaded whole."""
     shown = goals_query(actor, **filters)
     ids = shown.with_only_columns(Goal.id).correlate(None).scalar_subquery()
     roots = (shown.where(sa.or_(Goal.parent_id.is_(None), Goal.parent_id.not_in(ids)))
@@ -279,21 +283,6 @@ def tree_page(actor: User, asked: PageRequest,
         goals += below
         level = [g.id for g in below]
     return page, goals
-
-
-def load_shown(roots: list[TreeNode]) -> None:
-    """Swap the GoalFacts of the rows the tree shows (the folded ones are only counted) for the
-    goals themselves, loaded in one go, for everything a row prints."""
-    nodes, stack = [], list(roots)
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
-        if isinstance(node.goal, GoalFacts):
-            nodes.append(node)
-    loaded = {g.id: g for g in loaded_goals([n.goal.id for n in nodes])}
-    for node in nodes:
-        node.goal = loaded[node.goal.id]
-
 
 
 def goal_counts(actor: User, **filters) -> Counter:

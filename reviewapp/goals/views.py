@@ -26,7 +26,6 @@ from reviewapp.goals.queries import (
     build_tree,
     goal_counts,
     goal_page,
-    load_shown,
     tree_page,
     visible_goals,
 )
@@ -104,7 +103,6 @@ def tree():
     counts = goal_counts(current_user, **filters)
     progress = tracking.compute_progress(goals)
     roots = build_tree(goals, progress)
-    load_shown(roots)
     order = {g.id: i for i, g in enumerate(page.items)}  # the roots in the page's SQL order
     roots.sort(key=lambda n: order[n.goal.id])
     return render_template("goals/tree.html", roots=roots, page=page, counts=counts,
