@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from reviewapp import policy
 from reviewapp.auth.models import Team, User
@@ -34,9 +34,9 @@ from reviewapp.model_types import among
 from reviewapp.pagination import Page, PageRequest, Sort, paginate
 
 VISIBLE_ORDER = (Goal.scope.desc(), Goal.start_date.desc(), Goal.title)  # team goals first
-LOAD = (
-    selectinload(Goal.metric), selectinload(Goal.milestones), selectinload(Goal.owner),
-    selectinload(Goal.team), selectinload(Goal.parent),
+LOAD = (  # what a goal refers to joined into its row (one statement), its milestones selected
+    joinedload(Goal.metric), selectinload(Goal.milestones), joinedload(Goal.owner),
+    joinedload(Goal.team), joinedload(Goal.parent),
 )
 
 

@@ -5,7 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from reviewapp import policy
 from reviewapp.auth.models import Role, User
@@ -46,12 +46,13 @@ def _logged_in():
 
 def _load(review_id: int) -> Review:
     review = db.session.scalar(
+        # One row's many-to-one relations joined, the lists selected: four statements.
         sa.select(Review).where(Review.id == review_id).options(
-            selectinload(Review.cycle).selectinload(Cycle.kpis).selectinload(CycleKpi.metric),
-            selectinload(Review.ratings).selectinload(CompetencyRating.cycle_competency),
-            selectinload(Review.kpi_scores).selectinload(KpiScore.cycle_kpi),
-            selectinload(Review.rep), selectinload(Review.manager),
-            selectinload(Review.updated_by)))
+            joinedload(Review.cycle).selectinload(Cycle.kpis).joinedload(CycleKpi.metric),
+            selectinload(Review.ratings).joinedload(CompetencyRating.cycle_competency),
+            selectinload(Review.kpi_scores).joinedload(KpiScore.cycle_kpi),
+            joinedload(Review.rep), joinedload(Review.manager),
+            joinedload(Review.updated_by)))
     policy.visible_or_404(review is not None and policy.can_view_review(current_user, review))
     return review
 
