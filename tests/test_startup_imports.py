@@ -47,13 +47,4 @@ def _worker_modules(tmp_path, **env) -> list[str]:
 
 def test_a_server_worker_loads_the_pdf_and_chart_libraries_in_the_background(tmp_path):
     assert _worker_modules(tmp_path) == ["matplotlib", "pyhanko", "weasyprint"]
-
-
-def test_warming_up_is_a_setting(tmp_path, monkeypatch):
-    from reviewapp import create_app
-    from reviewapp.warmup import warm_up
-
-    monkeypatch.setenv("REVIEWAPP_WARM_UP", "false")
-    app = create_app({"SECRET_KEY": "probe", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    assert app.config["WARM_UP"] is False
-    assert warm_up(app) is None  # no thread: the libraries load on first use
+    assert _worker_modules(tmp_path, REVIEWAPP_WARM_UP="false") == []
