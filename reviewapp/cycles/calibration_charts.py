@@ -50,8 +50,8 @@ def _render(kind: str, payload: Sequence, label: str, draw) -> Markup:
     from matplotlib.figure import Figure
 
     with DRAWING, matplotlib.rc_context({"svg.hashsalt": f"cal-{kind}", "svg.fonttype": "none",
-                                "font.family": "sans-serif",
-                                "font.sans-serif": ["DejaVu Sans", "Arial"]}):
+                                         "font.family": "sans-serif",
+                                         "font.sans-serif": ["DejaVu Sans", "Arial"]}):
         fig = Figure(layout="constrained")
         draw(fig)
         buffer = io.StringIO()
