@@ -74,11 +74,17 @@ def chart_points(panel: pd.DataFrame, outcome: str, candidates: Sequence[str],
     return out
 
 
-def _svg(fig, salt: str) -> str:
+def _svg(size: tuple[float, float], draw, salt: str) -> str:
+    """The figure `draw(fig)` fills, as SVG. The figure is built and saved holding DRAWING,
+    inside the rc_context: settings are process-wide, so a figure built outside the lock could
+    read another thread's (its SVG salt, say)."""
     import matplotlib
+    from matplotlib.figure import Figure
 
     buffer = io.StringIO()
     with DRAWING, matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
+        fig = Figure(figsize=size, dpi=72)
+        draw(fig)
         fig.savefig(buffer, format="svg")
     text = buffer.getvalue()
     start = text.find("<svg")
@@ -128,23 +134,23 @@ def scatter_svg(points: dict[str, Any], x_name: str, y_name: str, salt: str) -> 
     cached = _cache.get(key)
     if cached is not None:
         return cached
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7.2, 3.0), dpi=72)
-    # Fixed margins instead of tight_layout/bbox "tight": each of those draws the figure again.
-    fig.subplots_adjust(left=0.1, right=0.985, bottom=0.17, top=0.9, wspace=0.3)
-    left, right = fig.subplots(1, 2)
-    pooled, within = points["pooled"], points["within"]
-    left.scatter(pooled["x"], pooled["y"], s=9, color=MUTED, alpha=0.45, linewidths=0)
-    _line(left, pooled["x"], pooled["slope"], pooled["x_mean"], pooled["y_mean"], WARN)
-    _style(left, "Across reps (pooled)", x_name, y_name)
-    right.scatter(within["x"], within["y"], s=9, color=BRAND, alpha=0.45, linewidths=0)
-    _line(right, within["x"], within["slope"], 0.0, 0.0, INK)
-    right.axhline(0, color="#c9d0dc", linewidth=0.8)
-    right.axvline(0, color="#c9d0dc", linewidth=0.8)
-    _style(right, "Within each rep (vs. own average)", f"{x_name} vs. own average",
-           f"{y_name} vs. own average")
-    return _cache.put(key, _svg(fig, salt))
+    def draw(fig) -> None:
+        # Fixed margins instead of tight_layout/bbox "tight": each of those draws it again.
+        fig.subplots_adjust(left=0.1, right=0.985, bottom=0.17, top=0.9, wspace=0.3)
+        left, right = fig.subplots(1, 2)
+        pooled, within = points["pooled"], points["within"]
+        left.scatter(pooled["x"], pooled["y"], s=9, color=MUTED, alpha=0.45, linewidths=0)
+        _line(left, pooled["x"], pooled["slope"], pooled["x_mean"], pooled["y_mean"], WARN)
+        _style(left, "Across reps (pooled)", x_name, y_name)
+        right.scatter(within["x"], within["y"], s=9, color=BRAND, alpha=0.45, linewidths=0)
+        _line(right, within["x"], within["slope"], 0.0, 0.0, INK)
+        right.axhline(0, color="#c9d0dc", linewidth=0.8)
+        right.axvline(0, color="#c9d0dc", linewidth=0.8)
+        _style(right, "Within each rep (vs. own average)", f"{x_name} vs. own average",
+               f"{y_name} vs. own average")
+
+    return _cache.put(key, _svg((7.2, 3.0), draw, salt))
 
 
 def drift_svg(labels: Sequence[str], coefs: Sequence[float | None],
@@ -154,22 +160,23 @@ def drift_svg(labels: Sequence[str], coefs: Sequence[float | None],
     idx = [i for i, c in enumerate(coefs) if c is not None and math.isfinite(c)]
     if not idx:
         return None
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.2, 2.8), dpi=72)
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.88)
-    ax = fig.subplots()
     xs = np.arange(len(idx))
     c = np.array([coefs[i] for i in idx])
     lo = np.array([lows[i] if lows[i] is not None else coefs[i] for i in idx])
     hi = np.array([highs[i] if highs[i] is not None else coefs[i] for i in idx])
-    ax.axhline(0, color="#c9d0dc", linewidth=0.8)
-    ax.vlines(xs, lo, hi, color=BRAND, linewidth=1.6)
-    ax.plot(xs, c, color=BRAND, linewidth=0.8, alpha=0.5)
-    for x, i in zip(xs, idx, strict=True):
-        ax.plot([x], [coefs[i]], marker="o", markersize=6, color=OK if passed[i] else WARN,
-                markerfacecolor=OK if passed[i] else "white")
-    ax.set_xticks(xs, [labels[i] for i in idx])
-    _style(ax, "Within-rep coefficient with 95% CI, by run", "run", y_label, numeric_x=False)
-    ax.set_xlim(-0.6, len(idx) - 0.4)
-    return _svg(fig, salt)
+
+    def draw(fig) -> None:
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.88)
+        ax = fig.subplots()
+        ax.axhline(0, color="#c9d0dc", linewidth=0.8)
+        ax.vlines(xs, lo, hi, color=BRAND, linewidth=1.6)
+        ax.plot(xs, c, color=BRAND, linewidth=0.8, alpha=0.5)
+        for x, i in zip(xs, idx, strict=True):
+            ax.plot([x], [coefs[i]], marker="o", markersize=6, color=OK if passed[i] else WARN,
+                    markerfacecolor=OK if passed[i] else "white")
+        ax.set_xticks(xs, [labels[i] for i in idx])
+        _style(ax, "Within-rep coefficient with 95% CI, by run", "run", y_label,
+               numeric_x=False)
+        ax.set_xlim(-0.6, len(idx) - 0.4)
+
+    return _svg((7.2, 2.8), draw, salt)
