@@ -28,8 +28,8 @@ def flash_warnings(warnings) -> None:
         flash(warning.message, "warning")
 
 
-def visible_goal_or_404(goal_id: int) -> Goal:
-    goal = load_goal(goal_id)
+def visible_goal_or_404(goal_id: int, *, history: bool = True) -> Goal:
+    goal = load_goal(goal_id, history=history)
     policy.visible_or_404(goal is not None and policy.can_view_goal(current_user, goal))
     return goal
 

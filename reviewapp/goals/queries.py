@@ -170,12 +170,15 @@ def loaded_goals(goal_ids: Sequence[int]) -> list[Goal]:
     return [by_id[i] for i in goal_ids if i in by_id]
 
 
-def load_goal(goal_id: int) -> Goal | None:
-    """One goal with everything its page shows."""
-    return db.session.scalar(
-        sa.select(Goal).where(Goal.id == goal_id).options(
-            *LOAD, selectinload(Goal.check_ins), selectinload(Goal.comments),
-            selectinload(Goal.adjustments)))
+def load_goal(goal_id: int, *, history: bool = True) -> Goal | None:
+    """One goal with everything its page shows; without its check-ins, comments and
+    adjustments when `history` is false (an action checks and changes the goal itself, and
+    a goal's history only grows)."""
+    options = [*LOAD]
+    if history:
+        options += [selectinload(Goal.check_ins), selectinload(Goal.comments),
+                    selectinload(Goal.adjustments)]
+    return db.session.scalar(sa.select(Goal).where(Goal.id == goal_id).options(*options))
 
 
 def active_child_counts(goal_ids: Sequence[int]) -> Counter:

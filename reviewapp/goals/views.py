@@ -37,6 +37,7 @@ from reviewapp.transaction import attempt
 
 STATES = {s.value: s for s in GoalState}
 AWAITING_SHOWN = 20  # proposals listed above the goals; the count says how many wait
+CHECK_INS_SHOWN = 10  # the latest check-ins on a goal's page; ?check_ins=all lists every one
 
 
 def check_in_every() -> int:
@@ -121,12 +122,16 @@ def _render_detail(goal, *, check_in_form=None, status_form=None, comment_form=N
     roots = build_tree([goal, *children], progress)
     node = next(r for r in roots if r.goal.id == goal.id)
     last = goal.check_ins[-1].held_on if goal.check_ins else None
+    latest_first = goal.check_ins[::-1]
+    if request.args.get("check_ins") != "all":
+        latest_first = latest_first[:CHECK_INS_SHOWN]
     check_in_form = check_in_form or CheckInForm(formdata=None, held_on=min(today, goal.end_date))
     status_form = status_form or StatusForm(
         formdata=None, status=goal.status_override.value if goal.status_override else "",
         note=goal.status_note or "")
     return render_template(
         "goals/goal.html", goal=goal, progress=mine, node=node, period=goal_period(goal),
+        check_ins=latest_first, earlier_check_ins=len(goal.check_ins) - len(latest_first),
         chart=progress_chart(goal, mine.fraction, today, tracking.is_cumulative(goal)),
         cumulative=tracking.is_cumulative(goal),
         warnings=alerts.goal_warnings(goal, period=goal_period(goal), viewer=current_user),
@@ -157,7 +162,7 @@ def detail(goal_id: int):
 
 
 def _goal_for_action(goal_id: int, permission):
-    goal = form_views.visible_goal_or_404(goal_id)
+    goal = form_views.visible_goal_or_404(goal_id, history=False)
     policy.require(permission(current_user, goal))
     return goal
 

@@ -108,3 +108,33 @@ def test_visible_goals_matches_the_policy(org, running):
         listed = {g.id for g in visible_goals(actor)}
         allowed = {g.id for g in every if policy.can_view_goal(actor, g)}
         assert listed == allowed, actor
+
+
+def test_goal_page_lists_the_latest_check_ins_and_all_of_them_on_request(client, login_as,
+                                                                         org, running):
+    from datetime import timedelta
+
+    from reviewapp.goals.checkins import add_check_in
+    from reviewapp.goals.views import CHECK_INS_SHOWN
+
+    goal, start = running["team"], current_quarter().start
+    total = CHECK_INS_SHOWN + 2
+    for i in range(total):
+        add_check_in(org.lead, goal, held_on=min(start + timedelta(days=i), date.today()),
+                     confidence=3, progress=i, note=f"Week note {i:02d}")
+    db.session.commit()
+    login_as(org.lead)
+    body = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert body.count("Week note") == CHECK_INS_SHOWN
+    assert f"Week note {total - 1:02d}" in body and "Week note 00" not in body
+    assert "2 earlier check-ins" in body and "check_ins=all" in body
+    body = client.get(f"/goals/{goal.id}?check_ins=all").get_data(as_text=True)
+    assert body.count("Week note") == total and 'data-testid="earlier-check-ins"' not in body
+    # A check-in posted on the page lands on top of the list.
+    response = client.post(f"/goals/{goal.id}/check-ins", data={
+        "held_on": date.today().isoformat(), "confidence": "4",
+        "progress": "50", "note": "Posted from the page"})
+    assert response.status_code == 302
+    body = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert body.index("Posted from the page") < body.index(f"Week note {total - 1:02d}")
+    assert "3 earlier check-ins" in body
