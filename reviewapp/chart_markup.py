@@ -13,6 +13,7 @@ worker one request's chart never takes another's settings.
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 
@@ -28,6 +29,22 @@ _STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
 _STYLE_ELEMENT = re.compile(r"<style\b[^>]*>(.*?)</style>", re.DOTALL)
 _SVG_OPEN = re.compile(r"<svg\b")
 DRAWING = threading.RLock()
+
+
+def drawn_svg(draw, settings: dict, **figure) -> str:
+    """The SVG text of a new Figure(**figure) that `draw(fig)` fills. The figure is built and
+    saved holding DRAWING, inside rc_context(settings): a figure built outside the lock could
+    read another thread's settings (its SVG salt, say). matplotlib is imported here, not at
+    start-up."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    buffer = io.StringIO()
+    with DRAWING, matplotlib.rc_context(settings):
+        fig = Figure(**figure)
+        draw(fig)
+        fig.savefig(buffer, format="svg")
+    return buffer.getvalue()
 
 
 def chart_text(text: str) -> str:

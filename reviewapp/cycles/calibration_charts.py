@@ -11,14 +11,13 @@ Rendered SVGs are cached by content.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from collections.abc import Sequence
 
 from markupsafe import Markup
 
 from reviewapp.caching import Lru
-from reviewapp.chart_markup import DRAWING, chart_text, without_inline_styles
+from reviewapp.chart_markup import chart_text, drawn_svg, without_inline_styles
 
 INK, MUTED, GRID, LINE = "#1d2433", "#667085", "#eef1f6", "#c9d0dc"
 BRAND, BAD, ORG = "#2f5bea", "#b42318", "#98a2b3"
@@ -47,16 +46,10 @@ def _render(kind: str, payload: Sequence, label: str, draw) -> Markup:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    with DRAWING, matplotlib.rc_context({"svg.hashsalt": f"cal-{kind}", "svg.fonttype": "none",
-                                         "font.family": "sans-serif",
-                                         "font.sans-serif": ["DejaVu Sans", "Arial"]}):
-        fig = Figure(layout="constrained")
-        draw(fig)
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg")
-    return Markup(_cache.put(key, csp_safe(buffer.getvalue(), label)))
+    svg = drawn_svg(draw, {"svg.hashsalt": f"cal-{kind}", "svg.fonttype": "none",
+                           "font.family": "sans-serif",
+                           "font.sans-serif": ["DejaVu Sans", "Arial"]}, layout="constrained")
+    return Markup(_cache.put(key, csp_safe(svg, label)))
 
 
 def _style(ax, title: str = "", xlabel: str = "", ylabel: str = "") -> None:

@@ -7,7 +7,6 @@ Runs are never edited, so a run stores a small anonymous sample of points per ca
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ import pandas as pd
 
 from reviewapp.analytics.panel import demean_by, prepare_panel
 from reviewapp.caching import Lru
-from reviewapp.chart_markup import DRAWING, chart_text, without_inline_styles
+from reviewapp.chart_markup import chart_text, drawn_svg, without_inline_styles
 
 # matplotlib is imported by the functions that draw (Figure needs no GUI backend): importing it
 # here would cost every app start, every `flask` command and every worker boot ~0.3 s.
@@ -75,18 +74,9 @@ def chart_points(panel: pd.DataFrame, outcome: str, candidates: Sequence[str],
 
 
 def _svg(size: tuple[float, float], draw, salt: str) -> str:
-    """The figure `draw(fig)` fills, as SVG. The figure is built and saved holding DRAWING,
-    inside the rc_context: settings are process-wide, so a figure built outside the lock could
-    read another thread's (its SVG salt, say)."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    buffer = io.StringIO()
-    with DRAWING, matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
-        fig = Figure(figsize=size, dpi=72)
-        draw(fig)
-        fig.savefig(buffer, format="svg")
-    text = buffer.getvalue()
+    """The figure `draw(fig)` fills, as SVG for a page (chart_markup.drawn_svg)."""
+    text = drawn_svg(draw, {"svg.hashsalt": salt, "svg.fonttype": "none"}, figsize=size,
+                     dpi=72)
     start = text.find("<svg")
     return without_inline_styles(text[start:] if start >= 0 else text)
 
