@@ -7,12 +7,15 @@ by the renderer's fetcher, which WeasyPrint draws far faster than inline SVG.
 
 Making a figure and its axes costs more than drawing one, so each process keeps one figure per
 number of panels and only changes its lines, titles and limits for each record (under a lock:
-a threaded server may render two drafts at once).
+a threaded server may render two drafts at once). A drawn chart is kept by the values it shows:
+a draft rendered again after its notes changed shows the same KPI history, and drawing it was a
+tenth of the draft's time.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -20,6 +23,7 @@ from matplotlib import rcParams
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from reviewapp.caching import Lru
 from reviewapp.chart_markup import DRAWING
 
 rcParams["svg.fonttype"] = "none"
@@ -29,9 +33,9 @@ rcParams["font.family"] = "DejaVu Sans"
 INK, MUTED, ACCENT, RULE = "#1f2937", "#6b7280", "#2563eb", "#d1d5db"
 FONT = re.compile(r"'DejaVu Sans'|DejaVu Sans")
 SVG_NS, XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", XLINK_NS)
 _FIGURES: dict[int, tuple[Figure, list]] = {}
+CHARTS_KEPT = 256  # a few KB each
+_drawn: Lru[bytes] = Lru(CHARTS_KEPT)
 
 
 def _short(label: str) -> str:
@@ -68,7 +72,15 @@ def kpi_chart_svg(history: dict) -> bytes:
     series = [s for s in history.get("series", []) if any(v is not None for v in s["values"])]
     if not series:
         return b""
-    labels = [_short(x) for x in history["labels"]]
+    key = json.dumps([history.get("labels"), series], sort_keys=True, default=str)
+    drawn = _drawn.get(key)
+    if drawn is None:
+        drawn = _drawn.put(key, _draw(history["labels"], series))
+    return drawn
+
+
+def _draw(period_labels: list[str], series: list[dict]) -> bytes:
+    labels = [_short(x) for x in period_labels]
     xs = list(range(len(labels)))
     with DRAWING:
         fig, parts = _figure(len(series))
@@ -125,4 +137,9 @@ def _lean(svg: str) -> bytes:
                     parent.insert(at + offset, grandchild)
 
     walk(root)
+    # The prefixes are one registry for the whole process, and WeasyPrint's metadata module
+    # maps "" to no namespace when it loads: registered here, before each use, the SVG comes
+    # out as <svg>, not <ns0:svg>, whatever was imported first.
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
     return ET.tostring(root, encoding="utf-8")
