@@ -5,11 +5,12 @@ import secrets
 import sys
 from pathlib import Path
 
+import click
 from flask import Flask
 
 from reviewapp import compression, security
 from reviewapp import config as default_config
-from reviewapp.extensions import csrf, db, login_manager, migrate
+from reviewapp.extensions import csrf, db, init_migrations, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY_FILE = "secret_key"
@@ -96,7 +97,8 @@ def register_extensions(app: Flask) -> None:
     from reviewapp import models, throttle  # noqa: F401  (models: every table known to Alembic)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    if app.testing or click.get_current_context(silent=True) is not None:
+        init_migrations(app)  # the `flask db` commands; a server never needs Alembic
     login_manager.init_app(app)
     csrf.init_app(app)
     throttle.init_app(app)

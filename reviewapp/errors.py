@@ -1,6 +1,7 @@
 """Errors shared by services and the pages that show them."""
 
 import sqlite3
+import sys
 from contextlib import contextmanager, suppress
 
 import sqlalchemy as sa
@@ -79,15 +80,13 @@ PG_DISK_FULL = "53100"
 
 
 def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
-    """(every driver error, the drivers' operational ones: connection lost, server gone...)."""
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
+    """(every driver error, the drivers' operational ones: connection lost, server gone...).
+    psycopg counts once it is loaded: until then none of its errors can have been raised, and
+    not importing it keeps it out of a SQLite app's start."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
         return (sqlite3.Error,), ()
     return (sqlite3.Error, psycopg.Error), (psycopg.OperationalError, psycopg.InterfaceError)
-
-
-DBAPI_ERRORS, DBAPI_OPERATIONAL = _driver_errors()
 
 
 def database_fault(error: BaseException) -> str | None:
@@ -99,11 +98,12 @@ def database_fault(error: BaseException) -> str | None:
     """
     if isinstance(error, sa.exc.TimeoutError):  # no pooled connection came free in time
         return UNAVAILABLE
+    dbapi_errors, dbapi_operational = _driver_errors()
     if isinstance(error, sa.exc.DBAPIError):
         if error.connection_invalidated:
             return UNAVAILABLE
         orig = error.orig
-    elif isinstance(error, DBAPI_ERRORS):
+    elif isinstance(error, dbapi_errors):
         orig = error
     else:
         return None
@@ -117,7 +117,7 @@ def database_fault(error: BaseException) -> str | None:
     if sqlstate == PG_DISK_FULL:
         return FULL
     if not isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError,
-                              *DBAPI_OPERATIONAL)):
+                              *dbapi_operational)):
         return None
     if sqlstate is None or sqlstate[:2] in PG_UNAVAILABLE_CLASSES or sqlstate == "55P03":
         return UNAVAILABLE  # no SQLSTATE: the driver lost or never had the connection

@@ -1,16 +1,18 @@
 """Flask extensions, created unbound so that create_app can bind them to each app."""
 
 import sqlite3
+from pathlib import Path
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 # Deterministic constraint names: Alembic needs them to alter constraints later, on SQLite too.
 NAMING_CONVENTION = {
@@ -27,7 +29,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # Limits are declared where they apply (reviewapp/throttle.py); storage from RATELIMIT_STORAGE_URI.
@@ -46,3 +47,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         # request gets 503 (reviewapp/errors.py).
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def init_migrations(app):
+    """Flask-Migrate (Alembic) bound to `app`, binding it first if need be: the `flask db`
+    commands, backups and the migration tests use it. A server worker never does, and importing
+    Alembic is a tenth of a second of its start, so create_app binds it only for a command line
+    (and under TESTING); anything else that needs it calls this."""
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS), compare_type=True, render_as_batch=True)
+    return app.extensions["migrate"]

@@ -1,12 +1,12 @@
 """Loading the heavy libraries in the background once a server worker is up.
 
-App start stays light (tests/test_startup_imports.py): WeasyPrint, matplotlib and pyHanko load
-on first use. In a server that first use is a person's request: the first draft PDF a gunicorn
-worker sends took 1.5 s instead of 0.2 s, the first KPI chart likewise, and that request held
-a worker the whole time. wsgi.py starts this thread, so a worker answers at once and the
-libraries, the record stylesheet and the fonts are ready a moment later; a request that needs
-one of them meanwhile waits only for the rest of its import. `flask` commands never start it;
-`REVIEWAPP_WARM_UP=false` turns it off (a worker then loads them on first use, as before).
+App start stays light (tests/test_startup_imports.py): WeasyPrint, matplotlib, pyHanko, pandas
+and numpy load on first use. In a server that first use is a person's request: the first draft
+PDF a gunicorn worker sends took 1.5 s instead of 0.2 s, the first KPI chart likewise, and
+that request held a worker the whole time. wsgi.py starts this thread, so a worker answers at
+once and the libraries, the record stylesheet and the fonts are ready a moment later; a request
+that needs one of them meanwhile waits only for the rest of its import. `flask` commands never
+start it; `REVIEWAPP_WARM_UP=false` turns it off (a worker then loads them on first use, as before).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ WARM_PAGE = "<!doctype html><html lang='en'><title>warm-up</title><p>Ready.</p><
 
 def _warm(app: Flask) -> None:
     with app.app_context():
+        import pandas  # noqa: F401  (and numpy: the imports, the KPI lab, goal progress)
+
         from reviewapp.kpis import charts  # noqa: F401  (matplotlib, on the KPI run page)
         from reviewapp.records import chart  # noqa: F401  (matplotlib, in every record)
         from reviewapp.records.render import current_renderer

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("matplotlib", "scipy.stats", "statsmodels", "weasyprint", "pyhanko")
+HEAVY = ("matplotlib", "scipy", "statsmodels", "weasyprint", "pyhanko", "pandas", "numpy",
+         "alembic")
 
 PROBE = """
 import json, sys
@@ -46,5 +47,5 @@ def _worker_modules(tmp_path, **env) -> list[str]:
 
 
 def test_a_server_worker_loads_the_pdf_and_chart_libraries_in_the_background(tmp_path):
-    assert _worker_modules(tmp_path) == ["matplotlib", "pyhanko", "weasyprint"]
+    assert _worker_modules(tmp_path) == ["matplotlib", "numpy", "pandas", "pyhanko", "weasyprint"]
     assert _worker_modules(tmp_path, REVIEWAPP_WARM_UP="false") == []

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from reviewapp.analytics.panel import absorb, group_sums
+from reviewapp.lazy import np
 
-WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+WEBB = (-(1.5**0.5), -1.0, -(0.5**0.5), 0.5**0.5, 1.0, 1.5**0.5)  # the six-point distribution
 
 
 def webb_weights(n_draws: int, n_clusters: int, seed: int) -> np.ndarray:
     """B x G Webb weights from a seeded generator."""
     rng = np.random.default_rng(seed)
-    return WEBB[rng.integers(0, 6, size=(n_draws, n_clusters))]
+    return np.array(WEBB)[rng.integers(0, 6, size=(n_draws, n_clusters))]
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from reviewapp.analytics.panel import PERIOD, REP, calendar_index
 from reviewapp.analytics.results import ValidationParams, ValidationResult, Verdict
 from reviewapp.analytics.validation import validate
+from reviewapp.lazy import np, pd
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
-
 from reviewapp.analytics.panel import absorb, group_means
+from reviewapp.lazy import np
 
 
 def _label(value: object) -> object:

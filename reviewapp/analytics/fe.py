@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from reviewapp.analytics.panel import absorb, group_means, group_sums
+from reviewapp.lazy import np
 
 # A candidate whose share of within variation left after the other candidates (and period
 # effects) is below this (as a norm ratio, so R^2 above 1 - 1e-12) is treated as collinear.

@@ -6,10 +6,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-import numpy as np
-import pandas as pd
-
 from reviewapp.analytics.deviance import CoachingEntry, DevianceEntry
+from reviewapp.lazy import np, pd
 
 Decision = Literal["kpi", "not_predictive", "inconclusive", "insufficient_data"]
 # What a run with two period ends concludes: a pass at the latest end only is provisional.

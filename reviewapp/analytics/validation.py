@@ -17,9 +17,6 @@ from dataclasses import dataclass, replace
 from importlib.metadata import version
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from reviewapp.analytics.bootstrap import bootstrap_test, webb_weights
 from reviewapp.analytics.deviance import positive_deviance
 from reviewapp.analytics.fe import (
@@ -37,6 +34,7 @@ from reviewapp.analytics.results import (
     ValidationResult,
 )
 from reviewapp.analytics.wording import Wording
+from reviewapp.lazy import np, pd
 
 __all__ = [
     "CandidateResult",

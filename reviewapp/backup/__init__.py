@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from reviewapp.extensions import db
+from reviewapp.extensions import db, init_migrations
 
 backup_cli = AppGroup("backup", help="Back the database up to a file, or restore it.")
 
@@ -35,7 +35,7 @@ def migration_order() -> list[str]:
     """This version's migration revisions, oldest first."""
     from alembic.script import ScriptDirectory
 
-    config = current_app.extensions["migrate"].migrate.get_config()
+    config = init_migrations(current_app).migrate.get_config()
     script = ScriptDirectory.from_config(config)
     return [rev.revision for rev in reversed(list(script.walk_revisions("base", "heads")))]
 

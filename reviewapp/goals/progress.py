@@ -12,8 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-import pandas as pd
-
+from reviewapp.lazy import pd
 from reviewapp.metrics.periods import Grain
 
 # How far behind the time-based expectation a goal may be before it is suggested at risk / off

@@ -12,12 +12,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from reviewapp.analytics.panel import demean_by, prepare_panel
 from reviewapp.caching import Lru
 from reviewapp.chart_markup import chart_text, drawn_svg, without_inline_styles
+from reviewapp.lazy import np, pd
 
 # matplotlib is imported by the functions that draw (Figure needs no GUI backend): importing it
 # here would cost every app start, every `flask` command and every worker boot ~0.3 s.

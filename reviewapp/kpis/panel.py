@@ -12,14 +12,13 @@ import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 from reviewapp.analytics import fingerprint
 from reviewapp.auth.models import Role, User
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
+from reviewapp.lazy import np, pd
 from reviewapp.metrics.data import fetch_columns
 from reviewapp.metrics.models import Metric, Observation
 from reviewapp.metrics.periods import Grain, Period, period_of, rollup

@@ -6,7 +6,6 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 
-import pandas as pd
 import sqlalchemy as sa
 
 from reviewapp import policy
@@ -31,6 +30,7 @@ from reviewapp.kpis.queries import lab_candidates
 from reviewapp.kpis.settings import primary_outcome_key
 from reviewapp.kpis.status import change_status, next_status
 from reviewapp.kpis.validation_policy import CurrentPolicy, Spec, current_policy
+from reviewapp.lazy import pd
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
 from reviewapp.metrics.periods import Grain, Period
 

@@ -5,13 +5,14 @@ seconds. Both run on the session's own connection, so they share its transaction
 still commits once, or not at all.
 """
 
+from __future__ import annotations
+
 import io
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 from reviewapp.extensions import db
+from reviewapp.lazy import np, pd
 
 OBSERVATION_COLUMNS = ("rep_id", "metric_id", "grain", "period_start", "value", "batch_id")
 

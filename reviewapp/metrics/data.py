@@ -1,14 +1,15 @@
 """Reading stored observations back as tidy DataFrames, rolled up to month or quarter."""
 
+from __future__ import annotations
+
 import gc
 from collections.abc import Iterable
 from datetime import date
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 from reviewapp.extensions import db
+from reviewapp.lazy import np, pd
 from reviewapp.metrics.models import Metric, Observation
 from reviewapp.metrics.periods import Grain, rollup
 from reviewapp.model_types import among

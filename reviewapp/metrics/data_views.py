@@ -1,6 +1,7 @@
 """Seeing the data: a rep's metrics by period, a manager's team table, HR's whole organisation."""
 
-import pandas as pd
+from __future__ import annotations
+
 import sqlalchemy as sa
 from flask import Response, render_template, request
 from flask_login import current_user
@@ -9,6 +10,7 @@ from reviewapp import policy
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.exports import attachment, csv_text
 from reviewapp.extensions import db
+from reviewapp.lazy import pd
 from reviewapp.metrics import bp, rollups
 from reviewapp.metrics.catalogue import list_metrics
 from reviewapp.metrics.charts import sparkline

@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
-import pandas as pd
-
+from reviewapp.lazy import np, pd
 from reviewapp.metrics.import_errors import ErrorCollector, ImportProblem, cell_errors
 from reviewapp.metrics.import_grains import flag_mixed_grains, grain_rank
 from reviewapp.metrics.layout import (
@@ -54,7 +52,7 @@ ROW_COLUMNS = ("rep_id", "metric_id", "grain", "period_start", "value", "line")
 # allocate a million error objects.
 DEFAULT_MAX_ERRORS = 10_000
 
-_GRAIN_NAMES = np.array([g.value for g in Grain], dtype=object)  # indexed by Grain.rank
+_GRAIN_NAMES = tuple(g.value for g in Grain)  # indexed by Grain.rank
 _DAY_OFFSET = 40_000  # shifts 1900-01-01 (day -25567) above zero when packing duplicate keys
 _DAY_SPAN = 160_000  # covers MIN_YEAR..MAX_YEAR of periods.py with room to spare
 
@@ -549,7 +547,7 @@ def validate(
         {
             "rep_id": cat.rep_ids[rep_pos[rows_at]],
             "metric_id": cat.metric_ids[entries.metric[chosen]],
-            "grain": pd.Series(_GRAIN_NAMES[grain[rows_at]], dtype=object),
+            "grain": pd.Series(np.array(_GRAIN_NAMES, dtype=object)[grain[rows_at]], dtype=object),
             "period_start": start[rows_at].astype("datetime64[ns]"),
             "value": entries.value[chosen],
             "line": lines[rows_at],

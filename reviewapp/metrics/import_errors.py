@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 from reviewapp.exports import safe_text
+from reviewapp.lazy import np
 
 __all__ = ["MAX_ERRORS_SHOWN", "ErrorCollector", "ImportProblem", "cell_errors", "errors_to_csv"]
 

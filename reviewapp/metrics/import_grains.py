@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-import pandas as pd
-
+from reviewapp.lazy import np, pd
 from reviewapp.metrics.import_errors import ErrorCollector, ImportProblem
 from reviewapp.metrics.periods import Grain
 

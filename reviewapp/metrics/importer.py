@@ -12,8 +12,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
 
@@ -22,6 +20,7 @@ from reviewapp.audit.services import record
 from reviewapp.auth.models import Role, User
 from reviewapp.errors import ServiceError, refused_when_full
 from reviewapp.extensions import db
+from reviewapp.lazy import np, pd
 from reviewapp.metrics import bulk, rollups
 from reviewapp.metrics.import_checks import (
     ROW_COLUMNS,

@@ -22,9 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
-import pandas as pd
-
+from reviewapp.lazy import np, pd
 from reviewapp.metrics.import_errors import MAX_ERRORS_SHOWN, ImportProblem, errors_to_csv
 
 __all__ = [

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from reviewapp.lazy import np, pd
 
 __all__ = [
     "Grain",
@@ -94,7 +93,7 @@ class Grain(StrEnum):
 _GRAIN_ORDER: tuple[Grain, ...] = (Grain.DAY, Grain.WEEK, Grain.MONTH, Grain.QUARTER)
 _GRAIN_RANK = {g.value: i for i, g in enumerate(_GRAIN_ORDER)}
 # Index -1 (invalid) picks the trailing None, so code arrays can be mapped with one take.
-_GRAIN_NAMES = np.array([g.value for g in _GRAIN_ORDER] + [None], dtype=object)
+_GRAIN_NAMES = (*(g.value for g in _GRAIN_ORDER), None)
 
 
 class PeriodError(ValueError):
@@ -299,7 +298,7 @@ def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     s_u = np.append(s_u, np.datetime64("NaT", "D"))
     g = g_u[codes]
     index = series.index
-    grain = pd.Series(_GRAIN_NAMES[g], index=index, name="grain")
+    grain = pd.Series(np.array(_GRAIN_NAMES, dtype=object)[g], index=index, name="grain")
     start = pd.Series(s_u[codes].astype("datetime64[ns]"), index=index, name="start")
     bad = pd.Series(g < 0, index=index, name="bad")
     return grain, start, bad

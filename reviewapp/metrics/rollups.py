@@ -27,13 +27,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from reviewapp.extensions import db
+from reviewapp.lazy import np, pd
 from reviewapp.metrics import bulk
 from reviewapp.metrics.data import fetch_columns, frame_of_columns
 from reviewapp.metrics.models import Metric, MetricRollup, Observation, Rollup

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 import sqlalchemy as sa
 
 from reviewapp.audit.services import record
@@ -18,6 +17,7 @@ from reviewapp.errors import NotAllowed, ServiceError
 from reviewapp.extensions import db
 from reviewapp.kpis.models import OrgSetting
 from reviewapp.kpis.settings import get_setting, outcome_metrics
+from reviewapp.lazy import pd
 from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.models import Metric, MetricKind
 from reviewapp.metrics.periods import parse_period

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
-import pandas as pd
 from sqlalchemy.orm.exc import StaleDataError
 
 from reviewapp import policy, text_limits
@@ -18,6 +17,7 @@ from reviewapp.audit.services import record
 from reviewapp.auth.models import User
 from reviewapp.errors import Conflict, FieldErrors, NotAllowed, ServiceError
 from reviewapp.extensions import db
+from reviewapp.lazy import pd
 from reviewapp.metrics import rollups
 from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import parse_period
