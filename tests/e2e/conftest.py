@@ -19,10 +19,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-quic", "--no-first-run",
                  "--disable-sync"]
 REQUIRED = os.environ.get("REVIEWAPP_E2E") == "1"
-# The layout and accessibility checks (marked `layout`) read only what the browser draws, which
-# no database changes: when `make test` runs the suite on both databases they run once, in the
+# The phone-width and print checks (marked `layout`) read only what the browser draws, which no
+# database changes: when `make test` runs the suite on both databases they run once, in the
 # SQLite run, which is the shorter (the PostgreSQL run gets REVIEWAPP_E2E_LAYOUT=0). The
-# journeys run in both.
+# journeys and the accessibility checks run in both.
 LAYOUT = os.environ.get("REVIEWAPP_E2E_LAYOUT", "1") != "0"
 
 

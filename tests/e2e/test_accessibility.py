@@ -27,7 +27,8 @@ from reviewapp.kpis.models import RunScope, ValidationRun
 from reviewapp.reviews.models import Review, ReviewState
 from tests.e2e.demo_data import load_demo_without_records, log_in_as_demo
 
-pytestmark = pytest.mark.layout  # see tests/e2e/conftest.py: once per make test
+# Unlike the phone and print checks (marked `layout`), these run on both databases: the pages
+# are read from each one, and #17 asks for the accessibility checks on SQLite and PostgreSQL.
 
 BLOCKING = ("serious", "critical")
 AXE = Axe()
