@@ -66,26 +66,32 @@ for thread in threading.enumerate():
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules
                          if any(name == h or name.startswith(h + ".") for h in HEAVY)})))
 print(json.dumps([at_start, gc.get_freeze_count()]))
+environment = wsgi.app.jinja_env
+print(json.dumps(sorted(set(environment.list_templates(extensions=["html"]))
+                        - {name for _, name in environment.cache.keys()})))
 """.replace("HEAVY", repr(HEAVY))
 
 
-def _worker(tmp_path, **env) -> tuple[list[str], list[int]]:
-    """The heavy libraries a worker has once warmed up; objects frozen at start and then."""
+def _worker(tmp_path, **env) -> tuple[list[str], list[int], list[str]]:
+    """The heavy libraries a worker has once warmed up; objects frozen at start and then; the
+    page templates it has not compiled."""
     root = Path(__file__).resolve().parent.parent
     environment = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWAPP_")}
     environment.update(REVIEWAPP_DATABASE_URL=f"sqlite:///{tmp_path}/w.db",
                        REVIEWAPP_SECRET_KEY="probe-key", **env)
     out = subprocess.run([sys.executable, "-c", WORKER], capture_output=True, text=True,
                          check=True, timeout=180, cwd=root, env=environment)
-    modules, frozen = out.stdout.strip().splitlines()[-2:]
-    return json.loads(modules), json.loads(frozen)
+    modules, frozen, uncompiled = out.stdout.strip().splitlines()[-3:]
+    return json.loads(modules), json.loads(frozen), json.loads(uncompiled)
 
 
 def test_a_server_worker_loads_the_pdf_and_chart_libraries_in_the_background(tmp_path):
-    modules, (at_start, warmed) = _worker(tmp_path)
+    modules, (at_start, warmed), uncompiled = _worker(tmp_path)
     assert modules == ["matplotlib", "numpy", "pandas", "pyhanko", "weasyprint"]
+    assert uncompiled == []  # every page's template is ready before anyone asks for it
     # What the worker made at start, and then the libraries, are out of the collector's sight.
     assert 0 < at_start < warmed
-    modules, (at_start, later) = _worker(tmp_path, REVIEWAPP_WARM_UP="false")
+    modules, (at_start, later), uncompiled = _worker(tmp_path, REVIEWAPP_WARM_UP="false")
     assert modules == []
+    assert "cycles/cycle.html" in uncompiled
     assert 0 < at_start == later
