@@ -30,6 +30,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from reviewapp.extensions import db
 from reviewapp.lazy import np, pd
@@ -209,7 +211,8 @@ def _view(grain: Grain | str, *, rep_ids=None, metric_ids=None, start: date | No
     grain = Grain(grain)
     table = filtered(sa.select(TABLE.c.rep_id, TABLE.c.metric_id, TABLE.c.period_start,
                                TABLE.c.sum_value, TABLE.c.mean_value, TABLE.c.last_value,
-                               TABLE.c.n).where(TABLE.c.grain == grain.value), TABLE)
+                               TABLE.c.n).where(_grain_is(grain, by_rep=rep_ids is not None)),
+                     TABLE)
     if grain != Grain.MONTH:
         return table.subquery("rollup")
     own = filtered(sa.select(obs.c.rep_id, obs.c.metric_id, obs.c.period_start,
@@ -217,6 +220,19 @@ def _view(grain: Grain | str, *, rep_ids=None, metric_ids=None, start: date | No
                              obs.c.value.label("last_value"), sa.literal(1).label("n"))
                    .where(obs.c.grain == Grain.MONTH.value), obs)
     return sa.union_all(table, own).subquery("rollup")
+
+
+def _grain_is(grain: Grain, *, by_rep: bool) -> sa.ColumnElement[bool]:
+    """`grain = :grain` on the roll-up table. When reps are given, SQLite is kept from reading
+    it by the (grain, period) index, written `+grain` (the unary plus SQLite documents for
+    that): not knowing how many reps a json_each list holds, it took that index over the
+    primary key, which starts with the rep, and so read every rep's roll-ups of the grain to
+    keep one rep's: one rep's page took 23 ms at 2,000 reps for 30 rows, and grew with the
+    organisation. PostgreSQL plans `rep_id = ANY(...)` by the key on its own."""
+    column = TABLE.c.grain
+    if by_rep and db.engine.dialect.name == "sqlite":
+        column = UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+    return column == grain.value
 
 
 def value_column(view, how: str | Rollup | None = None):
