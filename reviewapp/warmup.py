@@ -7,8 +7,8 @@ that request held a worker the whole time. wsgi.py starts this thread, so a work
 once and the libraries, the record stylesheet and the fonts are ready a moment later; a request
 that needs one of them meanwhile waits only for the rest of its import. It compiles every page
 template first, so that no one's first visit to a page in a new worker waits for that either.
-`flask` commands never
-start it; `REVIEWAPP_WARM_UP=false` turns it off (a worker then loads them on first use, as before).
+`flask` commands never start it; `REVIEWAPP_WARM_UP=false` turns it off (a worker then loads
+them on first use, as before).
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
 
+from reviewapp.collector import collector_paused
 from reviewapp.extensions import db
 from reviewapp.lazy import np, pd
 from reviewapp.metrics.models import Metric, Observation
@@ -71,9 +71,7 @@ def fetch_columns(query: sa.Select,
     once, are several times cheaper (the same path as kpis/panel.py). The cyclic garbage
     collector, triggered again and again by many new tuples that hold no cycles, is paused.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         connection = connection if connection is not None else db.session.connection()
         result = connection.execute(query)
         try:
@@ -81,9 +79,6 @@ def fetch_columns(query: sa.Select,
         finally:
             result.close()
         return tuple(zip(*rows, strict=True)) if rows else None
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def as_datetimes(values) -> np.ndarray:
