@@ -10,8 +10,10 @@ Layouts and header rules live in ``layout``; the error type and collector in ``i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from reviewapp.lazy import np, pd
 from reviewapp.metrics.import_errors import ErrorCollector, ImportProblem, cell_errors
@@ -57,7 +59,8 @@ _DAY_OFFSET = 40_000  # shifts 1900-01-01 (day -25567) above zero when packing d
 _DAY_SPAN = 160_000  # covers MIN_YEAR..MAX_YEAR of periods.py with room to spare
 
 # Value statuses from _parse_values.
-_OK, _EMPTY, _NOT_NUMBER, _NOT_FINITE, _COMMA, _THOUSANDS, _OUT_OF_RANGE = range(7)
+(_OK, _EMPTY, _NOT_NUMBER, _NOT_FINITE, _COMMA, _THOUSANDS, _OUT_OF_RANGE, _COMMA_AGAINST,
+ _DOT_AGAINST, _AMBIGUOUS_DOT, _AMBIGUOUS_COMMA) = range(11)
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,43 @@ def _lookup(series: pd.Series, keys: list[str]) -> np.ndarray:
     return positions[codes] if len(codes) else np.empty(0, dtype=np.intp)
 
 
-def _parse_values(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class DecimalMark:
+    """How a file writes decimals. Comma, tab and API files: with a dot. Semicolon files come
+    from locales that write 12,5, but not all do: their own values decide. A value with a
+    decimal part that is not a group of three digits ('12,5', '2.75') settles it; '12.500' or
+    '1,234' alone could be a thousands separator or a decimal mark, and is refused unless the
+    file has settled it, never guessed."""
+
+    kind: Literal["plain", "dot", "comma", "unknown"]
+    example: str = ""  # the value that settled it, quoted back in messages
+
+
+_DECIMAL_COMMA = r"[+-]?[0-9]*,[0-9]+"
+_DECIMAL_DOT = r"[+-]?[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?"
+_GROUPED_COMMA = r"[+-]?[0-9]{1,3},[0-9]{3}"
+_GROUPED_DOT = r"[+-]?[0-9]{1,3}\.[0-9]{3}"
+
+
+def decimal_mark(value_columns: Sequence[np.ndarray], semicolon: bool) -> DecimalMark:
+    """The file's decimal mark, from the distinct texts of all its value cells."""
+    if not semicolon:
+        return DecimalMark("plain")
+    if not value_columns:
+        return DecimalMark("unknown")
+    text = pd.Series(pd.unique(np.concatenate([np.asarray(c, dtype=object)
+                                               for c in value_columns])), dtype=object)
+    text = text.astype(str).str.strip()
+    comma = text[text.str.fullmatch(_DECIMAL_COMMA) & ~text.str.fullmatch(_GROUPED_COMMA)]
+    dot = text[text.str.fullmatch(_DECIMAL_DOT) & ~text.str.fullmatch(_GROUPED_DOT)]
+    if len(comma) and not len(dot):
+        return DecimalMark("comma", str(comma.iloc[0]))
+    if len(dot) and not len(comma):
+        return DecimalMark("dot", str(dot.iloc[0]))
+    return DecimalMark("unknown")
+
+
+def _parse_values(cells: np.ndarray, mark: DecimalMark) -> tuple[np.ndarray, np.ndarray]:
     """Parse value cells to float64 with a status per cell (_OK, _EMPTY, _NOT_NUMBER...)."""
     numbers = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
     values = np.array(numbers.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
@@ -122,29 +161,68 @@ def _parse_values(cells: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, n
     with np.errstate(invalid="ignore"):
         status[np.abs(values) > MAX_MAGNITUDE] = _OUT_OF_RANGE  # 1e308 + 1e308 is inf
     bad = np.flatnonzero(~np.isfinite(values))
-    if not len(bad):
-        return values, status
-    # Only the failures get the slower string analysis.
-    text = pd.Series(cells[bad], dtype=object).str.strip()
-    st = np.full(len(bad), _NOT_NUMBER, dtype=np.int8)
-    st[np.isinf(values[bad])] = _NOT_FINITE
-    st[text.str.fullmatch(r"(?i)[+-]?(nan|inf|infinity)").to_numpy(dtype=bool)] = _NOT_FINITE
-    has_comma = text.str.contains(",", regex=False).to_numpy(dtype=bool)
-    if decimal_comma:
-        # Semicolon files come from locales that write 12,5; "1.234,5" stays ambiguous.
-        plain = text.str.fullmatch(r"[+-]?\d+,\d+").to_numpy(dtype=bool)
-        fixed = pd.to_numeric(text[plain].str.replace(",", ".", regex=False), errors="coerce")
-        values[bad[plain]] = fixed.to_numpy(dtype=np.float64)
-        st[plain] = _OK
-        st[has_comma & ~plain] = _THOUSANDS
-    else:
-        st[has_comma] = _COMMA
-    st[text.eq("").to_numpy(dtype=bool)] = _EMPTY
-    status[bad] = st
+    if len(bad):
+        # Only the failures get the slower string analysis.
+        text = pd.Series(cells[bad], dtype=object).str.strip()
+        st = np.full(len(bad), _NOT_NUMBER, dtype=np.int8)
+        st[np.isinf(values[bad])] = _NOT_FINITE
+        st[text.str.fullmatch(r"(?i)[+-]?(nan|inf|infinity)").to_numpy(dtype=bool)] = \
+            _NOT_FINITE
+        has_comma = text.str.contains(",", regex=False).to_numpy(dtype=bool)
+        if mark.kind != "plain":
+            # "1.234,5" stays refused: a thousands separator with a decimal comma.
+            plain = text.str.fullmatch(r"[+-]?[0-9]+,[0-9]+").to_numpy(dtype=bool)
+            fixed = pd.to_numeric(text[plain].str.replace(",", ".", regex=False),
+                                  errors="coerce")
+            values[bad[plain]] = fixed.to_numpy(dtype=np.float64)
+            st[plain] = _OK
+            st[has_comma & ~plain] = _THOUSANDS
+        else:
+            st[has_comma] = _COMMA
+        st[text.eq("").to_numpy(dtype=bool)] = _EMPTY
+        status[bad] = st
+    if mark.kind != "plain":
+        status = _against_the_mark(cells, status, mark)
     return values, status
 
 
-def _value_message(status: int) -> Callable[[str], str]:
+def _against_the_mark(cells: np.ndarray, status: np.ndarray, mark: DecimalMark) -> np.ndarray:
+    """Of the values read, those whose separator the file's decimal mark does not allow, or
+    leaves ambiguous (distinct texts tested once, the verdicts broadcast back)."""
+    codes, uniques = pd.factorize(pd.Series(cells, dtype=object))
+    text = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    flags = np.full(len(text), _OK, dtype=np.int8)
+    if mark.kind == "dot":
+        flags[text.str.contains(",", regex=False).to_numpy(dtype=bool)] = _COMMA_AGAINST
+    elif mark.kind == "comma":
+        flags[text.str.contains(".", regex=False).to_numpy(dtype=bool)] = _DOT_AGAINST
+    else:
+        flags[text.str.fullmatch(_GROUPED_DOT).to_numpy(dtype=bool)] = _AMBIGUOUS_DOT
+        flags[text.str.fullmatch(_GROUPED_COMMA).to_numpy(dtype=bool)] = _AMBIGUOUS_COMMA
+    per_cell = flags[codes] if len(codes) else np.empty(0, dtype=np.int8)
+    return np.where((status == _OK) & (per_cell != _OK), per_cell, status).astype(np.int8)
+
+
+def _without_separator(v: str) -> str:
+    return v.strip().replace(".", "").replace(",", "")
+
+
+def _decimal(v: str, mark: str) -> str:
+    """The value with its one separator as the decimal mark, trailing zeros dropped."""
+    whole, _, part = v.strip().replace(",", ".").partition(".")
+    part = part.rstrip("0")
+    return f"{whole}{mark}{part}" if part else whole
+
+
+def _value_message(status: int, mark: DecimalMark) -> Callable[[str], str]:
+    def dot_against(v: str) -> str:
+        text = v.strip()
+        fix = _decimal(text, ",")
+        if re.fullmatch(_GROUPED_DOT, text):
+            fix = f"{_without_separator(text)} without a thousands separator, or {fix}"
+        return (f"value '{text}' has a dot, but this file writes decimals with a comma "
+                f"(as in '{mark.example}'): write {fix}")
+
     messages: dict[int, Callable[[str], str]] = {
         _EMPTY: lambda v: "value is empty",
         _NOT_NUMBER: lambda v: f"value '{v.strip()}' is not a number",
@@ -157,6 +235,21 @@ def _value_message(status: int) -> Callable[[str], str]:
         ),
         _THOUSANDS: lambda v: (
             f"value '{v.strip()}' is not a plain number: remove the thousands separator"
+        ),
+        _COMMA_AGAINST: lambda v: (
+            f"value '{v.strip()}' has a comma, but this file writes decimals with a dot "
+            f"(as in '{mark.example}'): write {_decimal(v, '.')}, with no thousands separator"
+        ),
+        _DOT_AGAINST: dot_against,
+        _AMBIGUOUS_DOT: lambda v: (
+            f"value '{v.strip()}' could be {_without_separator(v)} or {_decimal(v, '.')}: write "
+            f"it without a thousands separator ({_without_separator(v)}), or with a decimal "
+            f"comma ({_decimal(v, ',')})"
+        ),
+        _AMBIGUOUS_COMMA: lambda v: (
+            f"value '{v.strip()}' could be {_without_separator(v)} or {_decimal(v, '.')}: write "
+            f"it without a thousands separator ({_without_separator(v)}), or with more "
+            f"decimals ({v.strip()}0)"
         ),
     }
     return messages[status]
@@ -236,7 +329,7 @@ def _long_entries(
     cat: _Catalogue,
     line_ok: np.ndarray,
     key_ok_row: np.ndarray,
-    decimal_comma: bool,
+    mark: DecimalMark,
     errors: ErrorCollector,
 ) -> _Entries:
     """Check the metric and value columns of the long layout."""
@@ -268,13 +361,13 @@ def _long_entries(
         ),
     )
     value_cells = frame.iloc[:, value_i].to_numpy(dtype=object)
-    values, status = _parse_values(value_cells, decimal_comma)
+    values, status = _parse_values(value_cells, mark)
     for st in np.unique(status[status != _OK]):
         bad = np.flatnonzero(status == st)
         errors.add(
             lines[bad],
             value_i,
-            cell_errors(bad, lines, value_cells, headers[value_i], _value_message(int(st))),
+            cell_errors(bad, lines, value_cells, headers[value_i], _value_message(int(st), mark)),
         )
     metric_ok = (metric_pos >= 0) & ~cat.metric_archived[metric_pos]
     return _Entries(
@@ -294,20 +387,20 @@ def _wide_entries(
     lines: np.ndarray,
     line_ok: np.ndarray,
     key_ok_row: np.ndarray,
-    decimal_comma: bool,
+    mark: DecimalMark,
     errors: ErrorCollector,
 ) -> _Entries:
     """Check the metric columns of the wide layout and unpivot the non-empty cells."""
     rows, metrics, values, columns, value_ok = [], [], [], [], []
     for col_i, m_pos in active:
         cells = frame.iloc[:, col_i].to_numpy(dtype=object)
-        col_values, status = _parse_values(cells, decimal_comma)
+        col_values, status = _parse_values(cells, mark)
         for st in np.unique(status[(status != _OK) & (status != _EMPTY)]):
             bad = np.flatnonzero(status == st)
             errors.add(
                 lines[bad],
                 col_i,
-                cell_errors(bad, lines, cells, headers[col_i], _value_message(int(st))),
+                cell_errors(bad, lines, cells, headers[col_i], _value_message(int(st), mark)),
             )
         present = np.flatnonzero(status != _EMPTY)  # an empty wide cell means "no value"
         rows.append(present)
@@ -517,14 +610,17 @@ def validate(
 
     line_ok = (rep_pos >= 0) & cat.rep_scope[rep_pos] & (grain >= 0) & ~nul_row
     key_ok_row = (rep_pos >= 0) & (grain >= 0)
-    decimal_comma = raw.delimiter == ";"
+    value_columns = ([frame.iloc[:, position["value"]].to_numpy(dtype=object)]
+                     if layout.kind is LayoutKind.LONG else
+                     [frame.iloc[:, col_i].to_numpy(dtype=object) for col_i, _ in active])
+    mark = decimal_mark(value_columns, raw.delimiter == ";")
     if layout.kind is LayoutKind.LONG:
         entries = _long_entries(
-            frame, position, headers, lines, cat, line_ok, key_ok_row, decimal_comma, errors
+            frame, position, headers, lines, cat, line_ok, key_ok_row, mark, errors
         )
     else:
         entries = _wide_entries(
-            frame, active, headers, lines, line_ok, key_ok_row, decimal_comma, errors
+            frame, active, headers, lines, line_ok, key_ok_row, mark, errors
         )
     entries.valid &= ~flag_mixed_grains(
         entries.metric,

@@ -17,6 +17,7 @@ import io
 import math
 import re
 import time
+import warnings
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -210,19 +211,30 @@ def _read_csv(data: bytes) -> RawTable:
     header_line = skipped + 1
     n_cols = len(headers)
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            sep=delimiter,
-            header=None,
-            names=list(range(n_cols)),
-            skiprows=header_line,
-            dtype=object,
-            na_filter=False,  # keep every cell as text; "" stays "" and "NA" stays "NA"
-            skip_blank_lines=False,  # keep blank lines so the row position gives the line number
-            index_col=False,
-            encoding="utf-8",
-            engine="c",
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.BytesIO(data),
+                sep=delimiter,
+                header=None,
+                names=list(range(n_cols)),
+                skiprows=header_line,
+                dtype=object,
+                na_filter=False,  # keep every cell as text; "" stays "" and "NA" stays "NA"
+                skip_blank_lines=False,  # keep blank lines so the row position gives the line number
+                index_col=False,
+                encoding="utf-8",
+                engine="c",
+            )
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            # The first row is wider than the header: pandas keeps the header's width and
+            # drops the rest of every wider row (an unquoted "1,234" became 1). Refused at
+            # the first row whose extra fields hold anything; empty ones lose nothing.
+            wide = _first_wide_row(data, delimiter, header_line, n_cols)
+            if wide is not None:
+                line, saw = wide
+                raise TableError(f"line {line} has {saw} fields but the header has {n_cols}",
+                                 line=line)
     except pd.errors.ParserError as exc:
         m = _RAGGED.search(str(exc))
         if m:
@@ -249,6 +261,19 @@ def _read_csv(data: bytes) -> RawTable:
     )
     table.may_hold_nul = b"\x00" in data
     return table
+
+
+def _first_wide_row(data: bytes, delimiter: str, header_line: int,
+                    n_cols: int) -> tuple[int, int] | None:
+    """(line, fields) of the first row after the header with a non-empty field beyond the
+    header's n_cols, or None. Read with the csv module, which counts lines inside quotes."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
+    line = 1
+    for row in reader:
+        if line > header_line and len(row) > n_cols and any(c.strip() for c in row[n_cols:]):
+            return line, len(row)
+        line = reader.line_num + 1
+    return None
 
 
 def _cell_text(value: Any) -> str:

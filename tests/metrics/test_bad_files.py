@@ -34,6 +34,10 @@ EXPECTED = {
     "bad_quoted_newline.csv": (3, "line 3: the quoted cell in column 'value' goes on over a "
                                   "line break"),
     "bad_ragged.csv": (3, "line 3 has 5 fields but the header has 4"),
+    "bad_ragged_first_row.csv": (2, "line 2 has 5 fields but the header has 4"),
+    "bad_ragged_first_row_wide.csv": (2, "line 2 has 5 fields but the header has 4"),
+    "bad_semicolon_grouped.csv": (3, "'12.500' could be 12500 or 12.5"),
+    "bad_semicolon_dot_in_comma_file.csv": (4, "this file writes decimals with a comma"),
     "bad_scope.csv": (3, "zoe@example.com"),
     "bad_unclosed_quote.csv": (3, "line 3 opens a quoted cell that is never closed"),
     "bad_unknown_rep.csv": (3, "nobody@example.com"),

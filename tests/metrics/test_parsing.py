@@ -683,3 +683,34 @@ def test_validation_is_vectorised_on_a_larger_file():
     result = validate(raw, reps=reps, metrics=metrics)
     assert result.ok and len(result.rows) == n_reps * n_metrics * n_months
     assert result.rows["value"].sum() == pytest.approx(df["value"].sum())
+
+
+def test_extra_empty_fields_on_data_rows_lose_nothing():
+    result = validate(load("trailing_empty_fields.csv"), reps=REPS, metrics=METRICS)
+    assert result.ok, result.errors
+    assert result.rows["value"].tolist() == [5.0, 6.0]
+
+
+def test_a_semicolon_file_with_dot_decimals_reads_grouped_digits_as_decimals():
+    result = validate(load("semicolon_dot_decimals.csv"), reps=REPS, metrics=METRICS)
+    assert result.ok, result.errors
+    assert result.rows["value"].tolist() == [2.75, 1.234]
+
+
+def test_a_semicolon_file_with_comma_decimals_reads_its_own_convention():
+    result = validate(load("bad_semicolon_dot_in_comma_file.csv"), reps=REPS, metrics=METRICS)
+    assert triples(result) == [(4, "value", "12.500")]
+    assert result.errors[0].message == (
+        "value '12.500' has a dot, but this file writes decimals with a comma (as in '3,5'): "
+        "write 12500 without a thousands separator, or 12,5")
+
+
+def test_grouped_digits_in_a_semicolon_file_that_does_not_say_its_decimal_mark():
+    result = validate(load("bad_semicolon_grouped.csv"), reps=REPS, metrics=METRICS)
+    assert triples(result) == [(3, "value", "12.500"), (4, "value", "1,234")]
+    assert result.errors[0].message == (
+        "value '12.500' could be 12500 or 12.5: write it without a thousands separator "
+        "(12500), or with a decimal comma (12,5)")
+    assert result.errors[1].message == (
+        "value '1,234' could be 1234 or 1.234: write it without a thousands separator "
+        "(1234), or with more decimals (1,2340)")

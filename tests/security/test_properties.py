@@ -3,6 +3,7 @@ functions hold their rules for any input, not only the examples we thought of.""
 
 import datetime as dt
 import math
+import re
 
 import numpy as np
 import pytest
@@ -10,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewapp import numbers
-from reviewapp.metrics.import_checks import _NOT_FINITE, _OK, _OUT_OF_RANGE, _parse_values
+from reviewapp.metrics.import_checks import (
+    _NOT_FINITE,
+    _OK,
+    _OUT_OF_RANGE,
+    DecimalMark,
+    _parse_values,
+    decimal_mark,
+)
 from reviewapp.metrics.periods import Grain, Period, PeriodError, parse_period, parse_period_array
 from reviewapp.reviews.scoring import (
     MAX_ATTAINMENT,
@@ -86,7 +94,7 @@ def test_the_number_check_takes_exactly_the_finite_sane_numbers(value):
     st.integers(min_value=-10**15, max_value=10**15).map(str),
     st.text(max_size=8)), max_size=40))
 def test_the_import_number_parser_accepts_only_sane_numbers(cells):
-    values, status = _parse_values(np.array(cells, dtype=object), decimal_comma=False)
+    values, status = _parse_values(np.array(cells, dtype=object), DecimalMark("plain"))
     for cell, value, state in zip(cells, values, status, strict=True):
         if state == _OK:
             assert math.isfinite(value) and abs(value) <= numbers.MAX_MAGNITUDE
@@ -95,6 +103,21 @@ def test_the_import_number_parser_accepts_only_sane_numbers(cells):
             assert abs(float(cell)) > numbers.MAX_MAGNITUDE
         if state == _NOT_FINITE:
             assert not math.isfinite(float(cell.strip().lower().replace("infinity", "inf")))
+
+
+@given(st.lists(st.from_regex(r"\A[+-]?[0-9]{1,5}([.,][0-9]{1,4})?\Z"), min_size=1, max_size=20))
+def test_a_semicolon_file_never_guesses_what_a_separator_means(cells):
+    column = np.array(cells, dtype=object)
+    mark = decimal_mark([column], semicolon=True)
+    values, status = _parse_values(column, mark)
+    for cell, value, state in zip(cells, values, status, strict=True):
+        if state != _OK or ("," not in cell and "." not in cell):
+            continue
+        if mark.kind == "unknown":  # nothing settled the mark, or the file uses both
+            assert not re.fullmatch(r"[+-]?[0-9]{1,3}[.,][0-9]{3}", cell)
+        else:  # read only by the file's own decimal mark, which some value settled
+            assert ("," in cell) == (mark.kind == "comma")
+        assert value == float(cell.replace(",", "."))
 
 
 # Scoring ---------------------------------------------------------------------------------------

@@ -94,6 +94,45 @@ TEXT_FILES: dict[str, bytes] = {
         b"ana@example.com,2026-03,calls,1\n"
         b"ana@example.com,2026-04,calls,1,extra\n"
     ),
+    # A thousands separator left unquoted in the first row: pandas took that row's width as
+    # the file's and cut the value to "1" (and every later long row) with only a warning.
+    "bad_ragged_first_row.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,1,234\n"
+        b"ana@example.com,2026-04,calls,12,500\n"
+    ),
+    "bad_ragged_first_row_wide.csv": (
+        b"rep_email,period,calls,revenue\n"
+        b"ana@example.com,2026-03,12,500,14\n"
+    ),
+    # Excel's trailing delimiters on data rows (not the header): empty cells, nothing lost.
+    "trailing_empty_fields.csv": (
+        b"rep_email,period,metric,value\n"
+        b"ana@example.com,2026-03,calls,5,,\n"
+        b"ben@example.com,2026-03,calls,6,\n"
+    ),
+    # Semicolon files (German or French Excel): a separator between groups of three digits
+    # may be a thousands separator or a decimal mark; nothing else in this file says which.
+    "bad_semicolon_grouped.csv": (
+        b"rep_email;period;metric;value\n"
+        b"ana@example.com;2026-03;calls;7\n"
+        b"ana@example.com;2026-04;calls;12.500\n"
+        b"ana@example.com;2026-05;calls;1,234\n"
+    ),
+    # Here "3,5" says the file writes decimals with a comma: "1,234" is 1.234, "12.500" is
+    # refused (a thousands separator, or a decimal point against the file's own convention).
+    "bad_semicolon_dot_in_comma_file.csv": (
+        b"rep_email;period;metric;value\n"
+        b"ana@example.com;2026-03;calls;3,5\n"
+        b"ana@example.com;2026-04;calls;1,234\n"
+        b"ana@example.com;2026-05;calls;12.500\n"
+    ),
+    # And here "2.75" says the file writes decimals with a dot: "1.234" is 1.234.
+    "semicolon_dot_decimals.csv": (
+        b"rep_email;period;metric;value\n"
+        b"ana@example.com;2026-03;calls;2.75\n"
+        b"ana@example.com;2026-04;calls;1.234\n"
+    ),
     "bad_extra_column.csv": (
         b"rep_email,period,metric,value,note\nana@example.com,2026-03,calls,1,first month\n"
     ),
