@@ -221,7 +221,7 @@ def _read_csv(data: bytes) -> RawTable:
                 skiprows=header_line,
                 dtype=object,
                 na_filter=False,  # keep every cell as text; "" stays "" and "NA" stays "NA"
-                skip_blank_lines=False,  # keep blank lines so the row position gives the line number
+                skip_blank_lines=False,  # the row position gives the line number
                 index_col=False,
                 encoding="utf-8",
                 engine="c",
