@@ -163,7 +163,8 @@ def prepare_import(
         plan.errors = [exc.as_import_error()]  # with the line, when one is at fault
         plan.error_count = 1
         return plan
-    broken = cell_with_line_break(raw) if isinstance(data, bytes) and b'"' in data else None
+    # Whether the bytes came now or were read at upload (the preview page), as one check.
+    broken = cell_with_line_break(raw) if raw.may_quote else None
     if broken is not None:
         plan.errors, plan.error_count = [broken], 1
         return plan

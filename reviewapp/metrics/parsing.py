@@ -94,6 +94,7 @@ class RawTable:
     sheet: str | None = None
     sheet_names: list[str] = field(default_factory=list)
     may_hold_nul: bool = True  # False when the bytes were seen to hold no NUL (cheap for CSV)
+    may_quote: bool = True  # False when a CSV's bytes hold no '"' (no cell spans lines)
 
     @property
     def line_offset(self) -> int:
@@ -260,6 +261,7 @@ def _read_csv(data: bytes) -> RawTable:
         frame, headers, header_line, "csv", delimiter=delimiter, check_blank=maybe_blank
     )
     table.may_hold_nul = b"\x00" in data
+    table.may_quote = b'"' in data
     return table
 
 

@@ -224,3 +224,14 @@ def test_someone_elses_upload_is_not_found(client, corpus_org, login_as):
     preview = upload(client, csv_bytes(["ana@example.com,2026-Q1,calls,1"]), "c.csv")
     login_as(corpus_org.hr)
     assert client.get(preview).status_code == 404
+
+
+def test_the_upload_page_refuses_a_cell_over_a_line_break_as_the_command_line_does(
+        client, corpus_org, login_as, db):
+    # "12" and a line break in quotes reads as the number 12; every later line would be
+    # numbered one short.
+    login_as(corpus_org.lead)
+    data = b'rep_email,period,metric,value\nana@example.com,2026-03,calls,"12\n"\n'
+    page = client.get(upload(client, data, "broken.csv")).get_data(as_text=True)
+    assert "line 2: the quoted cell in column &#39;value&#39; goes on over a line break" in page
+    assert "Confirm import" not in page
