@@ -63,7 +63,7 @@ def _actor(email: str | None) -> User:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "as_email", help="Import as this user (default: the first HR admin).")
 @click.option("--replace", is_flag=True, help="Replace stored values that differ.")
-@click.option("--sheet", help="XLSX sheet name (default: the first).")
+@click.option("--sheet", help="XLSX sheet name (default: the first visible one).")
 def import_command(path: Path, as_email, replace, sheet):
     """Import a CSV or XLSX file: all rows or none."""
     actor = _actor(as_email)
@@ -92,6 +92,8 @@ def import_command(path: Path, as_email, replace, sheet):
         raise click.ClickException(
             f"{plan.changed_count} stored value(s) would change; run again with --replace to "
             "replace them. Nothing was written.")
+    if plan.sheet is not None:
+        click.echo(f"Read sheet '{plan.sheet}' ({len(plan.sheet_names)} in the workbook).")
     click.echo(f"Batch #{batch.id}: {batch.row_count} rows, {batch.new_count} new, "
                f"{batch.changed_count} changed, {batch.unchanged_count} unchanged.")
 

@@ -214,6 +214,11 @@ def _decimal(v: str, mark: str) -> str:
     return f"{whole}{mark}{part}" if part else whole
 
 
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
+                          "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
 def _value_message(status: int, mark: DecimalMark) -> Callable[[str], str]:
     def dot_against(v: str) -> str:
         text = v.strip()
@@ -225,7 +230,10 @@ def _value_message(status: int, mark: DecimalMark) -> Callable[[str], str]:
 
     messages: dict[int, Callable[[str], str]] = {
         _EMPTY: lambda v: "value is empty",
-        _NOT_NUMBER: lambda v: f"value '{v.strip()}' is not a number",
+        _NOT_NUMBER: lambda v: (
+            f"value '{v.strip()}' is an Excel error, not a number: correct the formula or "
+            "type the value" if v.strip() in EXCEL_ERRORS else
+            f"value '{v.strip()}' is not a number"),
         _NOT_FINITE: lambda v: f"value '{v.strip()}' is not a finite number",
         _OUT_OF_RANGE: lambda v: f"value '{v.strip()}' is out of range: enter a number "
                                  f"{RANGE_TEXT}",

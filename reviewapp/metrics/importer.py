@@ -52,6 +52,8 @@ class ImportPlan:
     unknown_columns: list[str] = field(default_factory=list)
     mapping: dict[str, str | None] = field(default_factory=dict)
     headers: list[str] = field(default_factory=list)
+    sheet: str | None = None  # the XLSX sheet read
+    sheet_names: list[str] = field(default_factory=list)
     duplicate_of: int | None = None
     rows: pd.DataFrame | None = None  # validated rows joined with what is stored
     new_count: int = 0
@@ -169,6 +171,7 @@ def prepare_import(
         plan.errors, plan.error_count = [broken], 1
         return plan
     plan.headers = [str(h) for h in raw.frame.columns]
+    plan.sheet, plan.sheet_names = raw.sheet, list(raw.sheet_names)
     reps, metrics = _references(actor)
     result: Validated = validate(raw, reps=reps, metrics=metrics, column_map=column_map)
     plan.layout = result.layout.kind.value if result.layout else ""

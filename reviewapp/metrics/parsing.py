@@ -326,9 +326,14 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_bytes: int) -> RawTable:
         if sheet is None:
             if not names:
                 raise TableError("workbook has no sheets")
-            sheet_name = names[0]
+            # The first sheet a person sees: a hidden first sheet is usually an old draft.
+            visible = [ws.title for ws in book.worksheets
+                       if getattr(ws, "sheet_state", "visible") == "visible"]
+            sheet_name = str(visible[0]) if visible else names[0]
         elif sheet in names:
             sheet_name = sheet
+        elif [n.casefold() for n in names].count(sheet.casefold()) == 1:
+            sheet_name = next(n for n in names if n.casefold() == sheet.casefold())
         else:
             raise TableError(
                 f"workbook has no sheet named '{sheet}'; its sheets are: {', '.join(names)}"
@@ -353,10 +358,14 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_bytes: int) -> RawTable:
 
 
 def _xlsx_value(cell):
-    # As pandas' openpyxl reader does: whole numbers as int, errors (#N/A…) and None as empty.
+    # Whole numbers as int, as pandas' openpyxl reader does. An error cell (#DIV/0!, #N/A)
+    # keeps its text, to be refused as what it is: read as empty, a wide file's value
+    # simply went missing.
     value = cell.value
-    if value is None or cell.data_type == "e":
+    if value is None:
         return None
+    if cell.data_type == "e":
+        return str(value)
     if cell.data_type == "n" and isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -235,3 +235,11 @@ def test_the_upload_page_refuses_a_cell_over_a_line_break_as_the_command_line_do
     page = client.get(upload(client, data, "broken.csv")).get_data(as_text=True)
     assert "line 2: the quoted cell in column &#39;value&#39; goes on over a line break" in page
     assert "Confirm import" not in page
+
+
+def test_the_preview_names_the_sheet_it_read(client, corpus_org, login_as, db):
+    login_as(corpus_org.lead)
+    page = client.get(upload(client, (CORPUS / "two_sheets.xlsx").read_bytes(),
+                             "two_sheets.xlsx", sheet="data")).get_data(as_text=True)
+    # Asked for in another case, the one sheet of that name is read.
+    assert 'read from sheet <strong data-testid="sheet">Data</strong> (of 2: Notes, Data' in page

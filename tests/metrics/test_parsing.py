@@ -714,3 +714,51 @@ def test_grouped_digits_in_a_semicolon_file_that_does_not_say_its_decimal_mark()
     assert result.errors[1].message == (
         "value '1,234' could be 1234 or 1.234: write it without a thousands separator "
         "(1234), or with more decimals (1,2340)")
+
+
+def _workbook_bytes(book: openpyxl.Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_xlsx_without_a_sheet_named_reads_the_first_visible_sheet():
+    book = openpyxl.Workbook()
+    book.active.title = "old draft"
+    book.active.append(["rep_email", "period", "metric", "value"])
+    book.active.append(["ana@example.com", "2026-03", "calls", 99])
+    book.active.sheet_state = "hidden"
+    final = book.create_sheet("final")
+    final.append(["rep_email", "period", "metric", "value"])
+    final.append(["ana@example.com", "2026-03", "calls", 12])
+    raw = read_table(_workbook_bytes(book), "book.xlsx")
+    assert raw.sheet == "final"
+    assert validate(raw, reps=REPS, metrics=METRICS).rows["value"].tolist() == [12.0]
+    # Asked for by name, a hidden sheet is read.
+    assert read_table(_workbook_bytes(book), "book.xlsx", sheet="old draft").sheet == "old draft"
+
+
+def test_xlsx_error_cells_are_refused_by_the_error_they_show():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["rep_email", "period", "calls", "revenue"])
+    sheet.append(["ana@example.com", "2026-03", 5, 10])
+    sheet.append(["ben@example.com", "2026-03", 6, 20])
+    data = _workbook_bytes(book)
+    # openpyxl writes no cached results: put an error where Excel would have left one.
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    name = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
+    xml = parts[name].decode()
+    cell = xml.index('r="C3"')
+    start, end = xml.rindex("<c ", 0, cell), xml.index("</c>", cell) + len("</c>")
+    parts[name] = (xml[:start] + '<c r="C3" t="e"><f>A1/0</f><v>#DIV/0!</v></c>'
+                   + xml[end:]).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for part, content in parts.items():
+            zf.writestr(part, content)
+    result = validate(read_table(out.getvalue(), "book.xlsx"), reps=REPS, metrics=METRICS)
+    assert triples(result) == [(3, "calls", "#DIV/0!")]
+    assert result.errors[0].message == (
+        "value '#DIV/0!' is an Excel error, not a number: correct the formula or type the value")
