@@ -33,7 +33,7 @@ from reviewapp.analytics.results import (
     ValidationParams,
     ValidationResult,
 )
-from reviewapp.analytics.wording import Wording
+from reviewapp.analytics.wording import Wording, q_text
 from reviewapp.lazy import np, pd
 
 __all__ = [
@@ -226,14 +226,14 @@ def _decide(
             f"it does not improve out-of-sample R\u00b2 on {holdout_note} (gain {gain:.3g})")
     if np.isfinite(lead_q) and lead_q < params.placebo_alpha:
         failures.append(
-            f"the next period's value predicts this period's outcome (placebo q = {lead_q:.3g})"
+            f"the next period's value predicts this period's outcome (placebo {q_text(lead_q)})"
             ": activity follows results rather than leading them")
     if failures:
         return "inconclusive", "; ".join(failures) + (
             f"; with this much data only an effect of {mde:.2g} SD or more would be found "
             "reliably" if np.isfinite(mde) else "")
     return "kpi", (
-        f"q = {q:.3g} < {alpha:g}, sign as expected ({direction} is better), "
+        f"{q_text(q)}, below {alpha:g}, sign as expected ({direction} is better), "
         f"out-of-sample R\u00b2 gain {gain:.3g} on {holdout_note}, no placebo effect")
 
 

@@ -18,6 +18,12 @@ def fmt_number(value: float, digits: int = 2) -> str:
     return f"{rounded:,.{max(decimals, 0)}f}"
 
 
+def q_text(value: float, name: str = "q") -> str:
+    """A q or p value as a sentence shows it: 'q < 0.001' below a thousandth (a q that rounds
+    to 0 reads as certainty), else three significant figures."""
+    return f"{name} < 0.001" if value < 0.001 else f"{name} = {value:.3g}"
+
+
 @dataclass(frozen=True)
 class Wording:
     """Display names, units and grain used to phrase results."""

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from reviewapp.analytics.panel import demean_by, prepare_panel
+from reviewapp.analytics.panel import absorb, prepare_panel
 from reviewapp.caching import Lru
 from reviewapp.chart_markup import chart_text, drawn_svg, without_inline_styles
 from reviewapp.lazy import np, pd
@@ -41,10 +41,16 @@ def _slope(x: np.ndarray, y: np.ndarray) -> float | None:
 
 
 def chart_points(panel: pd.DataFrame, outcome: str, candidates: Sequence[str],
-                 lag: int) -> dict[str, dict[str, Any]]:
-    """Per candidate: a sample of pooled (raw) and within-rep (demeaned) points, with slopes.
+                 lag: int, period_effects: bool = True) -> dict[str, dict[str, Any]]:
+    """Per candidate: a sample of pooled (raw) points, and of the points the verdict rests on,
+    with slopes.
 
-    Uses the rows the joint fit uses (complete for every candidate, lagged if asked).
+    The second panel is the model's own view of the candidate (an added-variable plot): the
+    outcome and the candidate with each rep's average taken out, each period's too when the
+    run has period effects, and then the other candidates. Its fit line's slope is the run's
+    coefficient (Frisch-Waugh-Lovell), so a season that lifts activity and revenue together,
+    or a metric that only shadows another, does not draw a slope the verdict denies. Uses the
+    rows the joint fit uses (complete for every candidate, lagged if asked).
     """
     try:
         prep = prepare_panel(panel, outcome, list(candidates), lag)
@@ -53,22 +59,40 @@ def chart_points(panel: pd.DataFrame, outcome: str, candidates: Sequence[str],
     if prep.n_obs < 3:
         return {}
     y = prep.y
-    yw = demean_by(prep.rep_codes, y, prep.n_reps)
-    xw_all = demean_by(prep.rep_codes, prep.x, prep.n_reps)
+    both = np.column_stack([y, prep.x])
+    absorbed = absorb(both - both.mean(axis=0), prep.rep_codes, prep.n_reps,
+                      prep.period_codes if period_effects else None,
+                      prep.n_periods if period_effects else 0).resid
+    yw, xw_all = absorbed[:, 0], absorbed[:, 1:]
+    net = (["season"] if period_effects else []) + (["others"] if len(candidates) > 1 else [])
     pick = np.arange(prep.n_obs)
     if prep.n_obs > MAX_POINTS:
         pick = np.sort(np.random.default_rng(0).choice(prep.n_obs, MAX_POINTS, replace=False))
     out: dict[str, dict[str, Any]] = {}
     for j, key in enumerate(candidates):
-        x, xw = prep.x[:, j], xw_all[:, j]
+        x, xj, yj = prep.x[:, j], xw_all[:, j], yw
+        others = np.delete(xw_all, j, axis=1)
+        if others.shape[1]:
+            fit, *_ = np.linalg.lstsq(others, np.column_stack([yj, xj]), rcond=None)
+            yj, xj = yj - others @ fit[:, 0], xj - others @ fit[:, 1]
         out[key] = {
             "pooled": {"x": _round(x[pick]), "y": _round(y[pick]),
                        "slope": _slope(x - x.mean(), y - y.mean()),
                        "x_mean": float(x.mean()), "y_mean": float(y.mean())},
-            "within": {"x": _round(xw[pick]), "y": _round(yw[pick]), "slope": _slope(xw, yw)},
+            "within": {"x": _round(xj[pick]), "y": _round(yj[pick]), "slope": _slope(xj, yj),
+                       "net": net},
             "n": prep.n_obs,
         }
     return out
+
+
+def within_title(within: dict[str, Any]) -> tuple[str, str]:
+    """The second panel's title and axis suffix, by what was taken out of its points (runs
+    stored before "net" was kept show deviations from each rep's own average)."""
+    net = within.get("net")
+    if not net:
+        return "Within each rep (vs. own average)", "vs. own average"
+    return "Within each rep (adjusted)", "(adjusted)"  # the page says what was taken out
 
 
 def _svg(size: tuple[float, float], draw, salt: str) -> str:
@@ -135,8 +159,8 @@ def scatter_svg(points: dict[str, Any], x_name: str, y_name: str, salt: str) -> 
         _line(right, within["x"], within["slope"], 0.0, 0.0, INK)
         right.axhline(0, color="#c9d0dc", linewidth=0.8)
         right.axvline(0, color="#c9d0dc", linewidth=0.8)
-        _style(right, "Within each rep (vs. own average)", f"{x_name} vs. own average",
-               f"{y_name} vs. own average")
+        title, suffix = within_title(within)
+        _style(right, title, f"{x_name} {suffix}", f"{y_name} {suffix}")
 
     return _cache.put(key, _svg((7.2, 3.0), draw, salt))
 

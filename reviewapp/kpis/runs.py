@@ -201,7 +201,8 @@ def run_validation(
     outcome_run = RunOutcome(ends.latest, None, panel, digest, counts, dict(ends.verdicts),
                              dict(ends.previous_decisions), "; ".join(reasons) or None)
     latest_frame = _latest_window(panel, window)
-    charts = chart_points(latest_frame, outcome.key, [m.key for m in candidates], lag)
+    charts = chart_points(latest_frame, outcome.key, [m.key for m in candidates], lag,
+                          period_effects=effects)
     outcome_run.run = _store(actor, source, scope, outcome, candidates, primary, panel, window,
                              digest, ends, charts, outcome_run, current, effects, dry_run)
     stored = clock()

@@ -32,3 +32,12 @@ def test_ranges_in_money_without_jargon():
     assert wording.likely_range(1700, 2400) == "likely between $1,700 and $2,400 more"
     assert wording.likely_range(-300, 900) == "likely between $300 less and $900 more"
     assert wording.likely_range(-900, -300) == "likely between $300 and $900 less"
+
+
+def test_a_q_below_a_thousandth_is_not_printed_as_zero():
+    from reviewapp.analytics.wording import q_text
+
+    assert q_text(3e-9) == "q < 0.001"  # '%.3g' printed "q = 3e-09", and a stored 0 "q = 0"
+    assert q_text(0.0) == "q < 0.001"
+    assert q_text(0.0123) == "q = 0.0123"
+    assert q_text(0.2, "placebo q") == "placebo q = 0.2"

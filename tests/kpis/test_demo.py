@@ -1,5 +1,7 @@
 """The KPI demo step runs one organisation-wide validation, once."""
 
+import numpy as np
+import pytest
 import sqlalchemy as sa
 
 from reviewapp.demo.kpis import load_kpis
@@ -41,4 +43,34 @@ def test_demo_data_shows_why_period_effects_matter(org, db):
     naive = without.result.candidate("calls_per_day")
     assert naive.std_ci_low > 0.1 and naive.q < 0.05  # the season looks like evidence
     assert not without.counts_for_status
+    db.session.rollback()
+
+
+def test_the_within_chart_draws_the_relation_the_verdict_rests_on(org, db):
+    """The lab's second chart is the model's own view of each candidate: its slope is the
+    run's coefficient, so the demo's season no longer draws a calls-per-day slope that the
+    verdict denies (taking out only each rep's average, it drew a slope 16 times the
+    coefficient)."""
+    from reviewapp.demo.metrics import load_metrics
+    from reviewapp.demo.people import load_people
+    from reviewapp.kpis.charts import within_title
+    from reviewapp.kpis.runs import run_validation
+
+    load_people()
+    load_metrics(7)
+    db.session.commit()
+    for effects in (True, False):
+        outcome = run_validation(None, "revenue", source="demo", period_effects=effects)
+        for candidate in outcome.run.candidates:
+            within = candidate.chart["within"]
+            assert within["slope"] == pytest.approx(candidate.coef, rel=1e-6), candidate.metric_key
+        calls = next(c for c in outcome.run.candidates if c.metric_key == "calls_per_day")
+        assert within_title(calls.chart["within"]) == ("Within each rep (adjusted)", "(adjusted)")
+        if effects:
+            assert calls.chart["within"]["net"] == ["season", "others"]
+            # Calls against revenue with the season and the other metrics out: next to nothing.
+            x, y = np.array(calls.chart["within"]["x"]), np.array(calls.chart["within"]["y"])
+            assert abs(np.corrcoef(x, y)[0, 1]) < 0.15
+        else:
+            assert calls.chart["within"]["net"] == ["others"]
     db.session.rollback()

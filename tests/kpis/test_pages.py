@@ -246,3 +246,13 @@ def test_hr_fixes_the_validation_policy_with_history(sales, db, client, login_as
     assert "lag 1" in lab
     run = run_validation(sales.org.hr, "revenue").run  # settings from the policy: lag 1
     assert run.lag == 1 and run.counts_for_status
+
+
+def test_the_run_page_says_what_its_within_charts_take_out(sales, client, login_as, db):
+    run_id = run_validation(sales.org.hr, "revenue", ALL_CANDIDATES).run.id
+    db.session.commit()
+    login_as(sales.org.hr)
+    html = client.get(f"/kpis/runs/{run_id}").get_data(as_text=True)
+    assert ("with each quarter&#39;s company-wide swing and the other metrics taken out, as the "
+            "model sees it") in html
+    assert "Within each rep (adjusted)" in html
