@@ -1,6 +1,6 @@
 """Plain-language numbers and sentences."""
 
-from reviewapp.analytics.wording import Wording, fmt_number
+from reviewapp.analytics.wording import Wording, fmt_number, q_text
 
 
 def test_fmt_number_two_significant_figures():
@@ -35,8 +35,6 @@ def test_ranges_in_money_without_jargon():
 
 
 def test_a_q_below_a_thousandth_is_not_printed_as_zero():
-    from reviewapp.analytics.wording import q_text
-
     assert q_text(3e-9) == "q < 0.001"  # '%.3g' printed "q = 3e-09", and a stored 0 "q = 0"
     assert q_text(0.0) == "q < 0.001"
     assert q_text(0.0123) == "q = 0.0123"
