@@ -4,6 +4,7 @@ data in, the lab decides the KPIs, only KPIs score a review next to the qualitat
 The demo is loaded once for the module (it renders and signs 26 records): the tests read it, and
 the first loads it again to show that nothing changes."""
 
+import re
 from datetime import date
 
 import pytest
@@ -162,3 +163,17 @@ def test_demo_peer_feedback(loaded, db, login_as):
     assert "Give feedback on Omar Haddad" in tasks
     assert login_as(_person(db, "Priya Shah")).get(f"/reviews/{omar.id}").status_code == 404
 
+
+
+def test_every_why_it_counts_link_of_a_review_opens_for_whoever_reads_it(loaded, db, login_as):
+    """A rep was sent to the run page, which is the lab's (403); they get the KPI list with
+    its evidence, managers and HR the run."""
+    review = _review_of(db, "Priya Shah")
+    hr = db.session.scalar(sa.select(User).where(User.email == "hr@demo.reviewapp.test"))
+    for user in (review.rep, review.rep.manager, hr):
+        client = login_as(user)
+        page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+        links = re.findall(r'<td class="evidence">[^<]*<a href="([^"]+)"', page)
+        assert links, user.name
+        for link in links:
+            assert client.get(link).status_code == 200, (user.name, link)
