@@ -113,3 +113,13 @@ def test_the_buttons_carry_the_question_for_the_dialog(client, launched, login_a
     button = re.search(r'<button[^>]*value="submit"[^>]*>Submit to my manager', html).group(0)
     assert 'data-confirm="You are about to submit your self-assessment to' in button
     assert "/static/js/confirm.js" in html
+
+
+def test_the_cycle_pages_bulk_buttons_ask_first(client, in_calibration, login_as, db):  # noqa: F811
+    login_as(_hr(db))
+    html = client.get(f"/cycles/{in_calibration.cycle_id}").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/cycles/\d+/share-all"[^>]*>', html).group(0)
+    assert ('data-confirm="Share the calibrated review with its rep? Each rep is told and '
+            'can read their ratings and notes; a shared review cannot be unshared."') in form
+    form = re.search(r'<form method="post" action="/cycles/\d+/close"[^>]*>', html).group(0)
+    assert "data-confirm=\"Close " in form
