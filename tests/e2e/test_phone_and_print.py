@@ -81,3 +81,34 @@ def test_a_review_fits_a_phone_and_prints_without_navigation(phone, demo):
     visible_buttons = [b for b in phone.locator("button, .button").all() if b.is_visible()]
     assert visible_buttons == []
     assert phone.get_by_test_id("scores").is_visible()
+
+
+def test_the_pages_below_the_navigation_fit_a_phone_even_with_long_words(phone, demo):
+    """A pasted ID in a check-in note and in a review made those pages 3,800 px wide; the
+    goal page's cards, the cycle page's actions and the goal tree's columns did not fit."""
+    from reviewapp.cycles.models import Cycle, CycleStatus
+    from reviewapp.goals.models import CheckIn
+    from reviewapp.kpis.models import ValidationRun
+
+    word = "x" * 400
+    check_in = db.session.scalar(sa.select(CheckIn).order_by(CheckIn.id))
+    check_in.note = f"See {word}"
+    review = db.session.scalar(sa.select(Review).where(
+        Review.state == ReviewState.CALIBRATION).order_by(Review.id))
+    review.achievements = f"Renewed {word}"
+    db.session.commit()
+    cycle = db.session.scalar(sa.select(Cycle).where(Cycle.status == CycleStatus.LAUNCHED))
+    run = db.session.scalar(sa.select(ValidationRun.id).order_by(ValidationRun.id))
+    pages = {demo[Role.HR_ADMIN]: [f"/cycles/{cycle.id}", f"/kpis/runs/{run}",
+                                   f"/goals/{check_in.goal_id}", f"/reviews/{review.id}",
+                                   "/goals/tree?period=all"],
+             review.manager: [f"/reviews/{review.id}", "/goals/tree?period=all"]}
+    wide = {}
+    for user, urls in pages.items():
+        log_in_as_demo(phone, user)
+        for url in urls:
+            phone.goto(url)
+            if _too_wide(phone) > PHONE["width"]:
+                wide[f"{user.email} {url}"] = (_too_wide(phone), phone.evaluate(CULPRITS))
+        phone.context.clear_cookies()
+    assert not wide, wide
