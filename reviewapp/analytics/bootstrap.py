@@ -63,8 +63,11 @@ class BootstrapTest:
         return float(np.mean(self.t_boot(b0) <= self.t_obs(b0)))
 
     def p_value(self, b0: float = 0.0) -> float:
-        """Equal-tailed two-sided p-value: 2 min(P*(t* <= t), P*(t* >= t))."""
-        return min(1.0, 2.0 * min(self.share_above(b0), self.share_below(b0)))
+        """Equal-tailed two-sided p-value: 2 min(P*(t* <= t), P*(t* >= t)), each share at
+        least 1 / (B + 1): B draws cannot show a smaller p, and a p of exactly 0 is a claim
+        of certainty no resampling makes."""
+        floor = 1.0 / (len(self.n0) + 1)
+        return min(1.0, 2.0 * max(min(self.share_above(b0), self.share_below(b0)), floor))
 
     def interval(self, level: float) -> tuple[float, float]:
         """Confidence interval by inverting the equal-tailed test (bisection on each side)."""

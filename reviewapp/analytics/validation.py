@@ -224,7 +224,13 @@ def _decide(
     elif gain <= 0:
         failures.append(
             f"it does not improve out-of-sample R\u00b2 on {holdout_note} (gain {gain:.3g})")
-    if np.isfinite(lead_q) and lead_q < params.placebo_alpha:
+    if params.placebo and not np.isfinite(lead_q):
+        # No placebo is no evidence that activity leads results: a metric logged after the
+        # sale passed as a KPI whenever the window was too short for the lead.
+        failures.append(
+            "the placebo check (does the next period's value predict this period's outcome?) "
+            "could not be run: it needs more periods with a following one; use a longer window")
+    elif lead_q < params.placebo_alpha:
         failures.append(
             f"the next period's value predicts this period's outcome (placebo {q_text(lead_q)})"
             ": activity follows results rather than leading them")

@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 
 from reviewapp.analytics import ValidationResult
 from reviewapp.auth.models import Team
+from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.kpis import queries
 from reviewapp.kpis.models import RunScope
@@ -177,12 +178,19 @@ def policy_command(grain, lag, window, period_effects, alpha, margin, reason):
     current = current_policy().spec
     wanted = (grain, lag, window, period_effects, alpha, margin)
     if any(v is not None for v in wanted):
-        spec = check_spec(grain or current.grain, current.lag if lag is None else lag,
-                          window or current.window,
-                          current.period_effects if period_effects is None else period_effects,
-                          alpha or current.alpha, margin or current.margin)
-        with command_transaction():
-            set_policy(None, spec, reason or "")
+        def given(value, kept):  # 0 is a value given (and refused), not "keep the current"
+            return kept if value is None else value
+
+        try:
+            spec = check_spec(given(grain, current.grain), given(lag, current.lag),
+                              given(window, current.window),
+                              given(period_effects, current.period_effects),
+                              given(alpha, current.alpha), given(margin, current.margin))
+            with command_transaction():
+                set_policy(None, spec, reason or "")
+        except ServiceError as exc:
+            where = f"--{exc.field.replace('_', '-')}: " if exc.field else ""
+            raise click.ClickException(f"{where}{exc.message} Nothing was changed.") from None
         current = spec
     click.echo(f"Validation policy: {current.grain}, lag {current.lag}, window {current.window}, "
                f"period effects {'on' if current.period_effects else 'off'}, "

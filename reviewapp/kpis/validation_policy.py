@@ -84,6 +84,11 @@ def policy_history() -> list[ValidationPolicy]:
                                    .order_by(ValidationPolicy.id.desc())))
 
 
+# The placebo needs a following period for each of its 4 (ValidationParams.min_periods): with
+# 4 periods, no policy run could ever make a KPI.
+MIN_WINDOW = 5
+
+
 def check_spec(grain: str, lag: int, window: int, period_effects: bool, alpha: float,
                margin: float) -> Spec:
     """A spec from form or command-line values, or a ServiceError naming the field at fault."""
@@ -95,8 +100,10 @@ def check_spec(grain: str, lag: int, window: int, period_effects: bool, alpha: f
         raise ServiceError("Choose quarter or month.", field="grain")
     if lag not in (0, 1):
         raise ServiceError("The lag is 0 or 1 period.", field="lag")
-    if window is None or not 4 <= window <= MAX_WINDOW[grain]:
-        raise ServiceError(f"Choose a window of 4 to {MAX_WINDOW[grain]} {grain}s.",
+    if window is None or not MIN_WINDOW <= window <= MAX_WINDOW[grain]:
+        raise ServiceError(f"Choose a window of {MIN_WINDOW} to {MAX_WINDOW[grain]} {grain}s: "
+                           f"a KPI needs {MIN_WINDOW - 1} {grain}s whose next one shows that "
+                           "activity leads results rather than following them.",
                            field="window")
     if alpha is None or not 0.001 <= alpha <= 0.2:
         raise ServiceError("Alpha is between 0.001 and 0.2 (usually 0.05).", field="alpha")
@@ -113,6 +120,9 @@ def set_policy(actor: User | None, spec: Spec, reason: str) -> ValidationPolicy 
     if len(reason) < 10:
         raise ServiceError("Say in at least 10 characters why the policy changes.",
                            field="reason")
+    # Checked here too, whoever built the spec: the form and the CLI check it, a caller may not.
+    spec = check_spec(spec.grain, spec.lag, spec.window, spec.period_effects, spec.alpha,
+                      spec.margin)
     before = current_policy()
     if before.row is not None and before.spec == spec:
         return None

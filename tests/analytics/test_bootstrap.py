@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from reviewapp.analytics import ValidationParams, validate
-from reviewapp.analytics.bootstrap import bootstrap_test, webb_weights
+from reviewapp.analytics.bootstrap import BootstrapTest, bootstrap_test, webb_weights
 from reviewapp.analytics.fe import fe_rank
 from reviewapp.analytics.panel import absorb, prepare_panel
 
@@ -94,3 +94,12 @@ def test_bootstrap_interval_inverts_the_test_and_is_reproducible():
     ones = bootstrap_test(absorbed[:, 0], absorbed[:, 1:], 0, prep.rep_codes, prep.n_reps,
                           prep.period_codes, prep.n_periods, n_params, np.ones((1, prep.n_reps)))
     assert ones.t_boot(0.3)[0] == pytest.approx(ones.t_obs(0.3), rel=1e-9)
+
+
+def test_a_bootstrap_p_value_is_never_zero():
+    draws = 999
+    flat = np.zeros(draws)
+    test = BootstrapTest(coef=10.0, se=1.0, n0=np.full(draws, 0.5), n1=flat,
+                         d00=np.ones(draws), d01=flat, d11=flat)
+    assert test.share_above(0.0) == 0.0  # no draw reaches t = 10
+    assert test.p_value(0.0) == pytest.approx(2 / (draws + 1))

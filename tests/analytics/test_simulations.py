@@ -71,6 +71,17 @@ def test_a_feedback_loop_is_caught_by_the_placebo():
     assert "follows results" in checked.plain
 
 
+def test_no_kpi_when_the_placebo_cannot_run():
+    """Four quarters leave three with a next one, too few for the placebo: the feedback loop
+    above then passed as a KPI, its reason saying "no placebo effect"."""
+    rng = np.random.default_rng(5)
+    data = panel(rng, n_reps=40, n_periods=4, effect=0.6)
+    result = validate(data, "y", ["x"], HIGHER, FAST, grain="quarter").candidate("x")
+    assert result.q < 0.05 and result.lead_q is None
+    assert result.decision == "inconclusive"
+    assert "the placebo check" in result.reason and "could not be run" in result.reason
+
+
 def test_a_lag_never_uses_a_non_adjacent_period():
     rng = np.random.default_rng(6)
     data = panel(rng, n_reps=30, n_periods=9)
@@ -113,10 +124,12 @@ def test_two_period_ends_confirm_or_leave_a_pass_provisional():
     ends = validate_two_ends(strong, "y", ["x"], HIGHER, window=8, grain="quarter")
     assert ends.latest.n_periods == ends.previous.n_periods == 8
     assert ends.verdicts == {"x": "kpi"}
-    # Only four quarters of history: the window ending a quarter earlier has three, too few
-    # for a verdict, so the pass at the latest end is provisional until the next quarter.
-    short = panel(rng, n_reps=40, n_periods=4, effect=0.6)
-    ends = validate_two_ends(short, "y", ["x"], HIGHER, window=4, grain="quarter")
+    # Only five quarters of history: the window ending a quarter earlier has four, too few
+    # for the placebo (each needs a next quarter), so the pass at the latest end is
+    # provisional until the next quarter.
+    short = panel(rng, n_reps=40, n_periods=5, effect=0.6)
+    ends = validate_two_ends(short, "y", ["x"], HIGHER, window=5, grain="quarter")
     assert ends.latest.candidate("x").decision == "kpi"
-    assert ends.previous_decisions["x"] == "insufficient_data"
+    assert ends.previous_decisions["x"] == "inconclusive"
+    assert "placebo check" in ends.previous.candidate("x").reason
     assert ends.verdicts["x"] == "provisional"

@@ -104,3 +104,17 @@ def test_cli_errors(sales, runner):
     assert team.exit_code != 0 and "No team named" in team.output
     history = runner.invoke(args=["kpi", "history", "revenue"])
     assert history.exit_code != 0
+
+
+def test_policy_command_refuses_bad_values_by_name_and_changes_nothing(sales, db, runner):
+    reason = ["--reason", "Trying values that cannot work."]
+    for option, value, words in (("--window", "3", "--window: Choose a window of 5 to"),
+                                 ("--margin", "5", "--margin: The margin is"),
+                                 ("--alpha", "0", "--alpha: Alpha is between"),
+                                 ("--margin", "0", "--margin: The margin is"),
+                                 ("--window", "0", "--window: Choose a window")):
+        result = runner.invoke(args=["kpi", "policy", option, value, *reason])
+        assert result.exit_code == 1, (option, value, result.output)
+        assert words in result.output and "Nothing was changed." in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert runner.invoke(args=["kpi", "policy"]).output.count("#") == 0  # no policy row

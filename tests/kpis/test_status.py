@@ -156,16 +156,17 @@ def test_only_runs_under_the_policy_move_statuses(sales, db):
 
 
 def test_a_pass_at_the_latest_end_only_is_provisional_then_confirmed(sales, db):
-    # Four quarters of history and a four-quarter window: the window ending a quarter
-    # earlier has three, too few for a verdict, so a pass now is provisional.
+    # Five quarters of history and a five-quarter window: the window ending a quarter
+    # earlier has four, too few for the placebo (each needs a next quarter), so a pass now
+    # is provisional.
     db.session.execute(sa.delete(Observation))
     db.session.commit()
-    insert_sales([r.id for r in sales.reps], n_quarters=4, star=sales.star.id)
-    set_policy(sales.org.hr, Spec(window=4), "A short history for a young team.")
+    insert_sales([r.id for r in sales.reps], n_quarters=5, star=sales.star.id)
+    set_policy(sales.org.hr, Spec(window=5), "A short history for a young team.")
     db.session.commit()
     first = _org_run(db)
     assert first.result.candidate("meetings").decision == "kpi"
-    assert first.previous_decisions["meetings"] == "insufficient_data"
+    assert first.previous_decisions["meetings"] == "inconclusive"
     assert first.verdicts["meetings"] == "provisional"
     assert _statuses(db)["meetings"] == "inconclusive"  # not scoring yet
     row = next(c for c in first.run.candidates if c.metric_key == "meetings")
@@ -173,7 +174,7 @@ def test_a_pass_at_the_latest_end_only_is_provisional_then_confirmed(sales, db):
     # The next quarter arrives and confirms it.
     db.session.execute(sa.delete(Observation))
     db.session.commit()
-    insert_sales([r.id for r in sales.reps], n_quarters=5, star=sales.star.id)
+    insert_sales([r.id for r in sales.reps], n_quarters=6, star=sales.star.id)
     second = _org_run(db)
     assert second.verdicts["meetings"] == "kpi"
     assert second.status_changes["meetings"] == ("inconclusive", "kpi")
@@ -234,3 +235,10 @@ def test_hr_retires_and_reinstates_with_reason(sales, db):
         ("kpi", "retired", "Replaced by discovery meetings."),
         ("retired", "candidate", "Data quality fixed in CRM."),
     ]
+
+
+def test_a_policy_window_too_short_for_the_placebo_is_refused(sales, db):
+    with pytest.raises(ServiceError) as error:
+        set_policy(sales.org.hr, Spec(window=4), "A short history for a young team.")
+    assert error.value.field == "window"
+    assert "Choose a window of 5 to" in str(error.value)
