@@ -115,29 +115,38 @@ class Wording:
         lead_coef: float,
         mde_raw: float,
         holdout: int,
+        *,
+        direction: str = "higher",
     ) -> str:
-        """The verdict in words a sales manager uses: no q, SE or R\u00b2."""
+        """The verdict in words a sales manager uses: no q, SE or R\u00b2. `direction`: whether
+        more or less of the metric is better, which the sentence follows (less response time
+        going with more revenue is the good news)."""
         x_name, y_name = self.name(key), self.name(self.outcome)
         more_y = "more" if coef > 0 else "less"
+        useful = "more" if direction == "higher" else "less"
         if placebo:
             after = "bad" if lead_coef < 0 else "good"
             return (f"{x_name[:1].upper()}{x_name[1:]} follows results rather than leading "
                     f"them: it rose after {after} {self.grain}s, so the pattern cannot be "
                     f"read as {x_name} bringing {y_name}.")
         if decision == "kpi":
-            return (f"Within the same rep, more {x_name} went with more {y_name}; the pattern "
-                    f"held on the {holdout} {self.grain}s the model had not seen.")
+            return (f"Within the same rep, {useful} {x_name} went with more {y_name}; the "
+                    f"pattern held on the {holdout} {self.grain}s the model had not seen.")
         if decision == "not_predictive":
+            if detectable and (coef > 0) != (direction == "higher"):
+                return (f"Within the same rep, more {x_name} went with {more_y} {y_name}: the "
+                        f"wrong way for a metric where {useful} is better.")
             if detectable:
                 return (f"Within the same rep, more {x_name} went with {more_y} {y_name}, "
                         "but not by enough to be worth scoring.")
-            return (f"Within the same rep, more {x_name} did not go with more {y_name}: the "
-                    "data rule out an effect large enough to be worth scoring.")
+            return (f"Within the same rep, {useful} {x_name} did not go with more {y_name}: "
+                    "the data rule out an effect large enough to be worth scoring.")
         unit = self.units.get(key) or f"unit of {x_name}"
-        needed = (f" Only an effect of about {self._money(mde_raw)} or more per extra {unit} "
-                  "would have shown up reliably." if math.isfinite(mde_raw) else "")
-        return (f"Not shown with this much data: within the same rep, more {x_name} may or "
-                f"may not go with more {y_name}.{needed}")
+        per = f"per extra {unit}" if direction == "higher" else f"for each {unit} less"
+        needed = (f" Only an effect of about {self._money(mde_raw)} or more {per} would have "
+                  "shown up reliably." if math.isfinite(mde_raw) else "")
+        return (f"Not shown with this much data: within the same rep, {useful} {x_name} may "
+                f"or may not go with more {y_name}.{needed}")
 
     def trap_note(self, key: str, pooled_corr: float, detectable: bool) -> str:
         """Why the across-rep pattern should not be read as an effect of the activity."""

@@ -39,3 +39,23 @@ def test_a_q_below_a_thousandth_is_not_printed_as_zero():
     assert q_text(0.0) == "q < 0.001"
     assert q_text(0.0123) == "q = 0.0123"
     assert q_text(0.2, "placebo q") == "placebo q = 0.2"
+
+
+def test_the_plain_verdict_follows_the_metrics_direction():
+    words = Wording("revenue", {"revenue": "revenue", "resp": "response time"},
+                    {"revenue": "$", "resp": "hour"}, "quarter")
+    # Less response time went with more revenue: the good news, as a KPI.
+    kpi = words.plain("resp", "kpi", -2.66, True, False, 0.0, 1.0, 2, direction="lower")
+    assert kpi.startswith("Within the same rep, less response time went with more revenue;")
+    # A clear effect the wrong way is not "too small to be worth scoring".
+    wrong = words.plain("resp", "not_predictive", 3.1, True, False, 0.0, 1.0, 2,
+                        direction="lower")
+    assert wrong == ("Within the same rep, more response time went with more revenue: the "
+                     "wrong way for a metric where less is better.")
+    small = words.plain("resp", "not_predictive", -0.01, True, False, 0.0, 1.0, 2,
+                        direction="lower")
+    assert small.endswith("but not by enough to be worth scoring.")
+    unsure = words.plain("resp", "inconclusive", -1.0, False, False, 0.0, 500.0, 2,
+                         direction="lower")
+    assert "less response time may or may not go with more revenue" in unsure
+    assert "$500 or more for each hour less" in unsure
