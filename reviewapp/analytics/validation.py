@@ -26,7 +26,14 @@ from reviewapp.analytics.fe import (
     independent_columns,
     out_of_sample,
 )
-from reviewapp.analytics.panel import PERIOD, REP, PreparedPanel, absorb, prepare_panel
+from reviewapp.analytics.panel import (
+    PERIOD,
+    REP,
+    PreparedPanel,
+    absorb,
+    demean_by,
+    prepare_panel,
+)
 from reviewapp.analytics.results import (
     CandidateResult,
     Decision,
@@ -300,12 +307,19 @@ def validate(
     if within[0] <= VARIATION_EPS * spread[0] or spread[0] == 0:
         return panel_fails(f"{wording.name(outcome)} does not vary within reps")
     varies = (within[1:] > VARIATION_EPS * spread[1:]) & (spread[1:] > 0)
-    pooled_corr = _correlations(prep.x, prep.y)
-    within_corr = _correlations(x_w, y_w)
-
     absorbed = absorb(design, rep_codes, g, period_codes, n_periods).resid if (
         params.period_effects) else one_way
     y_abs, x_abs = absorbed[:, 0], absorbed[:, 1:]
+    # Pooled (people compared) against within (the same person over time). With period
+    # effects both leave out the season, as the model does: a metric that only rises with
+    # everyone's Q4 is not a "who the people are" pattern, and read raw it was called one.
+    if params.period_effects:
+        across = demean_by(prep.period_codes, design, n_periods)
+        pooled_corr = _correlations(across[:, 1:], across[:, 0])
+        within_corr = _correlations(x_abs, y_abs)
+    else:
+        pooled_corr = _correlations(prep.x, prep.y)
+        within_corr = _correlations(x_w, y_w)
     n_absorbed = fe_rank(rep_codes, g, period_codes, n_periods)
     # Standardise by the variation the model compares: within rep (and period).
     model_sd = np.sqrt((absorbed * absorbed).sum(axis=0) / max(n - n_absorbed, 1))

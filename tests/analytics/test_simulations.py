@@ -133,3 +133,14 @@ def test_two_period_ends_confirm_or_leave_a_pass_provisional():
     assert ends.previous_decisions["x"] == "inconclusive"
     assert "placebo check" in ends.previous.candidate("x").reason
     assert ends.verdicts["x"] == "provisional"
+
+
+def test_a_metric_that_only_rides_the_season_is_not_called_a_between_rep_trap():
+    """Everyone's activity and revenue rise in the same quarters, and nothing else: read raw,
+    the pooled correlation was high and the note said 'the pattern is about who the people
+    are'. With period effects the pooled correlation compares people within a quarter."""
+    rng = np.random.default_rng(11)
+    data = panel(rng, n_reps=40, season=3.0)
+    assert data["x"].corr(data["y"]) > 0.5  # the raw picture
+    result = validate(data, "y", ["x"], HIGHER, FAST, grain="quarter").candidate("x")
+    assert abs(result.pooled_corr) < 0.3 and not result.trap and result.trap_note is None

@@ -97,12 +97,20 @@ def test_partial_r2_and_standardised_effect(make_panel):
     two_way = {c: smf.ols(f"{c} ~ C(rep) + C(period)", panel).fit().resid for c in ("y", "x1")}
     expected = result.candidate("x1").coef * two_way["x1"].std() / two_way["y"].std()
     np.testing.assert_allclose(result.candidate("x1").standardised_effect, expected)
-    within = panel[["y", "x1"]] - panel.groupby("rep")[["y", "x1"]].transform("mean")
-    np.testing.assert_allclose(
-        result.candidate("x2").within_corr,
-        within["y"].corr(panel["x2"] - panel.groupby("rep")["x2"].transform("mean")),
-    )
-    np.testing.assert_allclose(result.candidate("x2").pooled_corr, panel["y"].corr(panel["x2"]))
+    # With period effects, both correlations leave the season out, as the model does: within,
+    # rep and period effects out; pooled (people compared), each period's mean out.
+    both = {c: smf.ols(f"{c} ~ C(rep) + C(period)", panel).fit().resid for c in ("y", "x2")}
+    np.testing.assert_allclose(result.candidate("x2").within_corr,
+                               both["y"].corr(both["x2"]))
+    across = panel[["y", "x2"]] - panel.groupby("period")[["y", "x2"]].transform("mean")
+    np.testing.assert_allclose(result.candidate("x2").pooled_corr,
+                               across["y"].corr(across["x2"]))
+    # Without them, as before: raw across everyone, and each rep's own average out.
+    plain = validate(panel, "y", CANDIDATES, HIGHER, ValidationParams(period_effects=False))
+    within = panel[["y", "x2"]] - panel.groupby("rep")[["y", "x2"]].transform("mean")
+    np.testing.assert_allclose(plain.candidate("x2").within_corr,
+                               within["y"].corr(within["x2"]))
+    np.testing.assert_allclose(plain.candidate("x2").pooled_corr, panel["y"].corr(panel["x2"]))
 
 
 def test_bh_q_matches_multipletests(make_panel):
