@@ -52,7 +52,8 @@ def validate_two_ends(
     """Validate the last `window` periods and the `window` periods ending one period earlier.
 
     The window ends at the latest period with outcome data; `panel` may hold one more period
-    at the start, which only the earlier window uses.
+    at the start, which only the earlier window uses (and with a lag one more again, whose
+    activity only lags the first period of the earlier window).
     """
     params = params or ValidationParams()
     labels = pd.Index(panel[period_col])
@@ -63,8 +64,11 @@ def validate_two_ends(
                           rep_col=rep_col, period_col=period_col, **wording)
         return TwoEnds(result, None, {c.key: c.decision for c in result.candidates})
     last = int(calendar[has_outcome].max())
-    in_latest = (calendar > last - window) & (calendar <= last)
-    in_previous = (calendar > last - 1 - window) & (calendar <= last - 1)
+    # With a lag, each window also takes the period before it: its activity is the lag of
+    # the window's first period (that period's own rows drop out, having no lag of their own).
+    before_start = window + params.lag
+    in_latest = (calendar > last - before_start) & (calendar <= last)
+    in_previous = (calendar > last - 1 - before_start) & (calendar <= last - 1)
     latest = validate(panel[in_latest], outcome, candidates, directions, params, grain=grain,
                       rep_col=rep_col, period_col=period_col, **wording)
     previous = validate(panel[in_previous], outcome, candidates, directions, params,

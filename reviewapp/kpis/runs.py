@@ -183,8 +183,8 @@ def run_validation(
     counts = not reasons
 
     # One period more than the window: the confirmation rule also judges the window ending
-    # one period earlier.
-    panel = load_panel(outcome, candidates, grain, min(window + 1, MAX_WINDOW[grain]),
+    # one period earlier; and with a lag one more, for the activity its first period lags.
+    panel = load_panel(outcome, candidates, grain, min(window + 1 + lag, MAX_WINDOW[grain]),
                        scope.rep_ids())
     loaded = clock()
     digest = panel_fingerprint(panel.frame)
@@ -200,7 +200,7 @@ def run_validation(
     analysed = clock()
     outcome_run = RunOutcome(ends.latest, None, panel, digest, counts, dict(ends.verdicts),
                              dict(ends.previous_decisions), "; ".join(reasons) or None)
-    latest_frame = _latest_window(panel, window)
+    latest_frame = _latest_window(panel, window + lag)
     charts = chart_points(latest_frame, outcome.key, [m.key for m in candidates], lag,
                           period_effects=effects)
     outcome_run.run = _store(actor, source, scope, outcome, candidates, primary, panel, window,

@@ -144,3 +144,14 @@ def test_a_metric_that_only_rides_the_season_is_not_called_a_between_rep_trap():
     assert data["x"].corr(data["y"]) > 0.5  # the raw picture
     result = validate(data, "y", ["x"], HIGHER, FAST, grain="quarter").candidate("x")
     assert abs(result.pooled_corr) < 0.3 and not result.trap and result.trap_note is None
+
+
+def test_a_lag_takes_the_period_before_each_window_for_its_first_period():
+    """With lag 1, the window's first period lost its lag (the period before was cut away
+    with the rest): 7 of the 8 quarters were used."""
+    rng = np.random.default_rng(12)
+    data = panel(rng, n_reps=30, n_periods=10, effect=0.5)
+    ends = validate_two_ends(data, "y", ["x"], HIGHER, ValidationParams(lag=1), window=8,
+                             grain="quarter")
+    assert ends.latest.n_periods == ends.previous.n_periods == 8
+    assert ends.latest.n_obs == ends.previous.n_obs == 30 * 8
