@@ -98,6 +98,13 @@ class Cycle(db.Model):
     )
 
     @property
+    def review_label(self) -> str:
+        """'2026-Q3 quarterly review' as it is, 'Bench cycle' as 'Bench cycle review': for
+        sentences about one review of the cycle (not 'the 2026-Q3 quarterly review review')."""
+        return self.name if self.name.lower().rstrip(" .").endswith("review") else \
+            f"{self.name} review"
+
+    @property
     def launched(self) -> bool:
         return self.status != CycleStatus.DRAFT
 

@@ -40,7 +40,7 @@ def self_assessment_open(actor: User, cycle, reviews) -> None:
         rep = review.rep
         email = Email(
             subject=f"Your self-assessment for {cycle.name} is open",
-            what=f"The {cycle.name} review cycle has started. Rate yourself on each "
+            what=f"The {cycle.review_label} cycle has started. Rate yourself on each "
                  "competency with written evidence, and submit it to your manager.",
             link=_review_link(review), action="Write your self-assessment",
             facts=[("Review", f"{rep.name}, {cycle.name}")], due=cycle.self_due)
@@ -69,7 +69,7 @@ def review_returned(actor: User, review, reason: str, *, reopened: bool = False)
     how = "reopened" if reopened else "returned"
     email = Email(
         subject=f"HR {how} the review of {rep.name} to you",
-        what=f"HR {how} the {cycle.name} review of {rep.name} to you for rework.",
+        what=f"HR {how} the {cycle.review_label} of {rep.name} to you for rework.",
         link=_review_link(review), action="Open the review",
         facts=[("Review", f"{rep.name}, {cycle.name}")], due=cycle.manager_due,
         note=reason)
@@ -82,7 +82,7 @@ def review_reassigned(actor: User, review) -> None:
     deadline = review.deadline
     email = Email(
         subject=f"The review of {rep.name} is now yours",
-        what=f"HR reassigned the {cycle.name} review of {rep.name} to you.",
+        what=f"HR reassigned the {cycle.review_label} of {rep.name} to you.",
         link=_review_link(review), action="Open the review",
         facts=[("Review", f"{rep.name}, {cycle.name}"), ("State", review.state.label)],
         due=deadline.due if deadline else None)
@@ -116,8 +116,8 @@ def review_shared(actor: User, review) -> None:
     """The review is shared with the rep, who is asked to read and acknowledge it."""
     cycle, rep = review.cycle, review.rep
     email = Email(
-        subject=f"Your {cycle.name} review is ready: please read and acknowledge it",
-        what=f"Your {cycle.name} review has been shared with you. Read it, then acknowledge "
+        subject=f"Your {cycle.review_label} is ready: please read and acknowledge it",
+        what=f"Your {cycle.review_label} has been shared with you. Read it, then acknowledge "
              "it (acknowledging means you have read it, not that you agree) or ask your "
              "manager for a conversation.",
         link=_review_link(review), action="Read your review",
@@ -129,8 +129,8 @@ def conversation_requested(actor: User, review) -> None:
     """The rep asked the manager for a conversation about the shared review."""
     cycle, rep = review.cycle, review.rep
     email = Email(
-        subject=f"{rep.name} asks for a conversation about the {cycle.name} review",
-        what=f"{rep.name} read the {cycle.name} review and asks you for a conversation "
+        subject=f"{rep.name} asks for a conversation about the {cycle.review_label}",
+        what=f"{rep.name} read the {cycle.review_label} and asks you for a conversation "
              "before acknowledging it.",
         link=_review_link(review), action="Open the review",
         facts=[("Review", f"{rep.name}, {cycle.name}")], due=cycle.acknowledgement_due,

@@ -188,7 +188,7 @@ def _ask(review: Review, requests: list[PeerRequest], user: User, actor: User,
 def _tell_peer(review: Review, request: PeerRequest) -> None:
     due = review.cycle.peer_due
     notify(request.peer_id, f"{review.rep.name} would value your feedback for the "
-           f"{review.cycle.name} review" + (f", by {due:%d %b %Y}" if due else "")
+           f"{review.cycle.review_label}" + (f", by {due:%d %b %Y}" if due else "")
            + ". Your answer is anonymous.", f"/peers/requests/{request.id}")
 
 

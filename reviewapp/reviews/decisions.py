@@ -118,7 +118,7 @@ def share(actor: User, review: Review, *, expected_version: int | None = None) -
     authorize(actor, review, ReviewAction.SHARE, expected_version=expected_version)
     review.shared_at = now()
     transition(actor, review, ReviewAction.SHARE)
-    notify(review.rep_id, f"Your {review.cycle.name} review has been shared with you. "
+    notify(review.rep_id, f"Your {review.cycle.review_label} has been shared with you. "
            "Read it and acknowledge it.", _link(review))
     email_events.review_shared(actor, review)
 
@@ -148,7 +148,7 @@ def acknowledge(actor: User, review: Review, *, typed_name: str, read_confirmed:
     transition(actor, review, ReviewAction.ACKNOWLEDGE)
     record(actor, "review.acknowledge", "review", review.id,
            after={"typed_name": typed, "comment": ack.comment})
-    notify(review.manager_id, f"{review.rep.name} acknowledged the {review.cycle.name} review"
+    notify(review.manager_id, f"{review.rep.name} acknowledged the {review.cycle.review_label}"
            + (" with a comment." if ack.comment else "."), _link(review))
     return ack
 
@@ -167,7 +167,7 @@ def request_conversation(actor: User, review: Review, note: str = "", *,
     record(actor, "review.conversation", "review", review.id,
            after={"note": review.conversation_note})
     notify(review.manager_id, f"{review.rep.name} asked for a conversation about the "
-           f"{review.cycle.name} review.", _link(review))
+           f"{review.cycle.review_label}.", _link(review))
     email_events.conversation_requested(actor, review)
 
 

@@ -177,3 +177,15 @@ def test_every_why_it_counts_link_of_a_review_opens_for_whoever_reads_it(loaded,
         assert links, user.name
         for link in links:
             assert client.get(link).status_code == 200, (user.name, link)
+
+
+def test_no_notification_or_email_of_the_demo_says_review_twice(loaded, db):
+    """The demo's cycle is '2026-Q3 quarterly review': 'the 2026-Q3 quarterly review review'."""
+    from reviewapp.notifications.models import Notification, OutboxMessage
+
+    texts = list(db.session.scalars(sa.select(Notification.message)))
+    for subject, body in db.session.execute(sa.select(OutboxMessage.subject,
+                                                      OutboxMessage.body_text)):
+        texts += [subject, body]
+    assert texts
+    assert not [t for t in texts if re.search(r"\breview review\b", t, re.I)]
