@@ -24,5 +24,7 @@ def check(value: str | None, limit: int, field: str, label: str = "") -> str:
         raise ServiceError(f"{label or 'The text'} contains a NUL character, which is not "
                            "allowed.", field=field)
     if len(text) > limit:
-        raise ServiceError(f"Use at most {limit} characters ({len(text)} now).", field=field)
+        where = f"{label}: use" if label else "Use"
+        raise ServiceError(f"{where} at most {limit:,} characters ({len(text):,} now).",
+                           field=field)
     return text

@@ -208,13 +208,31 @@ def _snapshot(review: Review, side: str, text_fields) -> dict:
     return snap
 
 
+# The review form's labels, so that a message in the list above the form says which text.
+TEXT_LABELS = {"achievements": "Achievements this period",
+               "goals_reflection": "Reflection on your goals",
+               "development_wishes": "What you want to develop", "strengths": "Strengths",
+               "development_areas": "Development areas", "overall_comment": "Overall comment",
+               "reconciliation_note": "Reconciliation note"}
+
+
+def _note_label(rating, note: str | None) -> str:
+    """'The note on Collaboration', read only for a note too long to keep (the competency is
+    loaded then, without flushing the half-written review)."""
+    if len((note or "").strip()) <= text_limits.REVIEW_TEXT:
+        return ""
+    with db.session.no_autoflush:
+        return f"The note on {rating.cycle_competency.competency.name}"
+
+
 def _write_side(actor: User, review: Review, side: str, data, expected_version: int | None):
     """Write one side's texts and competency ratings (side is "self" or "manager"), audited."""
     _check_version(review, expected_version)
     texts = {f.name: getattr(data, f.name) for f in fields(data) if f.name != "ratings"}
     before = _snapshot(review, side, texts)
     for name, value in texts.items():
-        setattr(review, name, text_limits.check(value, text_limits.REVIEW_TEXT, name))
+        setattr(review, name, text_limits.check(value, text_limits.REVIEW_TEXT, name,
+                                                TEXT_LABELS.get(name, name)))
     for rating in review.ratings:
         value, note = data.ratings.get(rating.cycle_competency_id, (None, ""))
         if value is not None and not 1 <= int(value) <= 5:
@@ -222,7 +240,8 @@ def _write_side(actor: User, review: Review, side: str, data, expected_version: 
                                field=f"{side}_rating_{rating.cycle_competency_id}")
         setattr(rating, f"{side}_rating", value)
         setattr(rating, f"{side}_note", text_limits.check(
-            note, text_limits.REVIEW_TEXT, f"{side}_note_{rating.cycle_competency_id}"))
+            note, text_limits.REVIEW_TEXT, f"{side}_note_{rating.cycle_competency_id}",
+            _note_label(rating, note)))
     refresh_scores(review)
     touch(actor, review)
     _audit_changes(actor, review, before, _snapshot(review, side, texts), f"review.{side}_save")

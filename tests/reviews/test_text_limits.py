@@ -18,8 +18,10 @@ def test_a_text_over_the_limit_is_refused_on_its_field(client, launched, login_a
         self_form(review, achievements=too_long)
     response = client.post(f"/reviews/{review.id}/self", data=data)
     assert response.status_code in (200, 422)
-    assert f"Use at most {text_limits.REVIEW_TEXT:,}".replace(",", "") in \
-        response.get_data(as_text=True).replace(",", "")
+    label = "Achievements this period" if field == "achievements" else "The note on "
+    assert (f"{label}" in response.get_data(as_text=True)
+            and f": use at most {text_limits.REVIEW_TEXT:,} characters "
+                f"({text_limits.REVIEW_TEXT + 1:,} now)." in response.get_data(as_text=True))
     review = fresh(db, review.id)
     assert review.achievements == "" and all(not r.self_note for r in review.ratings)
 
