@@ -123,9 +123,10 @@ def manager_tasks(user: User, today: date | None = None) -> list[Task]:
             tasks.append(Task(_review_url(review),
                               f"Share {review.rep.name}'s review after calibration", due))
         if review.state == ReviewState.SHARED and review.conversation_requested_at:
+            asked = review.conversation_requested_at
             tasks.append(Task(_review_url(review),
-                              f"{review.rep.name} asked for a conversation about the review",
-                              None))
+                              f"Talk with {review.rep.name} about their review (asked on "
+                              f"{asked:%d %b}); it waits for their acknowledgement", None))
     return _by_due(tasks + _peer_tasks(user, today))
 
 

@@ -215,6 +215,12 @@ def test_asking_for_a_conversation_keeps_the_review_shared(client, shared, login
     login_as(review.manager)
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
     assert 'data-testid="conversation"' in page and "The target." in page
+    # What the manager does about it, on the page their to-do links to.
+    assert f"Meet {review.rep.name} to talk it through" in page
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert f"Talk with {review.rep.name} about their review (asked on " in dashboard
+    login_as(review.rep)
+    assert "to talk it through" not in client.get(f"/reviews/{review.id}").get_data(as_text=True)
 
 
 # Finalising and the lock ---------------------------------------------------------------------
