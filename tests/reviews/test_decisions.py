@@ -390,3 +390,18 @@ def test_hr_finalises_all_acknowledged_reviews_of_a_cycle(client, acknowledged, 
     page = client.post(f"/cycles/{acknowledged.cycle_id}/finalize-all", follow_redirects=True)
     assert "1 acknowledged reviews were finalised" in page.get_data(as_text=True)
     assert fresh(db, acknowledged.id).state == S.FINALIZED
+
+
+def test_the_rep_writes_the_self_assessment_with_their_kpi_numbers_in_view(
+        client, launched, login_as, db):
+    review = launched.review
+    login_as(review.rep)
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    table = page[page.index('data-testid="rep-kpi-table"'):]
+    table = table[:table.index("</table>")]
+    assert review.kpi_scores
+    for line in review.kpi_scores:
+        assert line.cycle_kpi.name in table
+        assert f"{line.target:,.1f}" in table
+    assert "Score" not in table  # the scores come with the manager's review
+    assert 'data-testid="kpi-table"' not in page and 'data-testid="scores"' not in page
