@@ -220,6 +220,9 @@ def test_a_manager_sees_own_people_and_only_an_anonymised_rest(client, login_as,
     assert all(rep.name in points for rep in scene.leo[:-1])
     assert 'data-testid="central-flag"' in row(body, f"leniency-{org.lead.id}")
     assert re.search(r'data-testid="drafts">1<', body)  # Ravi's, which Leo writes
+    # The two counts have different scopes, and say so.
+    assert "of the whole organisation count here" in body
+    assert "<strong data-testid=\"drafts\">1</strong> of your own people's review has" in body
 
 
 def test_a_manager_above_sees_the_managers_below(client, login_as, scene):
