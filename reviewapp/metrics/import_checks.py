@@ -108,10 +108,15 @@ class Validated:
         return self.error_count > len(self.errors)
 
 
+# Blanks around a cell that are no part of it: whitespace, and what text copied from a web page
+# or a PDF carries (no-break and zero-width spaces, word joiners, a stray BOM).
+EDGE_BLANKS = " \t\r\n\v\f\u00a0\u2007\u202f\u200b\u200c\u200d\u2060\ufeff"
+
+
 def _lookup(series: pd.Series, keys: list[str]) -> np.ndarray:
     """Position of each cell's normalised (trimmed, lower-case) text in keys, -1 if absent."""
     codes, uniques = pd.factorize(series.to_numpy(dtype=object))
-    normalised = pd.Index(uniques, dtype=object).str.strip().str.lower()
+    normalised = pd.Index(uniques, dtype=object).str.strip(EDGE_BLANKS).str.lower()
     positions = pd.Index(keys, dtype=object).get_indexer(normalised)
     return positions[codes] if len(codes) else np.empty(0, dtype=np.intp)
 
@@ -162,8 +167,13 @@ def _parse_values(cells: np.ndarray, mark: DecimalMark) -> tuple[np.ndarray, np.
         status[np.abs(values) > MAX_MAGNITUDE] = _OUT_OF_RANGE  # 1e308 + 1e308 is inf
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
-        # Only the failures get the slower string analysis.
-        text = pd.Series(cells[bad], dtype=object).str.strip()
+            # Only the failures get the slower string analysis.
+        text = pd.Series(cells[bad], dtype=object).str.strip(EDGE_BLANKS)
+        # "1234" and a no-break space, copied from a web page, is 1234.
+        again = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64,
+                                                              na_value=np.nan)
+        cleaned = np.isfinite(again) & (np.abs(again) <= MAX_MAGNITUDE)
+        values[bad[cleaned]] = again[cleaned] + 0.0
         st = np.full(len(bad), _NOT_NUMBER, dtype=np.int8)
         st[np.isinf(values[bad])] = _NOT_FINITE
         st[text.str.fullmatch(r"(?i)[+-]?(nan|inf|infinity)").to_numpy(dtype=bool)] = \
@@ -179,6 +189,7 @@ def _parse_values(cells: np.ndarray, mark: DecimalMark) -> tuple[np.ndarray, np.
             st[has_comma & ~plain] = _THOUSANDS
         else:
             st[has_comma] = _COMMA
+        st[cleaned] = _OK
         st[text.eq("").to_numpy(dtype=bool)] = _EMPTY
         status[bad] = st
     if mark.kind != "plain":

@@ -186,8 +186,8 @@ def _sniff_delimiter(header_line: str) -> str:
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# A line holding nothing but blanks and delimiters (LF or CRLF files).
-_BLANK_ROW = re.compile(rb"\n[ \t,;]*\r?\n")
+# A line holding nothing but blanks and delimiters (LF, CRLF or old Mac CR-only files).
+_BLANK_ROW = re.compile(rb"(?:\r\n|\r(?!\n)|\n)[ \t,;]*(?:\r\n|\r(?!\n)|\n)")
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _UNCLOSED = re.compile(r"EOF inside string starting at row (\d+)")
 

@@ -762,3 +762,15 @@ def test_xlsx_error_cells_are_refused_by_the_error_they_show():
     assert triples(result) == [(3, "calls", "#DIV/0!")]
     assert result.errors[0].message == (
         "value '#DIV/0!' is an Excel error, not a number: correct the formula or type the value")
+
+
+def test_cr_only_line_endings_drop_blank_rows_as_lf_files_do():
+    result = validate(load("blank_lines_cr.csv"), reps=REPS, metrics=METRICS)
+    assert result.ok, result.errors
+    assert result.rows[["value", "line"]].values.tolist() == [[1.0, 2], [2.0, 5]]
+
+
+def test_invisible_spaces_around_a_cell_are_not_part_of_it():
+    result = validate(load("invisible_spaces.csv"), reps=REPS, metrics=METRICS)
+    assert result.ok, result.errors
+    assert result.rows[["rep_id", "value"]].values.tolist() == [[1, 1234.0], [2, 12.0]]

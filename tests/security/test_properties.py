@@ -15,6 +15,7 @@ from reviewapp.metrics.import_checks import (
     _NOT_FINITE,
     _OK,
     _OUT_OF_RANGE,
+    EDGE_BLANKS,
     DecimalMark,
     _parse_values,
     decimal_mark,
@@ -98,7 +99,7 @@ def test_the_import_number_parser_accepts_only_sane_numbers(cells):
     for cell, value, state in zip(cells, values, status, strict=True):
         if state == _OK:
             assert math.isfinite(value) and abs(value) <= numbers.MAX_MAGNITUDE
-            assert value == float(cell.strip())
+            assert value == float(cell.strip(EDGE_BLANKS))
         if state == _OUT_OF_RANGE:
             assert abs(float(cell)) > numbers.MAX_MAGNITUDE
         if state == _NOT_FINITE:

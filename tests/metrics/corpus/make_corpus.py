@@ -148,6 +148,22 @@ TEXT_FILES: dict[str, bytes] = {
         b"ana@example.com,2026-04,calls,oops\n"
         b"   \n"
     ),
+    # Old Mac line endings (CR only), with Excel's trailing ",,," rows and a blank line.
+    "blank_lines_cr.csv": (
+        b"rep_email,period,metric,value\r"
+        b"ana@example.com,2026-03,calls,1\r"
+        b",,,\r"
+        b"\r"
+        b"ben@example.com,2026-03,calls,2\r"
+        b",,,\r"
+    ),
+    # Copied from a web page or a PDF: a no-break space after a number, a zero-width space
+    # after an email.
+    "invisible_spaces.csv": (
+        "rep_email,period,metric,value\n"
+        "ana@example.com,2026-03,calls,1234\u00a0\n"
+        "ben@example.com\u200b,2026-03,calls,12\n"
+    ).encode(),
     "not_a_table.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
     "image.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01",
     "garbage.bin": bytes(range(256)) * 4,
