@@ -40,7 +40,7 @@ from reviewapp.analytics.results import (
     ValidationParams,
     ValidationResult,
 )
-from reviewapp.analytics.wording import Wording, q_text
+from reviewapp.analytics.wording import Wording, fmt_number, q_text
 from reviewapp.lazy import np, pd
 
 __all__ = [
@@ -196,6 +196,20 @@ def _placebo(panel: pd.DataFrame, outcome: str, candidates: list[str], fitted: n
     return Placebo(tested.fit.coef[leads], tested.p, bh_qvalues(tested.p))
 
 
+# A value this many robust SDs (1.4826 MADs) from the median of what the model compares is
+# no sales figure but a typo or a unit mix-up (normal data stay under 6).
+EXTREME_Z = 12.0
+
+
+def _extreme_rows(absorbed: np.ndarray) -> np.ndarray:
+    """n x m: whether each value of each column lies EXTREME_Z robust SDs from its median."""
+    median = np.median(absorbed, axis=0)
+    mad = np.median(np.abs(absorbed - median), axis=0) * 1.4826
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.abs(absorbed - median) / mad
+    return np.where(mad > 0, z > EXTREME_Z, False)
+
+
 def mde_factor(alpha: float, power: float, df: int) -> float:
     """(t_(1-alpha/2) + t_power) on df: times an SE, the effect found with that power."""
     from scipy import stats  # imported on use: every app start would pay for scipy.stats
@@ -347,6 +361,23 @@ def validate(
     holdout_note = f"the last {params.holdout_periods} {wording.grain}s"
     factor = mde_factor(params.alpha, params.power, g - 1)
 
+    extreme = _extreme_rows(absorbed)
+
+    def suspect_note(j: int) -> str | None:
+        """Why the candidate gets no verdict while a few values lie far outside the rest."""
+        rows = np.flatnonzero(extreme[:, 0] | extreme[:, 1 + j])
+        if not rows.size:
+            return None
+        worst = rows[np.argmax(np.abs(absorbed[rows, 0]) + np.abs(absorbed[rows, 1 + j]))]
+        which = outcome if extreme[worst, 0] else candidates[j]
+        raw = prep.y[worst] if extreme[worst, 0] else prep.x[worst, j]
+        # One typo shifts its rep's and its period's other values too (each is compared with
+        # their averages): name the most extreme, do not count them.
+        rep, period = prep.reps[prep.rep_codes[worst]], prep.periods[prep.period_codes[worst]]
+        return (f"some values lie far outside the rest (the most extreme: "
+                f"{wording.name(which)} {fmt_number(float(raw), 4)} for rep {rep} in {period}): "
+                "check them for typos; until then the data give no verdict")
+
     results: list[CandidateResult] = []
     position = {int(j): i for i, j in enumerate(fitted)}
     for j, key in enumerate(candidates):
@@ -372,6 +403,11 @@ def validate(
         decision, reason = _decide(q=qi, coef=coef, std_ci=std_ci, gain=gain, lead_q=lead_q,
                                    direction=directions[key], params=params,
                                    holdout_note=holdout_note, mde=mde)
+        suspect = suspect_note(j)
+        if suspect and decision in ("kpi", "not_predictive"):
+            # One mistyped revenue (x100) swelled the spread until a real driver read as
+            # "ruled out", or could make a noise metric look like one.
+            decision, reason = "inconclusive", f"{suspect} (the fit alone: {reason})"
         detectable = qi < params.alpha
         r_pooled = pooled_corr[j]
         clear_pattern = bool(np.isfinite(r_pooled) and abs(r_pooled) >= params.trap_min_corr)
@@ -383,9 +419,10 @@ def validate(
             key=key, name=wording.name(key), direction=directions[key], decision=decision,
             reason=reason,
             sentence=wording.fitted(key, coef, ci, detectable, float(r_pooled), trap),
-            plain=wording.plain(key, decision, coef, detectable, placebo_flag, lead_coef,
-                                mde / scale if scale else np.nan, params.holdout_periods,
-                                direction=directions[key]),
+            plain=(f"{suspect[:1].upper()}{suspect[1:]}." if suspect and decision == "inconclusive"
+                   else wording.plain(key, decision, coef, detectable, placebo_flag, lead_coef,
+                                      mde / scale if scale else np.nan,
+                                      params.holdout_periods, direction=directions[key])),
             **base, coef=coef, se_classical=float(fit.se_classical[i]),
             se_cluster=float(fit.se_cluster[i]), t=float(fit.t_cluster[i]),
             p=float(tested.p[i]), q=qi, ci_low=ci[0], ci_high=ci[1],

@@ -155,3 +155,23 @@ def test_a_lag_takes_the_period_before_each_window_for_its_first_period():
                              grain="quarter")
     assert ends.latest.n_periods == ends.previous.n_periods == 8
     assert ends.latest.n_obs == ends.previous.n_obs == 30 * 8
+
+
+def test_a_mistyped_value_gives_no_verdict_rather_than_a_wrong_one():
+    """One rep-quarter's revenue typed 100 times too large swelled the spread until a real
+    driver read as 'the data rule out an effect worth scoring' (two such runs demote a KPI)."""
+    rng = np.random.default_rng(13)
+    data = panel(rng, n_reps=40, effect=0.6)
+    clean = validate(data, "y", ["x"], HIGHER, FAST, grain="quarter").candidate("x")
+    assert clean.decision == "kpi"
+    typo = data.copy()
+    typo.loc[17, "y"] = typo.loc[17, "y"] * 100 + 500
+    result = validate(typo, "y", ["x"], HIGHER, FAST, grain="quarter").candidate("x")
+    assert result.decision == "inconclusive"
+    assert result.reason.startswith("some values lie far outside the rest (the most extreme: y ")
+    assert "check them for typos" in result.plain
+    # Ordinary data never trip it.
+    for seed in range(20):
+        ordinary = panel(np.random.default_rng(100 + seed), n_reps=40, effect=0.3)
+        decision = validate(ordinary, "y", ["x"], HIGHER, FAST, grain="quarter").candidate("x")
+        assert "far outside" not in decision.reason
