@@ -88,7 +88,8 @@ def _panel_problems(prep: PreparedPanel, params: ValidationParams) -> list[str]:
     problems = []
     if prep.n_reps < params.min_reps:
         problems.append(
-            f"only {prep.n_reps} reps with at least two complete periods; "
+            f"only {prep.n_reps} rep{'' if prep.n_reps == 1 else 's'} with at least two "
+            "complete periods; "
             f"at least {params.min_reps} needed"
         )
     min_periods = max(params.min_periods, params.holdout_periods + 2)
@@ -99,11 +100,13 @@ def _panel_problems(prep: PreparedPanel, params: ValidationParams) -> list[str]:
             else (f" ({params.holdout_periods} held out for the out-of-sample check)")
         )
         problems.append(
-            f"only {prep.n_periods} periods with complete data; at least {min_periods} needed{why}"
+            f"only {prep.n_periods} period{'' if prep.n_periods == 1 else 's'} with complete "
+            f"data; at least {min_periods} needed{why}"
         )
     if prep.n_obs < params.min_obs:
         problems.append(
-            f"only {prep.n_obs} complete observations; at least {params.min_obs} needed"
+            f"only {prep.n_obs} complete observation{'' if prep.n_obs == 1 else 's'}; at least "
+            f"{params.min_obs} needed"
         )
     return problems
 

@@ -97,7 +97,9 @@ def _print_human(outcome: RunOutcome) -> None:
                    f"{_fmt(c.standardised_effect, '.2f'):>10} {ci:>17} "
                    f"{_fmt(c.mde, '.2f'):>6} {_fmt(c.q):>8}")
     for row in run.candidates:
-        click.echo(f"- {row.metric_name}: {row.plain}")
+        # Some sentences start with the metric's name already ("Meetings: not enough data…").
+        named = row.plain.lower().startswith(f"{row.metric_name.lower()}:")
+        click.echo(f"- {row.plain}" if named else f"- {row.metric_name}: {row.plain}")
     for key, (before, after) in outcome.status_changes.items():
         click.echo(f"Status: {key} {before} -> {after}")
     click.echo(f"Teachable moments: {len(result.teachable_moments)}; coaching: "

@@ -120,7 +120,9 @@ def exploratory_reasons(scope: Scope, outcome: Metric, primary: str, spec: Spec,
     if dry_run:
         reasons.append("it is a dry run")
     if scope.kind != RunScope.ORGANISATION:
-        reasons.append(f"it covers {scope.label.lower()}, not the whole organisation")
+        # "team North", "reps below Marcus Cole": only the label's first word is lower-cased.
+        label = scope.label[:1].lower() + scope.label[1:]
+        reasons.append(f"it covers {label}, not the whole organisation")
     if outcome.key != primary:
         reasons.append(f"its outcome is not the primary outcome ({primary})")
     diff = policy.differences(spec)

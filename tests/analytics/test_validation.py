@@ -261,3 +261,14 @@ def test_of_two_copies_of_one_metric_the_first_listed_is_kept(make_panel):
     result = validate(panel, "y", ["x1_again", "x1"], {"x1": "higher", "x1_again": "higher"})
     assert result.candidate("x1_again").coef == pytest.approx(2.0 / 3, abs=0.1)
     assert result.candidate("x1").decision == "insufficient_data"
+
+
+def test_too_little_data_is_counted_in_words_that_agree():
+    from reviewapp.analytics.panel import prepare_panel
+    from reviewapp.analytics.validation import _panel_problems
+
+    one = pd.DataFrame({"rep": [1, 1], "period": pd.period_range("2026Q1", periods=2, freq="Q"),
+                        "y": [1.0, 2.0], "x": [3.0, 5.0]})
+    problems = _panel_problems(prepare_panel(one, "y", ["x"]), ValidationParams())
+    assert problems[0] == "only 1 rep with at least two complete periods; at least 10 needed"
+    assert problems[1].startswith("only 2 periods with complete data")

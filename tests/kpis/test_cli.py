@@ -66,7 +66,7 @@ def test_dry_run_changes_no_status_but_is_kept_and_counted(sales, db, runner):
 def test_team_run_is_exploratory_and_history_lists_runs(sales, db, runner):
     team = runner.invoke(args=[*ARGS, "--team", "Alpha", "--lag", "1", "--window", "6"])
     assert team.exit_code == 0, team.output
-    assert "exploratory (it covers team alpha" in team.output
+    assert "exploratory (it covers team Alpha" in team.output  # the name as it is
     assert "lag 1 instead of 0, window 6 instead of 8" in team.output
     assert _status(db, "meetings") == "candidate"
     org = runner.invoke(args=[*ARGS])
@@ -118,3 +118,11 @@ def test_policy_command_refuses_bad_values_by_name_and_changes_nothing(sales, db
         assert words in result.output and "Nothing was changed." in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
     assert runner.invoke(args=["kpi", "policy"]).output.count("#") == 0  # no policy row
+
+
+def test_a_run_without_verdicts_names_each_metric_once(sales, runner):
+    result = runner.invoke(args=[*ARGS, "--window", "2", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "not enough data" in line]
+    assert lines and all(line.count("Meetings") <= 1 for line in lines), lines
+    assert any(line.startswith("- Meetings: not enough data") for line in lines)
