@@ -357,6 +357,17 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_bytes: int) -> RawTable:
     return _finish(frame, headers, header_line, "xlsx", sheet=sheet_name, sheet_names=names)
 
 
+_FORMAT_NOISE = re.compile(r'\[[^\]]*\]|"[^"]*"|\\.')
+
+
+def _shows_month_only(number_format: str | None) -> bool:
+    """Whether an Excel date format shows a month and a year but no day ('mmm yyyy', 'yyyy-mm',
+    'mm/yy'), ignoring locale tags, quoted text and escapes."""
+    plain = _FORMAT_NOISE.sub("", (number_format or "").lower())
+    return "m" in plain and "y" in plain and "d" not in plain and "h" not in plain \
+        and "s" not in plain
+
+
 def _xlsx_value(cell):
     # Whole numbers as int, as pandas' openpyxl reader does. An error cell (#DIV/0!, #N/A)
     # keeps its text, to be refused as what it is: read as empty, a wide file's value
@@ -366,6 +377,10 @@ def _xlsx_value(cell):
         return None
     if cell.data_type == "e":
         return str(value)
+    if isinstance(value, dt.datetime) and cell.is_date and _shows_month_only(cell.number_format):
+        # Excel turns a typed "2026-10" into 1 October 2026, shown "Oct 2026": what the person
+        # typed and sees is the month, and read as a day it fixed a new metric's grain at day.
+        return f"{value.year}-{value.month:02d}"
     if cell.data_type == "n" and isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -6,6 +6,7 @@ Each error class has a small file in corpus/ (regenerate with corpus/make_corpus
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -774,3 +775,17 @@ def test_invisible_spaces_around_a_cell_are_not_part_of_it():
     result = validate(load("invisible_spaces.csv"), reps=REPS, metrics=METRICS)
     assert result.ok, result.errors
     assert result.rows[["rep_id", "value"]].values.tolist() == [[1, 1234.0], [2, 12.0]]
+
+
+def test_an_xlsx_date_shown_as_a_month_is_read_as_that_month():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["rep_email", "period", "metric", "value"])
+    sheet.append(["ana@example.com", dt.datetime(2026, 3, 1), "calls", 5])
+    sheet.append(["ben@example.com", dt.datetime(2026, 3, 1), "calls", 6])
+    sheet.append(["ana@example.com", dt.datetime(2026, 3, 17), "emails", 7])
+    sheet["B2"].number_format = "mmm yyyy"  # what Excel makes of a typed "2026-03"
+    sheet["B3"].number_format = '[$-409]yyyy\\-mm;@'
+    sheet["B4"].number_format = "yyyy-mm-dd"  # a day stays a day
+    raw = read_table(_workbook_bytes(book), "book.xlsx")
+    assert raw.frame["period"].tolist() == ["2026-03", "2026-03", "2026-03-17"]
