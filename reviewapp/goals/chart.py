@@ -94,7 +94,8 @@ def progress_chart(goal: Goal, current: float | None, today: date,
         share = (value - low) / ((high - low) or 1.0)
         return round(chart.bottom - share * (chart.bottom - chart.top), 1)
 
-    chart.dots = [Dot(x_of(day), y_of(v), f"{label}: {v * 100:.0f}%")
+    chart.dots = [Dot(x_of(day), y_of(v),
+                      f"{label}: {'below start' if v < 0 else f'{v * 100:.0f}%'}")
                   for day, v, label in points]
     chart.line = " ".join(f"{d.x},{d.y}" for d in chart.dots)
     step = 0.5 if high - low <= 2 else 1.0

@@ -6,7 +6,7 @@ import pytest
 
 from reviewapp import policy
 from reviewapp.extensions import db
-from reviewapp.goals.models import Goal
+from reviewapp.goals.models import Goal, GoalState
 from reviewapp.goals.queries import visible_goals
 from reviewapp.metrics.periods import current_quarter
 from tests.goals.conftest import make_metric, observe, set_goal
@@ -138,3 +138,16 @@ def test_goal_page_lists_the_latest_check_ins_and_all_of_them_on_request(client,
     body = client.get(f"/goals/{goal.id}").get_data(as_text=True)
     assert body.index("Posted from the page") < body.index(f"Week note {total - 1:02d}")
     assert "3 earlier check-ins" in body
+
+
+def test_progress_below_the_start_says_so_rather_than_a_negative_percentage(
+        client, login_as, org, metrics):
+    # Rita's revenue so far is 200; a goal from 500 to 600 is "-300%" of the way.
+    goal = set_goal(org.lead, owner_id=org.rep.id, metric_id=metrics["revenue"].id,
+                    start_value=500.0, target_value=600.0)
+    goal.state = GoalState.ACTIVE
+    db.session.commit()
+    login_as(org.lead)
+    body = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert '<p class="goal-big">below start</p>' in body
+    assert "-300%" not in body
