@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
 from reviewapp.audit.services import record
 from reviewapp.auth.models import User
 from reviewapp.errors import ServiceError
@@ -55,7 +57,13 @@ def add_check_in(actor: User, goal: Goal, *, held_on: date | None, confidence: i
             raise ServiceError("Enter the progress in percent.", field="progress")
         if not 0 <= progress <= 100:
             raise ServiceError("Progress is a percentage from 0 to 100.", field="progress")
-        goal.manual_percent = snapshot["progress"] = float(progress)
+        snapshot["progress"] = float(progress)
+        latest = db.session.scalar(sa.select(sa.func.max(CheckIn.held_on))
+                                   .where(CheckIn.goal_id == goal.id))
+        if latest is None or held_on >= latest:
+            # The goal stands where its latest check-in by date puts it: one recorded late
+            # for an earlier day is history, not the current percentage.
+            goal.manual_percent = float(progress)
     else:
         now = tracking.compute_progress([goal], today)[goal.id]
         snapshot["progress"] = now.percent

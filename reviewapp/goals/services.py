@@ -194,6 +194,9 @@ def check_children_fit(goal: Goal, start: date, end: date) -> None:
                            f"({names}); change or unlink them first.", field="end_date")
 
 
+MAX_WEIGHT = 100.0
+
+
 def _weight(value: float | None) -> float:
     if value is None:
         return 1.0
@@ -201,6 +204,10 @@ def _weight(value: float | None) -> float:
     if value <= 0:
         raise ServiceError("The weight must be above zero (1 = equal to its siblings).",
                            field="weight")
+    if value > MAX_WEIGHT:
+        # A weight of 1e12 made one aligned goal swamp its nine siblings (roll-up 0%).
+        raise ServiceError(f"The weight is at most {MAX_WEIGHT:g} (1 = equal to its "
+                           "siblings, 2 = counts twice).", field="weight")
     return float(value)
 
 
@@ -261,15 +268,17 @@ def _apply(actor: User, goal: Goal, draft: GoalDraft, *, tracked: bool) -> list[
         goal.kind, metric_id=draft.metric_id if tracked else goal.metric_id,
         start_value=draft.start_value if tracked else goal.start_value,
         target_value=draft.target_value if tracked else goal.target_value,
-        milestones=draft.milestones, start=goal.start_date, end=goal.end_date, rep_ids=rep_ids,
-        owner_label=goal.owner_name)
+        # Agreed, a checklist keeps its milestones (ticked ones too): Edit replaced them all.
+        milestones=draft.milestones if tracked else milestones_text(goal),
+        start=goal.start_date, end=goal.end_date, rep_ids=rep_ids, owner_label=goal.owner_name)
     if tracked:
         goal.metric = metric
         goal.start_value = draft.start_value if metric else None
         goal.target_value = draft.target_value if metric else None
         if goal.kind == GoalKind.PERCENT and goal.manual_percent is None:
             goal.manual_percent = 0.0
-    _set_milestones(goal, items)
+    if tracked:
+        _set_milestones(goal, items)
     if goal.id is not None and goal.scope == GoalScope.TEAM:
         check_children_fit(goal, goal.start_date, goal.end_date)
     parent = check_parent(actor, goal, draft.parent_id)

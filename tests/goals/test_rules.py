@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.goals.checkins import add_check_in
-from reviewapp.goals.models import Goal
+from reviewapp.goals.models import Goal, GoalState
 from reviewapp.goals.services import GoalDraft, check_parent, create_goal, update_goal
 from tests.goals.conftest import IN_Q3, draft, set_goal
 
@@ -146,3 +146,38 @@ def test_rep_form_refuses_another_owner(client, login_as, org):
     body = response.get_data(as_text=True)
     assert 'id="owner-error"' in body and "only for yourself" in body
     assert goal_count() == 0
+
+
+def test_a_check_in_recorded_late_for_an_earlier_day_does_not_move_the_goal(org):
+    goal = set_goal(org.lead, owner_id=org.rep.id, kind="percent")
+    add_check_in(org.rep, goal, held_on=date(2026, 8, 10), confidence=3, progress=30,
+                 today=IN_Q3)
+    add_check_in(org.rep, goal, held_on=date(2026, 8, 14), confidence=3, progress=10,
+                 today=IN_Q3)
+    add_check_in(org.rep, goal, held_on=date(2026, 7, 20), confidence=3, progress=90,
+                 today=IN_Q3)  # the July meeting, written up late
+    db.session.commit()
+    assert db.session.get(Goal, goal.id).manual_percent == 10.0  # the latest by date
+
+
+def test_a_weight_is_at_most_100(org):
+    with pytest.raises(ServiceError) as caught:
+        create_goal(org.lead, draft(owner_id=org.rep.id, kind="percent", weight=1e12))
+    assert caught.value.field == "weight" and "at most 100" in caught.value.message
+    db.session.rollback()
+
+
+def test_editing_an_agreed_checklist_keeps_its_milestones(org):
+    goal = set_goal(org.lead, owner_id=org.rep.id, kind="checklist", title="Onboarding",
+                    milestones="Shadow two calls\nFirst demo\n2026-09-01 First proposal")
+    goal.state = GoalState.ACTIVE
+    goal.milestones[0].done = True
+    db.session.commit()
+    update_goal(org.lead, goal, draft(owner_id=org.rep.id, kind="checklist",
+                                      title="Onboarding, renamed",
+                                      milestones="Totally new milestone"))
+    db.session.commit()
+    goal = db.session.get(Goal, goal.id)
+    assert goal.title == "Onboarding, renamed"
+    assert [(m.title, m.done) for m in goal.milestones] == [
+        ("Shadow two calls", True), ("First demo", False), ("First proposal", False)]
