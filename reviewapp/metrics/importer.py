@@ -198,6 +198,10 @@ def _compare(plan: ImportPlan, rows: pd.DataFrame) -> None:
     plan.new_count = int(is_new.sum())
     plan.changed_count = int(changed.sum())
     plan.unchanged_count = len(plan.rows) - plan.new_count - plan.changed_count
+    if plan.new_count or plan.changed_count:
+        # The same file again, after a later batch changed (or an undo removed) its values:
+        # sending it is how a person puts them back, not a repeat that would write nothing.
+        plan.duplicate_of = None
 
 
 def import_state() -> tuple:

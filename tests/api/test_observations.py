@@ -156,6 +156,19 @@ def test_the_same_payload_twice_is_409(org, db, metrics, token_for, api):
     assert count(db, ImportBatch) == 1 and count(db, Observation) == 3
 
 
+def test_an_earlier_payload_sent_again_puts_its_values_back(org, db, metrics, token_for,
+                                                          api):
+    """It was refused as 'already imported as batch #1; nothing was written', while the values
+    stored were the later batch's."""
+    token = token_for(org.lead)
+    assert api.post(token, rows_for(org, value=10)).status_code == 201
+    assert api.post(token, {"rows": rows_for(org, value=20), "replace": True}).status_code == 201
+    again = api.post(token, {"rows": rows_for(org, value=10), "replace": True})
+    assert again.status_code == 201, again.get_json()
+    assert again.get_json()["changed"] == 2  # calls; revenue was 5000.5 all along
+    assert sorted(db.session.scalars(sa.select(Observation.value))) == [10.0, 11.0, 5000.5]
+
+
 def test_changed_values_need_replace(org, db, metrics, token_for, api):
     token = token_for(org.lead)
     assert api.post(token, rows_for(org, value=10)).status_code == 201
