@@ -17,6 +17,7 @@ from reviewapp.goals.services import (
     check_children_fit,
     check_parent,
     check_tracking,
+    check_version,
     measured_rep_ids,
 )
 
@@ -34,8 +35,10 @@ def _values(goal: Goal) -> dict:
 def adjust_goal(actor: User, goal: Goal, *, reason: str, quarter: str | None,
                 start_date: date | None, end_date: date | None, metric_id: int | None = None,
                 start_value: float | None = None, target_value: float | None = None,
-                today: date | None = None) -> tuple[GoalAdjustment, list[GoalWarning]]:
+                today: date | None = None, expected_version: int | None = None,
+                ) -> tuple[GoalAdjustment, list[GoalWarning]]:
     """Change the target, the metric or the period of an agreed goal, with a reason."""
+    check_version(goal, expected_version)
     today = today or date.today()
     if goal.state != GoalState.ACTIVE:
         raise ServiceError("Only an agreed goal is adjusted; edit a proposal directly.")

@@ -17,7 +17,13 @@ from reviewapp.goals.forms import AdjustForm, GoalForm
 from reviewapp.goals.models import Goal, GoalKind, GoalScope, GoalState
 from reviewapp.goals.periods import CUSTOM, choices_with_custom, goal_period, resolve_period
 from reviewapp.goals.queries import load_goal
-from reviewapp.goals.services import GoalDraft, create_goal, milestones_text, update_goal
+from reviewapp.goals.services import (
+    GoalConflict,
+    GoalDraft,
+    create_goal,
+    milestones_text,
+    update_goal,
+)
 from reviewapp.metrics.models import Metric
 from reviewapp.metrics.periods import current_quarter
 from reviewapp.transaction import attempt
@@ -114,6 +120,24 @@ def new():
     return _render_form(form, goal=None, scope=scope)
 
 
+def _version(form) -> int | None:
+    """The version the form was opened at; None for a form without one (an older page)."""
+    try:
+        return int(form.version.data) if form.version.data not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _conflict(form, goal, render):
+    """Someone saved the goal after this form was opened: the form again, with what the user
+    entered, the goal's current version (saving again is a decision made knowing that), and
+    409."""
+    flash("Someone else changed this goal after you opened the form. What you entered is "
+          "below; check it against the goal as it is now and save again.", "error")
+    form.version.data = goal.version
+    return render(), 409
+
+
 @bp.route("/<int:goal_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(goal_id: int):
@@ -128,14 +152,19 @@ def edit(goal_id: int):
         form.team.data, form.owner.data = goal.team_id, goal.owner_id
         form.parent.data, form.metric.data = goal.parent_id, goal.metric_id
         form.milestones.data = milestones_text(goal)
+        form.version.data = goal.version
     else:
         form.team.data, form.owner.data = goal.team_id, goal.owner_id
         if locked:
             form.kind.data, form.metric.data = goal.kind.value, goal.metric_id
     if form.validate_on_submit():
-        outcome = attempt(update_goal, current_user, goal, _draft(form, goal.scope.value))
+        outcome = attempt(update_goal, current_user, goal, _draft(form, goal.scope.value),
+                          expected_version=_version(form))
         if not outcome.ok:
             goal = load_goal(goal_id)
+            if isinstance(outcome.error, GoalConflict):
+                return _conflict(form, goal, lambda: _render_form(
+                    form, goal=goal, scope=goal.scope.value, locked=locked))
             show_on_form(form, outcome.error)
         else:
             warnings = outcome.value
@@ -161,15 +190,21 @@ def adjust(goal_id: int):
     if request.method == "GET":
         form.metric.data, form.quarter.data = goal.metric_id, goal.quarter or CUSTOM
         form.reason.data = ""
+        form.version.data = goal.version
     if form.validate_on_submit():
         outcome = attempt(
             adjust_goal, current_user, goal, reason=form.reason.data or "",
             quarter=None if form.quarter.data == CUSTOM else form.quarter.data,
             start_date=form.start_date.data, end_date=form.end_date.data,
             metric_id=form.metric.data, start_value=form.start_value.data,
-            target_value=form.target_value.data)
+            target_value=form.target_value.data, expected_version=_version(form))
         if not outcome.ok:
             goal = load_goal(goal_id)
+            if isinstance(outcome.error, GoalConflict):
+                notes = alerts.metric_notes(choices.offered_metrics(), current_user)
+                return _conflict(form, goal, lambda: render_template(
+                    "goals/adjust.html", form=form, goal=goal, metric_notes=notes,
+                    period=goal_period(goal)))
             show_on_form(form, outcome.error)
         else:
             _, warnings = outcome.value

@@ -29,6 +29,7 @@ def _select(label: str, **kwargs) -> SelectField:
 
 class GoalForm(FlaskForm):
     scope = HiddenField()
+    version = HiddenField()  # the goal's version when the form was opened (edits only)
     team = _select("Team")
     owner = _select("Person")  # under the legend "Whose goal", which says the rest
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
@@ -57,6 +58,7 @@ class GoalForm(FlaskForm):
 
 
 class AdjustForm(FlaskForm):
+    version = HiddenField()  # the goal's version when the form was opened
     metric = _select("Metric")
     start_value = FloatField("Start value", validators=[Optional()])
     target_value = FloatField("Target", validators=[Optional()])

@@ -112,6 +112,8 @@ class Goal(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Moved on by every edit and adjustment: a form opened at an older version loses (409).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])

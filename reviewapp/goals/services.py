@@ -13,7 +13,7 @@ from datetime import date
 from reviewapp import numbers, policy
 from reviewapp.audit.services import record
 from reviewapp.auth.models import Team, User
-from reviewapp.errors import ServiceError
+from reviewapp.errors import Conflict, ServiceError
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, tracking
 from reviewapp.goals.alerts import GoalWarning, latest_validation_for  # noqa: F401 (public)
@@ -308,9 +308,25 @@ def create_goal(actor: User, draft: GoalDraft) -> tuple[Goal, list[GoalWarning]]
     return goal, warnings
 
 
-def update_goal(actor: User, goal: Goal, draft: GoalDraft) -> list[GoalWarning]:
+class GoalConflict(Conflict):
+    """The goal changed after the form was opened."""
+
+
+def check_version(goal: Goal, expected: int | None) -> None:
+    """A form opened at `expected` loses when someone saved the goal since; then moves the
+    version on for this change."""
+    if expected is not None and int(expected) != goal.version:
+        raise GoalConflict("Someone else changed this goal after you opened the form. What you "
+                           "entered is below; check it against the goal as it is now and save "
+                           "again.")
+    goal.version = (goal.version or 1) + 1
+
+
+def update_goal(actor: User, goal: Goal, draft: GoalDraft,
+                expected_version: int | None = None) -> list[GoalWarning]:
     """Edit a goal. Once agreed, its target, metric and period change only through
     adjust_goal, which keeps the history; a returned goal goes back for approval."""
+    check_version(goal, expected_version)
     before = snapshot(goal)
     tracked = goal.state != GoalState.ACTIVE
     warnings = _apply(actor, goal, draft, tracked=tracked)

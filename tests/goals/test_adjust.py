@@ -2,6 +2,8 @@
 
 from datetime import date
 
+import re
+
 import pytest
 
 from reviewapp.errors import ServiceError
@@ -120,3 +122,59 @@ def test_after_a_metric_change_the_goal_page_shows_both_metrics(client, login_as
         body = response.get_data(as_text=True)
         history = body[body.index('data-testid="history"'):]
         assert "metric: Revenue → Churned accounts" in history, history[:1500]
+
+
+def _second_client(app, user):
+    other = app.test_client()
+    with other.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = user.get_id(), True
+    return other
+
+
+def _hidden_version(html: str) -> str:
+    return re.search(r'id="version" name="version" type="hidden" value="(\d+)"', html).group(1)
+
+
+def test_two_managers_saving_the_same_goal_the_later_form_loses_and_keeps_its_input(
+        app, client, login_as, org, revenue_goal):
+    """Both opened the edit form, both saved: the second overwrote the first with no word."""
+    login_as(org.lead)
+    other = _second_client(app, org.lead)
+    url = f"/goals/{revenue_goal.id}/edit"
+    first_version = _hidden_version(client.get(url).get_data(as_text=True))
+    second_version = _hidden_version(other.get(url).get_data(as_text=True))
+    form = {"title": "", "description": "", "quarter": Q3, "weight": "1",
+            "metric": revenue_goal.metric_id, "start_value": "0", "target_value": "400",
+            "kind": "metric"}
+    first = client.post(url, data={**form, "title": "Session one title",
+                                   "description": "desc one", "version": first_version})
+    assert first.status_code == 302
+    second = other.post(url, data={**form, "title": "Session two title",
+                                   "version": second_version})
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "Someone else changed this goal after you opened the form" in page
+    assert 'value="Session two title"' in page  # what they typed, kept
+    db.session.expire_all()
+    goal = db.session.get(Goal, revenue_goal.id)
+    assert (goal.title, goal.description) == ("Session one title", "desc one")
+    # Saving again from that page is a decision made knowing: it goes through.
+    again = other.post(url, data={**form, "title": "Session two title",
+                                  "version": _hidden_version(page)})
+    assert again.status_code == 302
+
+
+def test_a_stale_adjust_form_loses_too(app, client, login_as, org, revenue_goal):
+    login_as(org.lead)
+    other = _second_client(app, org.lead)
+    url = f"/goals/{revenue_goal.id}/adjust"
+    version = _hidden_version(client.get(url).get_data(as_text=True))
+    stale = _hidden_version(other.get(url).get_data(as_text=True))
+    data = {"metric": revenue_goal.metric_id, "start_value": "0", "quarter": Q3,
+            "reason": "Budgets moved"}
+    assert client.post(url, data={**data, "target_value": "30", "version": version}
+                       ).status_code == 302
+    assert other.post(url, data={**data, "target_value": "12", "version": stale}
+                      ).status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Goal, revenue_goal.id).target_value == 30
