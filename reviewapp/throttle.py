@@ -75,14 +75,18 @@ def password_limits(view):
 
 
 def limit_api(bp) -> None:
-    """Requests per token, and failed authentications per address, on a whole blueprint."""
-    limiter.limit(_setting("API_LIMIT_PER_TOKEN"), key_func=_token_key, scope="api-token",
-                  error_message="too many requests with this token; retry after the number "
-                                "of seconds in Retry-After")(bp)
-    limiter.limit(_setting("API_AUTH_FAILURES_PER_ADDRESS"), key_func=_address_key,
-                  scope="api-auth", deduct_when=_unauthenticated,
-                  error_message="too many requests without a valid token from this address; "
-                                "retry after the number of seconds in Retry-After")(bp)
+    """Requests per token, and failed authentications per address, over the whole blueprint:
+    shared limits, one count across every endpoint (a plain limit on a blueprint counts each
+    endpoint apart, so 600 a minute per token was 600 per endpoint)."""
+    limiter.shared_limit(_setting("API_LIMIT_PER_TOKEN"), key_func=_token_key,
+                         scope="api-token",
+                         error_message="too many requests with this token; retry after the "
+                                       "number of seconds in Retry-After")(bp)
+    limiter.shared_limit(_setting("API_AUTH_FAILURES_PER_ADDRESS"), key_func=_address_key,
+                         scope="api-auth", deduct_when=_unauthenticated,
+                         error_message="too many requests without a valid token from this "
+                                       "address; retry after the number of seconds in "
+                                       "Retry-After")(bp)
 
 
 def init_app(app: Flask) -> None:

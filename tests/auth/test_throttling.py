@@ -127,6 +127,10 @@ def test_api_has_a_limit_per_token(app, client, create_user, db):
     assert refused.is_json and "too many requests" in refused.json["error"]
     assert int(refused.headers["Retry-After"]) > 0
     assert get(second).status_code == 200
+    # One limit for the token over the whole API, not one per endpoint.
+    other_endpoint = client.post("/api/v1/observations", json={"rows": []},
+                                 headers={"Authorization": f"Bearer {first}"})
+    assert other_endpoint.status_code == 429
 
 
 def test_api_failed_authentication_is_throttled_per_address(app, client):
@@ -136,6 +140,8 @@ def test_api_failed_authentication_is_throttled_per_address(app, client):
         assert response.status_code == 401
     assert client.get("/api/v1/metrics",
                       headers={"Authorization": "Bearer ra_x"}).status_code == 429
+    assert client.post("/api/v1/observations", json={"rows": []},
+                       headers={"Authorization": "Bearer ra_y"}).status_code == 429
 
 
 @pytest.mark.skipif(not os.environ.get("REVIEWAPP_RATELIMIT_STORAGE_URI"),

@@ -1,8 +1,7 @@
 """Adjusting an agreed goal mid-period: the change, with its reason, stays in the history."""
 
-from datetime import date
-
 import re
+from datetime import date
 
 import pytest
 
