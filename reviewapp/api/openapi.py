@@ -89,13 +89,15 @@ def document(server_url: str) -> dict[str, Any]:
                                              "description": "The batch's page."}),
                     "400": _answer("The body is not JSON of this shape; nothing was written.",
                                    _ERROR),
-                    "409": _answer("The rows were imported before, would replace stored values "
-                                   "without \"replace\": true, or raced another import; "
-                                   "nothing was written.", {
+                    "409": _answer("The rows were imported before, change nothing that is "
+                                   "stored, would replace stored values without "
+                                   "\"replace\": true, or raced another import; nothing was "
+                                   "written.", {
                                        "allOf": [_ERROR], "type": "object",
                                        "properties": {
                                            "duplicate_of": {"type": "integer"},
-                                           "changed": {"type": "integer"}}}),
+                                           "changed": {"type": "integer"},
+                                           "unchanged": {"type": "integer"}}}),
                     "413": _answer("The body is larger than the import limit.", _ERROR),
                     "422": _answer("Some rows have errors; nothing was written.",
                                    {"$ref": "#/components/schemas/ValidationFailed"}),

@@ -285,6 +285,11 @@ def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> Imp
     if plan.duplicate_of is not None:
         raise ServiceError(
             f"This file was already imported as batch #{plan.duplicate_of}; nothing was written.")
+    if not plan.new_count and not plan.changed_count:
+        # The same values in another order or spelling ("10" for 10): a batch that changes
+        # nothing is only noise in the list, and undoing it would do nothing either.
+        raise ServiceError(f"Every value is already stored ({plan.unchanged_count} unchanged); "
+                           "nothing was written.")
     if plan.changed_count and not replace:
         raise ServiceError(
             f"{plan.changed_count} stored value(s) would change. Choose to replace them, "

@@ -169,6 +169,18 @@ def test_an_earlier_payload_sent_again_puts_its_values_back(org, db, metrics, to
     assert sorted(db.session.scalars(sa.select(Observation.value))) == [10.0, 11.0, 5000.5]
 
 
+def test_rows_that_change_nothing_write_no_batch(org, db, metrics, token_for, api):
+    """The same rows in another order, or "10" for 10, made an empty batch each time."""
+    token = token_for(org.lead)
+    assert api.post(token, rows_for(org)).status_code == 201
+    reordered = [{**row, "value": str(row["value"])} for row in reversed(rows_for(org))]
+    response = api.post(token, reordered)
+    assert response.status_code == 409
+    assert response.get_json()["error"] == ("every value is already stored (3 unchanged); "
+                                            "nothing was written")
+    assert count(db, ImportBatch) == 1
+
+
 def test_changed_values_need_replace(org, db, metrics, token_for, api):
     token = token_for(org.lead)
     assert api.post(token, rows_for(org, value=10)).status_code == 201

@@ -243,3 +243,19 @@ def test_the_preview_names_the_sheet_it_read(client, corpus_org, login_as, db):
                              "two_sheets.xlsx", sheet="data")).get_data(as_text=True)
     # Asked for in another case, the one sheet of that name is read.
     assert 'read from sheet <strong data-testid="sheet">Data</strong> (of 2: Notes, Data' in page
+
+
+def test_a_file_whose_values_are_all_stored_says_so_and_writes_no_batch(client, corpus_org,
+                                                                       login_as, db):
+    login_as(corpus_org.lead)
+    client.post(upload(client, csv_bytes(["ana@example.com,2026-Q1,calls,120",
+                                          "ben@example.com,2026-Q1,calls,80"]), "a.csv"),
+                data={"action": "confirm"})
+    before = table_state(db)
+    preview = upload(client, csv_bytes(["ben@example.com,2026-Q1,calls,80.0",
+                                        "ana@example.com,2026-Q1,calls,120"]), "b.csv")
+    assert 'data-testid="nothing-to-write"' in client.get(preview).get_data(as_text=True)
+    body = client.post(preview, data={"action": "confirm"}, follow_redirects=True
+                       ).get_data(as_text=True)
+    assert "Every value is already stored (2 unchanged); nothing was written." in body
+    assert table_state(db) == before
