@@ -147,7 +147,7 @@ def decimal_mark(value_columns: Sequence[np.ndarray], semicolon: bool) -> Decima
         return DecimalMark("unknown")
     text = pd.Series(pd.unique(np.concatenate([np.asarray(c, dtype=object)
                                                for c in value_columns])), dtype=object)
-    text = text.astype(str).str.strip()
+    text = text.astype(str).str.strip(EDGE_BLANKS)
     comma = text[text.str.fullmatch(_DECIMAL_COMMA) & ~text.str.fullmatch(_GROUPED_COMMA)]
     dot = text[text.str.fullmatch(_DECIMAL_DOT) & ~text.str.fullmatch(_GROUPED_DOT)]
     if len(comma) and not len(dot):
@@ -167,7 +167,7 @@ def _parse_values(cells: np.ndarray, mark: DecimalMark) -> tuple[np.ndarray, np.
         status[np.abs(values) > MAX_MAGNITUDE] = _OUT_OF_RANGE  # 1e308 + 1e308 is inf
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
-            # Only the failures get the slower string analysis.
+        # Only the failures get the slower string analysis.
         text = pd.Series(cells[bad], dtype=object).str.strip(EDGE_BLANKS)
         # "1234" and a no-break space, copied from a web page, is 1234.
         again = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64,
@@ -201,7 +201,7 @@ def _against_the_mark(cells: np.ndarray, status: np.ndarray, mark: DecimalMark) 
     """Of the values read, those whose separator the file's decimal mark does not allow, or
     leaves ambiguous (distinct texts tested once, the verdicts broadcast back)."""
     codes, uniques = pd.factorize(pd.Series(cells, dtype=object))
-    text = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    text = pd.Series(uniques, dtype=object).astype(str).str.strip(EDGE_BLANKS)
     flags = np.full(len(text), _OK, dtype=np.int8)
     if mark.kind == "dot":
         flags[text.str.contains(",", regex=False).to_numpy(dtype=bool)] = _COMMA_AGAINST
@@ -215,12 +215,12 @@ def _against_the_mark(cells: np.ndarray, status: np.ndarray, mark: DecimalMark) 
 
 
 def _without_separator(v: str) -> str:
-    return v.strip().replace(".", "").replace(",", "")
+    return v.strip(EDGE_BLANKS).replace(".", "").replace(",", "")
 
 
 def _decimal(v: str, mark: str) -> str:
     """The value with its one separator as the decimal mark, trailing zeros dropped."""
-    whole, _, part = v.strip().replace(",", ".").partition(".")
+    whole, _, part = v.strip(EDGE_BLANKS).replace(",", ".").partition(".")
     part = part.rstrip("0")
     return f"{whole}{mark}{part}" if part else whole
 

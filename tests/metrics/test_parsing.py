@@ -789,3 +789,12 @@ def test_an_xlsx_date_shown_as_a_month_is_read_as_that_month():
     sheet["B4"].number_format = "yyyy-mm-dd"  # a day stays a day
     raw = read_table(_workbook_bytes(book), "book.xlsx")
     assert raw.frame["period"].tolist() == ["2026-03", "2026-03", "2026-03-17"]
+
+
+def test_grouped_digits_with_an_invisible_space_are_still_ambiguous():
+    # Read as 12.5 once the zero-width space was stripped, but tested for grouping with it.
+    raw = read_table("rep_email;period;metric;value\nana@example.com;2026-03;calls;12.500\u200b\n"
+                     .encode(), "copied.csv")
+    result = validate(raw, reps=REPS, metrics=METRICS)
+    assert [e.line for e in result.errors] == [2]
+    assert "could be 12500 or 12.5" in result.errors[0].message
