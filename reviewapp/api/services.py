@@ -220,7 +220,7 @@ def import_observations(actor: User, request: ImportRequest) -> ImportBatch:
         raise ImportConflict(
             f"these rows were already imported as batch #{plan.duplicate_of}; nothing was written",
             duplicate_of=plan.duplicate_of)
-    if not plan.new_count and not plan.changed_count:
+    if plan.writes_nothing:
         raise ImportConflict(f"every value is already stored ({plan.unchanged_count} "
                              "unchanged); nothing was written", unchanged=plan.unchanged_count)
     if plan.changed_count and not request.replace:

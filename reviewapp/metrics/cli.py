@@ -74,7 +74,7 @@ def import_command(path: Path, as_email, replace, sheet):
         bar.update(1)
         plan = prepare_import(actor, data, path.name, source="cli", sheet=sheet)
         bar.update(1)
-        if (plan.ok and plan.duplicate_of is None and (plan.new_count or plan.changed_count)
+        if (plan.ok and plan.duplicate_of is None and not plan.writes_nothing
                 and (replace or not plan.changed_count)):
             with command_transaction():
                 batch = apply_import(actor, plan, replace=replace)
@@ -89,7 +89,7 @@ def import_command(path: Path, as_email, replace, sheet):
     if plan.duplicate_of is not None:
         raise click.ClickException(
             f"This file was already imported as batch #{plan.duplicate_of}; nothing was written.")
-    if not plan.new_count and not plan.changed_count:
+    if plan.writes_nothing:
         raise click.ClickException(f"Every value is already stored ({plan.unchanged_count} "
                                    "unchanged); nothing was written.")
     if plan.changed_count and not replace:

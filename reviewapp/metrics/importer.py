@@ -66,6 +66,11 @@ class ImportPlan:
         return self.error_count == 0
 
     @property
+    def writes_nothing(self) -> bool:
+        """Every value is stored already (as compared): applying it would change nothing."""
+        return not self.new_count and not self.changed_count
+
+    @property
     def row_count(self) -> int:
         return 0 if self.rows is None else len(self.rows)
 
@@ -198,7 +203,7 @@ def _compare(plan: ImportPlan, rows: pd.DataFrame) -> None:
     plan.new_count = int(is_new.sum())
     plan.changed_count = int(changed.sum())
     plan.unchanged_count = len(plan.rows) - plan.new_count - plan.changed_count
-    if plan.new_count or plan.changed_count:
+    if not plan.writes_nothing:
         # The same file again, after a later batch changed (or an undo removed) its values:
         # sending it is how a person puts them back, not a repeat that would write nothing.
         plan.duplicate_of = None
@@ -285,7 +290,7 @@ def apply_import(actor: User, plan: ImportPlan, *, replace: bool = False) -> Imp
     if plan.duplicate_of is not None:
         raise ServiceError(
             f"This file was already imported as batch #{plan.duplicate_of}; nothing was written.")
-    if not plan.new_count and not plan.changed_count:
+    if plan.writes_nothing:
         # The same values in another order or spelling ("10" for 10): a batch that changes
         # nothing is only noise in the list, and undoing it would do nothing either.
         raise ServiceError(f"Every value is already stored ({plan.unchanged_count} unchanged); "
