@@ -120,21 +120,13 @@ def new():
     return _render_form(form, goal=None, scope=scope)
 
 
-def _version(form) -> int | None:
-    """The version the form was opened at; None for a form without one (an older page)."""
-    try:
-        return int(form.version.data) if form.version.data not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _conflict(form, goal, render):
+def _conflict(form, goal, error: GoalConflict, render):
     """Someone saved the goal after this form was opened: the form again, with what the user
     entered, the goal's current version (saving again is a decision made knowing that), and
     409."""
-    flash("Someone else changed this goal after you opened the form. What you entered is "
-          "below; check it against the goal as it is now and save again.", "error")
-    form.version.data = goal.version
+    flash(error.message, "error")
+    # The field renders what was posted while raw_data holds it: drop it for the new version.
+    form.version.data, form.version.raw_data = goal.version, None
     return render(), 409
 
 
@@ -159,11 +151,11 @@ def edit(goal_id: int):
             form.kind.data, form.metric.data = goal.kind.value, goal.metric_id
     if form.validate_on_submit():
         outcome = attempt(update_goal, current_user, goal, _draft(form, goal.scope.value),
-                          expected_version=_version(form))
+                          expected_version=form.version.data)
         if not outcome.ok:
             goal = load_goal(goal_id)
             if isinstance(outcome.error, GoalConflict):
-                return _conflict(form, goal, lambda: _render_form(
+                return _conflict(form, goal, outcome.error, lambda: _render_form(
                     form, goal=goal, scope=goal.scope.value, locked=locked))
             show_on_form(form, outcome.error)
         else:
@@ -197,12 +189,12 @@ def adjust(goal_id: int):
             quarter=None if form.quarter.data == CUSTOM else form.quarter.data,
             start_date=form.start_date.data, end_date=form.end_date.data,
             metric_id=form.metric.data, start_value=form.start_value.data,
-            target_value=form.target_value.data, expected_version=_version(form))
+            target_value=form.target_value.data, expected_version=form.version.data)
         if not outcome.ok:
             goal = load_goal(goal_id)
             if isinstance(outcome.error, GoalConflict):
                 notes = alerts.metric_notes(choices.offered_metrics(), current_user)
-                return _conflict(form, goal, lambda: render_template(
+                return _conflict(form, goal, outcome.error, lambda: render_template(
                     "goals/adjust.html", form=form, goal=goal, metric_notes=notes,
                     period=goal_period(goal)))
             show_on_form(form, outcome.error)

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -12,6 +13,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from reviewapp.goals.models import GoalKind, GoalStatus
 from reviewapp.numbers import FiniteFloatField as FloatField  # no inf, nan or 1e400
@@ -29,7 +31,7 @@ def _select(label: str, **kwargs) -> SelectField:
 
 class GoalForm(FlaskForm):
     scope = HiddenField()
-    version = HiddenField()  # the goal's version when the form was opened (edits only)
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])  # edits: as opened
     team = _select("Team")
     owner = _select("Person")  # under the legend "Whose goal", which says the rest
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
@@ -58,7 +60,7 @@ class GoalForm(FlaskForm):
 
 
 class AdjustForm(FlaskForm):
-    version = HiddenField()  # the goal's version when the form was opened
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])  # as opened
     metric = _select("Metric")
     start_value = FloatField("Start value", validators=[Optional()])
     target_value = FloatField("Target", validators=[Optional()])
