@@ -208,12 +208,15 @@ def _snapshot(review: Review, side: str, text_fields) -> dict:
     return snap
 
 
-# The review form's labels, so that a message in the list above the form says which text.
-TEXT_LABELS = {"achievements": "Achievements this period",
-               "goals_reflection": "Reflection on your goals",
-               "development_wishes": "What you want to develop", "strengths": "Strengths",
-               "development_areas": "Development areas", "overall_comment": "Overall comment",
-               "reconciliation_note": "Reconciliation note"}
+# The review page's texts by field name, as its forms label them: for a message in the list
+# above the form, and for what a refused POST carried (views._unsaved).
+TEXT_LABELS = {
+    "achievements": "Achievements this period", "goals_reflection": "Reflection on your goals",
+    "development_wishes": "What you want to develop", "strengths": "Strengths",
+    "development_areas": "Development areas", "overall_comment": "Overall comment",
+    "reconciliation_note": "Reconciliation note", "justification": "Justification",
+    "comment": "Comment", "note": "What you wanted to talk about",
+}
 
 
 def _note_label(rating, note: str | None) -> str:

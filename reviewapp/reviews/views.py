@@ -20,6 +20,7 @@ from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
 from reviewapp.reviews.next_steps import next_steps, next_waiting_for
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD, format_score, partial_side
 from reviewapp.reviews.services import (
+    TEXT_LABELS,
     ManagerAssessment,
     SelfAssessment,
     kpi_lines,
@@ -137,13 +138,6 @@ FORM_OF = {
     "reviews.calibrate": ReviewAction.ADJUST_RATING,
     "reviews.acknowledge": ReviewAction.ACKNOWLEDGE,
     "reviews.conversation": ReviewAction.REQUEST_CONVERSATION,
-}
-TEXT_LABELS = {
-    "achievements": "Achievements", "goals_reflection": "Reflection on your goals",
-    "development_wishes": "What you want to develop", "strengths": "Strengths",
-    "development_areas": "Development areas", "overall_comment": "Overall comment",
-    "reconciliation_note": "Reconciliation note", "justification": "Justification",
-    "comment": "Comment", "note": "What you wanted to talk about",
 }
 COMPETENCY_TEXTS = {"self_note_": "evidence", "manager_note_": "note",
                     "reason_": "reason for the calibrated rating"}
