@@ -86,6 +86,15 @@ def chart_points(panel: pd.DataFrame, outcome: str, candidates: Sequence[str],
     return out
 
 
+def taken_out(charts: Sequence[dict[str, Any] | None], grain: str) -> list[str]:
+    """What the run's within charts took out of their points besides each rep's average, in
+    words ("each quarter's company-wide swing", "the other metrics"); none for runs stored
+    before "net" was kept."""
+    net = next((c["within"].get("net") or [] for c in charts if c), [])
+    return ([f"each {grain}'s company-wide swing"] if "season" in net else []) + (
+        ["the other metrics"] if "others" in net else [])
+
+
 def within_title(within: dict[str, Any]) -> tuple[str, str]:
     """The second panel's title and axis suffix, by what was taken out of its points (runs
     stored before "net" was kept show deviations from each rep's own average)."""

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from reviewapp import policy
 from reviewapp.analytics import ValidationParams
-from reviewapp.analytics.wording import fmt_number
+from reviewapp.analytics.wording import fmt_number, q_text
 from reviewapp.auth.models import Team
 from reviewapp.errors import show_on_form
 from reviewapp.extensions import db
@@ -27,6 +27,12 @@ from reviewapp.transaction import attempt
 @login_required
 def _logged_in():
     pass
+
+
+@bp.app_template_filter("q_text")
+def q_shown(value: float) -> str:
+    """'q < 0.001' or 'q = 0.0123' (analytics.wording.q_text), for pages and records."""
+    return q_text(value)
 
 
 @bp.app_template_filter("sig")
@@ -160,7 +166,8 @@ def run(run_id: int):
         coaching=coaching, teachable_hidden=teachable_hidden, coaching_hidden=coaching_hidden,
         people=people, notes=notes_for_run(found, current_user), exploratory=exploratory,
         days=queries.EXPLORATORY_DAYS, previous_end=_period_label(found, found.previous_end),
-        names={c.metric_key: c.metric_name for c in found.candidates})
+        names={c.metric_key: c.metric_name for c in found.candidates},
+        taken_out=charts.taken_out([c.chart for c in found.candidates], found.grain))
 
 
 def _period_label(run, start) -> str | None:
