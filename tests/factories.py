@@ -20,6 +20,15 @@ def password_hash(password: str = TEST_PASSWORD) -> str:
     return _hash_cache[password]
 
 
+def session_of(app, user):
+    """A browser of its own: a test client logged in as the user."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
 def _save(obj, commit: bool):
     db.session.add(obj)
     if commit:

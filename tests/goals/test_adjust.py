@@ -12,6 +12,7 @@ from reviewapp.goals.chart import chart_points, progress_chart
 from reviewapp.goals.checkins import add_check_in
 from reviewapp.goals.models import Goal, GoalAdjustment
 from reviewapp.goals.tracking import compute_progress
+from tests.factories import session_of
 from tests.goals.conftest import IN_Q3, Q3, set_goal
 
 
@@ -123,13 +124,6 @@ def test_after_a_metric_change_the_goal_page_shows_both_metrics(client, login_as
         assert "metric: Revenue → Churned accounts" in history, history[:1500]
 
 
-def _second_client(app, user):
-    other = app.test_client()
-    with other.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = user.get_id(), True
-    return other
-
-
 def _hidden_version(html: str) -> str:
     return re.search(r'id="version" name="version" type="hidden" value="(\d+)"', html).group(1)
 
@@ -138,7 +132,7 @@ def test_two_managers_saving_the_same_goal_the_later_form_loses_and_keeps_its_in
         app, client, login_as, org, revenue_goal):
     """Both opened the edit form, both saved: the second overwrote the first with no word."""
     login_as(org.lead)
-    other = _second_client(app, org.lead)
+    other = session_of(app, org.lead)
     url = f"/goals/{revenue_goal.id}/edit"
     first_version = _hidden_version(client.get(url).get_data(as_text=True))
     second_version = _hidden_version(other.get(url).get_data(as_text=True))
@@ -165,7 +159,7 @@ def test_two_managers_saving_the_same_goal_the_later_form_loses_and_keeps_its_in
 
 def test_a_stale_adjust_form_loses_too(app, client, login_as, org, revenue_goal):
     login_as(org.lead)
-    other = _second_client(app, org.lead)
+    other = session_of(app, org.lead)
     url = f"/goals/{revenue_goal.id}/adjust"
     version = _hidden_version(client.get(url).get_data(as_text=True))
     stale = _hidden_version(other.get(url).get_data(as_text=True))

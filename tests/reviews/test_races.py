@@ -37,7 +37,7 @@ from reviewapp.reviews.services import (
     save_manager,
     submit_manager,
 )
-from tests.factories import build_org, create_user
+from tests.factories import build_org, create_user, session_of
 from tests.kpis.data import ALL_CANDIDATES, insert_sales
 from tests.notifications.flow import manager_done, self_done
 from tests.reviews.conftest import make_draft
@@ -101,15 +101,6 @@ def shared_past_deadline(in_calibration, launched):
 
 
 # Sessions, forms and races --------------------------------------------------------------------
-
-
-def session_of(app, user):
-    """A browser of its own: a test client logged in as the user."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return client
 
 
 def open_form(client, review_id: int, action: str) -> dict[str, str]:
