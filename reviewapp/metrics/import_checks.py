@@ -556,8 +556,13 @@ def validate(
     metrics: Mapping[str, MetricRef],
     column_map: Mapping[str, str | None] | None = None,
     max_errors: int | None = DEFAULT_MAX_ERRORS,
+    others: Mapping[str, str] | None = None,
 ) -> Validated:
-    """Check every cell of a RawTable; return the valid rows and all errors (bounded list)."""
+    """Check every cell of a RawTable; return the valid rows and all errors (bounded list).
+
+    `others` maps the emails of people who are not reps to what they are ("a manager"), so that
+    an uploader who may import for everyone learns why such a row is refused.
+    """
     frame = raw.frame
     headers = [str(h) for h in frame.columns]
     names = [normalise_header(h) for h in headers]
@@ -602,6 +607,9 @@ def validate(
             return "rep_email is empty"
         if scoped:
             return f"rep '{v.strip()}' is not one of the reps you may import data for"
+        who = (others or {}).get(normalise_key(v))
+        if who is not None:
+            return f"'{v.strip()}' is {who}, not a rep: metric values are recorded for reps only"
         return f"unknown rep email '{v.strip()}'"
 
     errors.add(lines[refused], rep_i,

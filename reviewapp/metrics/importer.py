@@ -30,6 +30,7 @@ from reviewapp.metrics.import_checks import (
     cell_with_line_break,
     validate,
 )
+from reviewapp.metrics.layout import normalise_key
 from reviewapp.metrics.models import BatchStatus, ImportBatch, Metric, Observation, ReplacedValue
 from reviewapp.metrics.parsing import ImportProblem, RawTable, TableError, read_records, read_table
 from reviewapp.metrics.periods import Grain
@@ -105,20 +106,30 @@ def can_import(actor: User) -> bool:
     return policy.can_import_metrics(actor)
 
 
-def _references(actor: User) -> tuple[dict[str, RepRef], dict[str, MetricRef]]:
+_NOT_A_REP = {Role.MANAGER: "a manager", Role.HR_ADMIN: "an HR admin"}
+
+
+def _references(
+    actor: User,
+) -> tuple[dict[str, RepRef], dict[str, MetricRef], dict[str, str]]:
+    """The reps and metrics a file may name; for an uploader who sees everyone, also who the
+    other people are, so a manager's email in a file is called that."""
     scope = policy.people_scope_ids(actor)
-    reps = {
-        email: RepRef(id=rep_id, in_scope=scope is None or rep_id in scope)
-        for rep_id, email in db.session.execute(
-            sa.select(User.id, User.email).where(User.role == Role.REP))
-    }
+    reps: dict[str, RepRef] = {}
+    others: dict[str, str] = {}
+    for person_id, email, role in db.session.execute(
+            sa.select(User.id, User.email, User.role)):
+        if role == Role.REP:
+            reps[email] = RepRef(id=person_id, in_scope=scope is None or person_id in scope)
+        elif scope is None:
+            others[normalise_key(email)] = _NOT_A_REP[role]
     grains = _stored_grains()
     metrics = {
         key: MetricRef(id=metric_id, archived=archived, grain=grains.get(metric_id))
         for metric_id, key, archived in db.session.execute(
             sa.select(Metric.id, Metric.key, Metric.archived))
     }
-    return reps, metrics
+    return reps, metrics, others
 
 
 def _stored_grains() -> dict[int, str]:
@@ -177,8 +188,9 @@ def prepare_import(
         return plan
     plan.headers = [str(h) for h in raw.frame.columns]
     plan.sheet, plan.sheet_names = raw.sheet, list(raw.sheet_names)
-    reps, metrics = _references(actor)
-    result: Validated = validate(raw, reps=reps, metrics=metrics, column_map=column_map)
+    reps, metrics, others = _references(actor)
+    result: Validated = validate(raw, reps=reps, metrics=metrics, column_map=column_map,
+                                 others=others)
     plan.layout = result.layout.kind.value if result.layout else ""
     plan.unknown_columns = list(result.unknown_columns)
     plan.mapping = dict(result.mapping)

@@ -182,6 +182,20 @@ def test_manager_cannot_import_for_people_outside_scope_but_hr_can(client, corpu
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1
 
 
+def test_a_managers_email_is_called_a_manager_to_hr_only(client, corpus_org, login_as, db):
+    data = csv_bytes([f"{corpus_org.elsewhere.email},2026-Q1,calls,5"])
+    before = table_state(db)
+    login_as(corpus_org.hr)
+    page = client.get(upload(client, data, "m.csv")).get_data(as_text=True)
+    assert (f"&#39;{corpus_org.elsewhere.email}&#39; is a manager, not a rep: metric values are "
+            "recorded for reps only") in page
+    # A manager who may import only for their people learns nothing about who works here.
+    login_as(corpus_org.lead)
+    page = client.get(upload(client, data, "m.csv")).get_data(as_text=True)
+    assert "is a manager" not in page and "not one of the reps you may import data for" in page
+    assert table_state(db) == before
+
+
 def test_reps_cannot_import(client, corpus_org, login_as):
     login_as(corpus_org.reps["ana"])
     assert client.get("/metrics/import").status_code == 403
