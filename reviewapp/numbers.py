@@ -36,6 +36,18 @@ def checked(value: float | None, field: str) -> float | None:
     return float(value)
 
 
+def figure(value: float) -> str:
+    """A measured value as every page and record shows it: whole numbers with thousands
+    separators from 100 up, else at most three significant digits, never an exponent and never a
+    trailing ".0" (24, 3.25, 0.125, 1,250)."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    text = f"{value:.3g}"
+    if "e" in text:
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 class FiniteFloatField(FloatField):
     """A FloatField that refuses inf, nan and magnitudes above MAX_MAGNITUDE."""
 

@@ -15,6 +15,7 @@ from reviewapp.metrics import bp, rollups
 from reviewapp.metrics.catalogue import list_metrics
 from reviewapp.metrics.charts import sparkline
 from reviewapp.metrics.periods import Grain, Period
+from reviewapp.numbers import figure
 from reviewapp.pagination import PageRequest, Sort, order_by, paginate, read_request
 
 
@@ -119,9 +120,7 @@ def team():
 def cell_text(value: float | None) -> str:
     """A value as the team table shows it: whole numbers with thousands separators from 100
     up, three significant digits below, an em dash when there is none."""
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return "—" if value is None else figure(value)
 
 
 def _table(rep_ids: list[int], grain, periods, labels, chosen) -> dict[int, dict[int, float]]:

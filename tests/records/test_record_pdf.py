@@ -16,6 +16,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from reviewapp.numbers import figure
 from reviewapp.records.content import canonical
 from reviewapp.records.signing import outside_event_loop
 from tests.records import builders
@@ -74,7 +75,7 @@ def test_the_kpi_table_carries_its_evidence_and_the_override(stored):
     text = _squash(pdf_text(path))
     for kpi in record.content["kpis"]:
         assert kpi["name"] in text
-        assert f"{kpi['target']:,.1f}" in text
+        assert f" {figure(kpi['target'])} " in text
         # The evidence sentence that made the metric a KPI, frozen at launch.
         assert _squash(kpi["evidence"]) in text, kpi["evidence"]
         assert f"validation run #{kpi['run_id']}" in text
