@@ -14,7 +14,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from reviewapp import policy
+from reviewapp import policy, text_limits
 from reviewapp.audit.services import record
 from reviewapp.auth.models import User
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
@@ -213,7 +213,8 @@ def nominate(actor: User, review: Review, peer_ids: Iterable[int], *,
     db.session.flush()
     record(actor, "review.peer_nominate", "review", review.id,
            after={"peers": [u.name for u in people]})
-    notify(review.manager_id, f"{review.rep.name} nominated {len(people)} colleagues for peer "
+    colleagues = "1 colleague" if len(people) == 1 else f"{len(people)} colleagues"
+    notify(review.manager_id, f"{review.rep.name} nominated {colleagues} for peer "
            "feedback: approve or change them.", _link(review))
     return made
 
@@ -276,10 +277,31 @@ def _own_open_request(actor: User, request: PeerRequest, today: date) -> None:
     if request.peer_id != actor.id:
         raise NotAllowed("Only the colleague asked may answer this request.")
     policy.authorize_review_action(actor, request.review, ReviewAction.ANSWER_PEER, today)
+    _own_open_request_state(request)
+
+
+def _own_open_request_state(request: PeerRequest) -> None:
     if request.state == S.ANSWERED:
         raise ActionUnavailable("You have answered this request; answers cannot be changed.")
     if request.state == S.DECLINED:
         raise ActionUnavailable("You declined this request.")
+
+
+def _claim(request: PeerRequest, to: PeerRequestState, **values: object) -> None:
+    """Move the request from asked to answered or declined, only if nobody moved it since it was
+    read: an answer and a decline sent at once (two tabs, a double click) leave one of them,
+    never a declined request with answers that the summary would count."""
+    claimed = db.session.execute(
+        sa.update(PeerRequest)
+        .where(PeerRequest.id == request.id, PeerRequest.state == S.REQUESTED)
+        .values(state=to, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.refresh(request)
+        _own_open_request_state(request)
+        raise ActionUnavailable("This request is no longer open.")
+    db.session.refresh(request)
 
 
 def answer(actor: User, request: PeerRequest, ratings: dict[int, tuple[int | None, str]], *,
@@ -292,7 +314,8 @@ def answer(actor: User, request: PeerRequest, ratings: dict[int, tuple[int | Non
     rows, rated = [], 0
     for competency in competencies:
         rating, example = ratings.get(competency.id, (None, ""))
-        example = (example or "").strip()
+        example = text_limits.check(example, text_limits.NOTE, f"example_{competency.id}",
+                                    f"Your example for {competency.name}")
         if rating is not None:
             if not 1 <= int(rating) <= 5:
                 raise ServiceError("Ratings run from 1 to 5.", field=f"rating_{competency.id}")
@@ -308,8 +331,8 @@ def answer(actor: User, request: PeerRequest, ratings: dict[int, tuple[int | Non
     if not rated:
         raise ServiceError("Rate at least one competency you have seen, or decline the "
                            "request if you have not worked with them.", field="form")
+    _claim(request, S.ANSWERED)
     db.session.add_all(rows)
-    request.state = S.ANSWERED
     db.session.flush()
     record(actor, "peer.answer", "peer_request", request.id)
 
@@ -319,12 +342,11 @@ def decline(actor: User, request: PeerRequest, reason: str, *,
     """The peer says no, with a reason the manager reads (they may ask someone else)."""
     today = today or date.today()
     _own_open_request(actor, request, today)
-    reason = (reason or "").strip()
+    reason = text_limits.check(reason, text_limits.NOTE, "reason", "Your reason")
     if not reason:
         raise ServiceError("Say why you decline (for example: we have not worked together "
                            "this quarter).", field="reason")
-    request.state, request.decline_reason = S.DECLINED, reason
-    db.session.flush()
+    _claim(request, S.DECLINED, decline_reason=reason)
     record(actor, "peer.decline", "peer_request", request.id, after={"reason": reason})
     review = request.review
     notify(review.manager_id, f"{actor.name} declined to give feedback on {review.rep.name}'s "

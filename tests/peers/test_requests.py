@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from reviewapp.audit.models import AuditEvent
 from reviewapp.auth.models import Role
+from reviewapp.errors import ActionUnavailable
 from reviewapp.extensions import db
 from reviewapp.notifications.models import Notification
 from reviewapp.peers.models import PeerAnswer, PeerRequest, PeerRequestState
@@ -159,6 +160,62 @@ def test_decline_needs_a_reason_and_tells_the_manager(client, login_as, peer_cyc
     assert any("We have not worked together" in m for m in _notes(org.lead))
     page = login_as(org.lead).get(f"/reviews/{review.id}").get_data(as_text=True)
     assert "declined: “We have not worked together this quarter.”" in page
+
+
+def test_one_more_nomination_is_one_colleague(client, login_as, peer_cycle):
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    nominate(client, login_as, review, peers[:3])
+    nominate(client, login_as, review, peers[3:4])
+    assert any(f"{org.rep.name} nominated 1 colleague for" in m for m in _notes(org.lead))
+
+
+def _answered_meanwhile(request, state, **values):
+    """Another request of the same peer (a second tab) moved the request on and committed,
+    after this one read it."""
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(PeerRequest).where(PeerRequest.id == request.id)
+                     .values(state=state, **values))
+
+
+def test_an_answer_and_a_decline_at_once_leave_exactly_one(login_as, peer_cycle):
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    from reviewapp.peers import services
+
+    # A decline racing an answer that landed first: the request stays answered, untouched.
+    client = login_as(org.lead)
+    asked(client, login_as, review, peers[:3])
+    request = request_of(review, peers[0])
+    _answered_meanwhile(request, S.ANSWERED)
+    with pytest.raises(ActionUnavailable, match="answered this request"):
+        services.decline(peers[0], request, "We have not worked together.")
+    db.session.rollback()
+    assert request_of(review, peers[0]).state == S.ANSWERED
+    assert not any("declined" in m for m in _notes(org.lead))
+
+    # An answer (or a second answer: a double click) racing a decline: no answers are kept,
+    # so none can reach the summary of a "declined" peer; no database error either.
+    request = request_of(review, peers[1])
+    _answered_meanwhile(request, S.DECLINED, decline_reason="No time.")
+    ratings = {c.id: (4, "Saw it.") for c in review.cycle.competencies}
+    with pytest.raises(ActionUnavailable, match="declined this request"):
+        services.answer(peers[1], request, ratings)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PeerAnswer)) == 0
+    assert request_of(review, peers[1]).state == S.DECLINED
+
+
+def test_peer_texts_have_a_length_limit(client, login_as, peer_cycle):
+    review, peers = peer_cycle.review, peer_cycle.peers
+    asked(client, login_as, review, peers[:3])
+    response = answer(client, login_as, review, peers[0], expect=422, example="x" * 4001)
+    assert "at most 4,000 characters (4,001 now)" in response.get_data(as_text=True)
+    request = request_of(review, peers[1])
+    login_as(peers[1])
+    response = client.post(f"/peers/requests/{request.id}/decline", data={"reason": "y" * 5000})
+    assert response.status_code == 422
+    assert "Your reason: use at most 4,000 characters" in response.get_data(as_text=True)
+    assert [r.state for r in requests_on(review)] == [S.REQUESTED] * 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PeerAnswer)) == 0
 
 
 def test_a_request_exists_only_for_its_peer(client, login_as, peer_cycle):
