@@ -7,12 +7,13 @@ Services flush and never commit; the request (or CLI command) commits once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 
 import sqlalchemy as sa
 
-from reviewapp import policy
+from reviewapp import policy, text_limits
 from reviewapp.audit.services import record
 from reviewapp.auth.models import Role, User
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
@@ -44,7 +45,7 @@ def _link(review: Review) -> str:
 
 
 def _reason(text: str | None, what: str, field: str = "reason") -> str:
-    text = (text or "").strip()
+    text = text_limits.check(text, text_limits.NOTE, field, "The reason")
     if not text:
         raise ServiceError(f"Write the reason for {what}; it is kept with the review.",
                            field=field)
@@ -71,7 +72,7 @@ def adjust_rating(actor: User, review: Review, cycle_competency_id: int,
     if calibrated is not None and int(calibrated) == rating.manager_rating:
         calibrated = None  # the same as the manager's: nothing is adjusted
     reason = _reason(reason, "the adjustment", f"reason_{cycle_competency_id}") \
-        if calibrated is not None else (reason or "").strip()
+        if calibrated is not None else ""
     before = {"competency": rating.cycle_competency.name, "manager": rating.manager_rating,
               "calibrated": rating.calibrated_rating, "reason": rating.calibration_reason}
     rating.calibrated_rating = None if calibrated is None else int(calibrated)
@@ -123,8 +124,14 @@ def share(actor: User, review: Review, *, expected_version: int | None = None) -
     email_events.review_shared(actor, review)
 
 
+# What keyboards and phones type for the apostrophe and the hyphen of a name.
+_NAME_MARKS = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
+                             "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-"})
+
+
 def _same_name(typed: str, name: str) -> bool:
     def fold(text: str) -> str:
+        text = unicodedata.normalize("NFC", text).translate(_NAME_MARKS)
         return re.sub(r"\s+", " ", text).strip().casefold()
     return fold(typed) == fold(name)
 
@@ -142,8 +149,9 @@ def acknowledge(actor: User, review: Review, *, typed_name: str, read_confirmed:
                            field="typed_name")
     if not read_confirmed:
         raise ServiceError(f"Tick “{ACKNOWLEDGE_STATEMENT}”", field="read_confirmed")
+    comment = text_limits.check(comment, text_limits.REVIEW_TEXT, "comment", "Your comment")
     ack = Acknowledgement(review=review, user_id=actor.id, typed_name=typed,
-                          comment=(comment or "").strip(), acknowledged_at=now())
+                          comment=comment, acknowledged_at=now())
     db.session.add(ack)
     transition(actor, review, ReviewAction.ACKNOWLEDGE)
     record(actor, "review.acknowledge", "review", review.id,
@@ -161,8 +169,9 @@ def request_conversation(actor: User, review: Review, note: str = "", *,
     if review.conversation_requested_at is not None:
         raise ActionUnavailable("You have already asked for a conversation; your manager "
                                 "has been told.")
+    note = text_limits.check(note, text_limits.NOTE, "note", "Your note")
     review.conversation_requested_at = now()
-    review.conversation_note = (note or "").strip()
+    review.conversation_note = note
     touch(actor, review)
     record(actor, "review.conversation", "review", review.id,
            after={"note": review.conversation_note})

@@ -313,7 +313,8 @@ def override_kpi(actor: User, review: Review, score_id: int, new_score: int | No
     score = next((s for s in review.kpi_scores if s.id == score_id), None)
     if score is None:
         raise ServiceError("That KPI is not part of this review.")
-    justification = (justification or "").strip()
+    justification = text_limits.check(justification, text_limits.NOTE, "justification",
+                                      "The justification")
     if new_score is not None:
         if not 1 <= int(new_score) <= 5:
             raise ServiceError("A KPI score runs from 1 to 5.", field="override_score")

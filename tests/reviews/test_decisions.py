@@ -199,6 +199,51 @@ def test_acknowledging_needs_the_full_name_and_the_tick(client, shared, login_as
     assert len(fresh(db, review.id).acknowledgements) == 1
 
 
+def test_the_rep_answers_texts_have_a_limit_and_change_nothing_when_over(
+        client, shared, login_as, db):
+    review = shared
+    login_as(review.rep)
+    over = client.post(f"/reviews/{review.id}/acknowledge", data={
+        "typed_name": review.rep.name, "read_confirmed": "1", "comment": "x" * 10_001})
+    assert over.status_code == 422
+    assert "Your comment: use at most 10,000 characters (10,001 now)." in over.get_data(
+        as_text=True)
+    over = client.post(f"/reviews/{review.id}/conversation", data={"note": "y" * 4_001})
+    assert over.status_code == 422
+    assert "Your note: use at most 4,000 characters" in over.get_data(as_text=True)
+    review = fresh(db, review.id)
+    assert review.state == S.SHARED and review.conversation_requested_at is None
+    assert not review.acknowledgements
+
+
+def test_hr_reasons_have_a_limit(client, in_calibration, login_as, db):
+    review = in_calibration
+    login_as(_hr(db))
+    over = client.post(f"/reviews/{review.id}/return", data={"reason": "r" * 4_001})
+    assert over.status_code == 422
+    assert "The reason: use at most 4,000 characters" in over.get_data(as_text=True)
+    rating = review.ratings[0]
+    over = client.post(f"/reviews/{review.id}/calibrate/{rating.cycle_competency_id}", data={
+        f"calibrated_{rating.cycle_competency_id}": "1",
+        f"reason_{rating.cycle_competency_id}": "r" * 4_001})
+    assert over.status_code == 422
+    review = fresh(db, review.id)
+    assert review.state == S.CALIBRATION and review.ratings[0].calibrated_rating is None
+
+
+def test_a_typed_name_matches_whatever_apostrophe_the_keyboard_makes(
+        client, shared, login_as, db):
+    """Phones type ’ for ': "Liam O’Neil" is the name "Liam O'Neil"."""
+    review = shared
+    review.rep.name = "Liam O'Neil-Brown"
+    db.session.commit()
+    login_as(review.rep)
+    ok = client.post(f"/reviews/{review.id}/acknowledge", data={
+        "typed_name": "liam o’neil‐brown", "read_confirmed": "1"})
+    assert ok.status_code == 302, ok.get_data(as_text=True)[:300]
+    assert fresh(db, review.id).state == S.ACKNOWLEDGED
+
+
 def test_only_the_rep_acknowledges(client, shared, login_as, db):
     for who in (shared.manager, _hr(db)):
         login_as(who)
