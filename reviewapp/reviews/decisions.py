@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from reviewapp import policy, text_limits
+from reviewapp.audit.models import AuditEvent
 from reviewapp.audit.services import record
 from reviewapp.auth.models import Role, User
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
@@ -86,6 +88,52 @@ def adjust_rating(actor: User, review: Review, cycle_competency_id: int,
                   "calibrated": rating.calibrated_rating}, reason=reason or None)
 
 
+@dataclass(frozen=True)
+class SentBack:
+    """Why a review is back with its manager: HR returned it from calibration or reopened it."""
+
+    how: str  # "returned" or "reopened"
+    by: str
+    at: datetime
+    reason: str
+
+
+def sent_back(review: Review) -> SentBack | None:
+    """The last return or reopening of a review now in manager review, for its manager's page;
+    None when it came there the ordinary way (the self-assessment, or its deadline passing)."""
+    if review.state != ReviewState.MANAGER_REVIEW:
+        return None
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.entity_type == "review",
+                                    AuditEvent.entity_id == review.id,
+                                    AuditEvent.action == "review.state")
+        .order_by(AuditEvent.id.desc()).limit(1))
+    came_from = (event.before or {}).get("state") if event else None
+    if came_from not in (ReviewState.CALIBRATION.value, ReviewState.FINALIZED.value):
+        return None
+    return SentBack("returned" if came_from == ReviewState.CALIBRATION.value else "reopened",
+                    event.actor.name if event.actor else "HR", event.at, event.reason or "")
+
+
+def _clear_calibration(actor: User, review: Review) -> None:
+    """Back with its manager, a review counts the manager's ratings again: a calibrated rating
+    left in place would outweigh what the manager now rates without their seeing it. What HR
+    had set stays in the audit trail, and the next calibration starts from the rework."""
+    cleared = {r.cycle_competency.name: {"manager": r.manager_rating,
+                                         "calibrated": r.calibrated_rating,
+                                         "reason": r.calibration_reason}
+               for r in review.ratings if r.calibrated_rating is not None}
+    if not cleared:
+        return
+    for rating in review.ratings:
+        rating.calibrated_rating = rating.calibrated_by_id = rating.calibrated_at = None
+        rating.calibration_reason = ""
+    refresh_scores(review)
+    touch(actor, review)
+    record(actor, "review.calibration_cleared", "review", review.id, before=cleared,
+           reason="back with the manager for rework")
+
+
 def set_potential(actor: User, review: Review, potential: int | None, *,
                   expected_version: int | None = None) -> None:
     """The manager's (or HR's, in calibration) view of potential: 1 low, 2 medium, 3 high."""
@@ -105,6 +153,7 @@ def return_to_manager(actor: User, review: Review, reason: str, *,
     authorize(actor, review, ReviewAction.RETURN_TO_MANAGER, expected_version=expected_version)
     reason = _reason(reason, "returning the review")
     transition(actor, review, ReviewAction.RETURN_TO_MANAGER, reason=reason)
+    _clear_calibration(actor, review)
     notify(review.manager_id, f"HR returned the review of {review.rep.name} to you: {reason}",
            _link(review))
     email_events.review_returned(actor, review, reason)
@@ -230,6 +279,7 @@ def reopen(actor: User, review: Review, reason: str, *,
     review.shared_at = review.conversation_requested_at = None
     for ack in review.acknowledgements:
         ack.superseded = True
+    _clear_calibration(actor, review)
     touch(actor, review)
     for hook in on_reopened:
         hook(actor, review)

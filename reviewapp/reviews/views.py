@@ -15,7 +15,7 @@ from reviewapp.extensions import db
 from reviewapp.policy import Party, ReviewAction
 from reviewapp.reviews import bp, confirmations
 from reviewapp.reviews.context import goals_context
-from reviewapp.reviews.decisions import ACKNOWLEDGE_STATEMENT, POTENTIAL_LABELS
+from reviewapp.reviews.decisions import ACKNOWLEDGE_STATEMENT, POTENTIAL_LABELS, sent_back
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
 from reviewapp.reviews.next_steps import next_steps, next_waiting_for
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD, format_score, partial_side
@@ -95,6 +95,7 @@ def _render(review: Review, *, errors: dict | None = None, values: dict | None =
         goals=goals_context(review), errors=errors or {}, values=values or {},
         conflict=conflict, unsaved=unsaved or [], potential_labels=POTENTIAL_LABELS,
         acknowledge_statement=ACKNOWLEDGE_STATEMENT,
+        sent_back=sent_back(review) if ReviewAction.SEE_MANAGER_SIDE in actions else None,
         managers=_active_managers() if ReviewAction.REASSIGN in actions else []), status
 
 

@@ -128,6 +128,45 @@ def test_hr_returns_a_review_to_its_manager_with_a_reason(client, in_calibration
     assert any("returned" in n and "Notes need evidence." in n for n in notes), notes
 
 
+@pytest.mark.parametrize("how", ["return", "reopen"])
+def test_back_with_the_manager_the_managers_ratings_count_again(
+        client, in_calibration, login_as, db, how):
+    """A calibrated rating left in place outweighed what the manager rated in the rework,
+    unseen on their form. Returning or reopening clears it (the audit trail keeps it) and the
+    page says why the review came back."""
+    review = in_calibration
+    cid = review.ratings[0].cycle_competency_id
+    login_as(_hr(db))
+    assert client.post(f"/reviews/{review.id}/calibrate/{cid}", data={
+        f"calibrated_{cid}": "1", f"reason_{cid}": "Below the others."}).status_code == 302
+    if how == "reopen":
+        shared_ok = client.post(f"/reviews/{review.id}/share", data=CONFIRMED)
+        assert shared_ok.status_code == 302
+        login_as(review.rep)
+        assert client.post(f"/reviews/{review.id}/acknowledge", data={
+            "typed_name": review.rep.name, "read_confirmed": "1"}).status_code == 302
+        login_as(_hr(db))
+        assert client.post(f"/reviews/{review.id}/finalize", data=CONFIRMED).status_code == 302
+        assert client.post(f"/reviews/{review.id}/reopen",
+                           data={"reason": "The notes need evidence."}).status_code == 302
+    else:
+        assert client.post(f"/reviews/{review.id}/return",
+                           data={"reason": "The notes need evidence."}).status_code == 302
+    review = fresh(db, review.id)
+    assert review.state == S.MANAGER_REVIEW
+    assert all(r.calibrated_rating is None and r.rating == r.manager_rating
+               for r in review.ratings)
+    (cleared,) = _events(db, review, "review.calibration_cleared")
+    assert cleared.before[review.ratings[0].cycle_competency.name]["calibrated"] == 1
+    login_as(review.manager)
+    client.post(f"/reviews/{review.id}/manager",
+                data=manager_form(review, rating="5", reconciliation_note="Reworked."))
+    review = fresh(db, review.id)
+    assert review.qual_score == pytest.approx(5.0)
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert 'data-testid="sent-back"' in page and "The notes need evidence." in page
+
+
 def test_potential_is_set_by_the_reviewer_and_kept_out_of_scores(
         client, in_calibration, login_as, db):
     review = in_calibration
