@@ -342,7 +342,21 @@ def _bulk(cycle_id: int, service, message: str):
 
 @bp.route("/<int:cycle_id>/share-all", methods=["POST"])
 def share_all(cycle_id: int):
-    return _bulk(cycle_id, share_cycle, "{n} reviews were shared with their reps.")
+    _require_hr()
+    cycle = db.get_or_404(Cycle, cycle_id)
+    outcome = attempt(share_cycle, current_user, cycle)
+    if not outcome.ok:
+        flash(outcome.error.message, "error")
+    else:
+        done = outcome.value
+        flash(f"{len(done.shared)} review{'s were' if len(done.shared) != 1 else ' was'} "
+              "shared with their reps.", "success")
+        if done.held:
+            flash(f"Not shared, for a reconciliation note first (its two scores now differ by "
+                  f"{DIVERGENCE_THRESHOLD:g} or more): {', '.join(done.held)}. Return "
+                  f"{'it' if len(done.held) == 1 else 'them'} to the manager to write it.",
+                  "warning")
+    return redirect(url_for("cycles.cycle", cycle_id=cycle_id))
 
 
 @bp.route("/<int:cycle_id>/finalize-all", methods=["POST"])

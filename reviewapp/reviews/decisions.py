@@ -24,11 +24,13 @@ from reviewapp.notifications import events as email_events
 from reviewapp.notifications.services import notify
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import Acknowledgement, Review, ReviewState
+from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
 from reviewapp.reviews.services import (
     authorize,
     flush_review,
     now,
     refresh_scores,
+    scores_of,
     touch,
     transition,
 )
@@ -166,6 +168,9 @@ def share(actor: User, review: Review, *, expected_version: int | None = None) -
     """The rep may now read the whole review and acknowledge it (as the sharer last saw it:
     a page older than the review, say calibrated since, loses with a conflict)."""
     authorize(actor, review, ReviewAction.SHARE, expected_version=expected_version)
+    unreconciled = _unreconciled(review)
+    if unreconciled:
+        raise ActionUnavailable(unreconciled)
     review.shared_at = now()
     transition(actor, review, ReviewAction.SHARE)
     notify(review.rep_id, f"Your {review.cycle.review_label} has been shared with you. "
@@ -176,6 +181,18 @@ def share(actor: User, review: Review, *, expected_version: int | None = None) -
 # What keyboards and phones type for the apostrophe and the hyphen of a name.
 _NAME_MARKS = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
                              "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-"})
+
+
+def _unreconciled(review: Review) -> str | None:
+    """Why the review may not be shared yet: its two sides now differ by the threshold or more
+    (calibration moved one) and no reconciliation note explains it; None when it may."""
+    scores = scores_of(review)
+    if not scores.divergent or review.reconciliation_note.strip():
+        return None
+    return (f"The KPI score ({scores.quant:.1f}) and the competency score ({scores.qual:.1f}) "
+            f"of {review.rep.name}'s review now differ by {DIVERGENCE_THRESHOLD:g} or more, and "
+            "no reconciliation note explains why. Return it to its manager to write one before "
+            "it is shared.")
 
 
 def _same_name(typed: str, name: str) -> bool:
@@ -311,13 +328,28 @@ def reassign(actor: User, review: Review, manager: User | None, reason: str, *,
     notify(previous, f"The review of {review.rep.name} was reassigned to {manager.name}.")
 
 
-def share_cycle(actor: User, cycle) -> list[Review]:
-    """Share every review of the cycle that is in calibration (HR); returns those shared."""
+@dataclass(frozen=True)
+class Shared:
+    """What sharing a whole cycle did: the reviews shared, and those held back for a
+    reconciliation note (their reps' names)."""
+
+    shared: list[Review]
+    held: list[str]
+
+
+def share_cycle(actor: User, cycle) -> Shared:
+    """Share every review of the cycle that is in calibration (HR), except those that need a
+    reconciliation note first."""
     if not policy.can_manage_cycles(actor):
         raise NotAllowed("Only HR shares a whole cycle.")
     reviews = list(db.session.scalars(sa.select(Review).where(
         Review.cycle_id == cycle.id, Review.state == ReviewState.CALIBRATION)
         .order_by(Review.id)))
+    shared, held = [], []
     for review in reviews:
+        if _unreconciled(review):
+            held.append(review.rep.name)
+            continue
         share(actor, review)
-    return reviews
+        shared.append(review)
+    return Shared(shared, held)

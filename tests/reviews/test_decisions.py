@@ -167,6 +167,46 @@ def test_back_with_the_manager_the_managers_ratings_count_again(
     assert 'data-testid="sent-back"' in page and "The notes need evidence." in page
 
 
+def test_calibration_that_opens_a_gap_needs_a_note_before_sharing(
+        client, launched, login_as, db):
+    """The divergence rule holds at sharing too: a calibration that moves the two sides 1.5 or
+    more apart holds the review back (alone or in 'share all') until its manager explains."""
+    review = launched.review
+    submit_self(client, login_as, review)
+    login_as(review.manager)
+    client.post(f"/reviews/{review.id}/manager", data=manager_form(fresh(db, review.id)))
+    quant = fresh(db, review.id).quant_score
+    login_as(review.manager)
+    response = client.post(f"/reviews/{review.id}/manager", data=manager_form(
+        fresh(db, review.id), rating=str(round(quant)), action="submit"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    review = fresh(db, review.id)
+    assert review.state == S.CALIBRATION and not review.reconciliation_note
+    far = "1" if quant >= 3 else "5"
+    login_as(_hr(db))
+    for rating in review.ratings:
+        cid = rating.cycle_competency_id
+        assert client.post(f"/reviews/{review.id}/calibrate/{cid}", data={
+            f"calibrated_{cid}": far, f"reason_{cid}": "Against the others."}).status_code == 302
+    refused = client.post(f"/reviews/{review.id}/share", data=CONFIRMED)
+    assert refused.status_code == 422
+    assert "no reconciliation note explains why" in refused.get_data(as_text=True)
+    page = client.post(f"/cycles/{review.cycle_id}/share-all", data=CONFIRMED,
+                       follow_redirects=True).get_data(as_text=True)
+    assert "0 reviews were shared" in page and "Not shared, for a reconciliation note" in page
+    assert review.rep.name in page
+    assert fresh(db, review.id).state == S.CALIBRATION
+    # Returned, explained, submitted: calibrated afresh, it shares.
+    client.post(f"/reviews/{review.id}/return", data={"reason": "Explain the gap."})
+    login_as(review.manager)
+    response = client.post(f"/reviews/{review.id}/manager", data=manager_form(
+        fresh(db, review.id), rating=far, action="submit", reconciliation_note="Explained."))
+    assert response.status_code == 302
+    login_as(_hr(db))
+    assert client.post(f"/reviews/{review.id}/share", data=CONFIRMED).status_code == 302
+    assert fresh(db, review.id).state == S.SHARED
+
+
 def test_potential_is_set_by_the_reviewer_and_kept_out_of_scores(
         client, in_calibration, login_as, db):
     review = in_calibration
