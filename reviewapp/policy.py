@@ -492,6 +492,13 @@ def _peer_round_open(review, today: date) -> str | None:
     return None
 
 
+def _cycle_not_closed(review, today: date) -> str | None:
+    if review.cycle.status.value != "closed":
+        return None
+    return (f"{review.cycle.name} is closed: a closed cycle takes no more changes, so its "
+            "records stay as they are.")
+
+
 def _self_submitted(review, today: date) -> str | None:
     return None if review.self_submitted_at is not None else "Not submitted yet."
 
@@ -533,7 +540,8 @@ REVIEW_ACTIONS: dict[ReviewAction, ReviewRule] = {
     ReviewAction.REQUEST_CONVERSATION: ReviewRule({Party.REVIEWEE: {S.SHARED}}),
     ReviewAction.FINALIZE: ReviewRule({Party.HR: {S.SHARED, S.ACKNOWLEDGED}}, to=S.FINALIZED,
                                       unless=_acknowledged_or_past_deadline),
-    ReviewAction.REOPEN: ReviewRule({Party.HR: {S.FINALIZED}}, to=S.MANAGER_REVIEW),
+    ReviewAction.REOPEN: ReviewRule({Party.HR: {S.FINALIZED}}, to=S.MANAGER_REVIEW,
+                                    unless=_cycle_not_closed),
     ReviewAction.REASSIGN: ReviewRule({Party.HR: EVERY_STATE - {S.FINALIZED}}),
     ReviewAction.SEE_HISTORY: ReviewRule({Party.HR: EVERY_STATE, Party.REVIEWER: EVERY_STATE}),
     # Peer feedback: the rep nominates and the manager decides while the review is being

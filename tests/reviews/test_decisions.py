@@ -510,6 +510,20 @@ def test_closing_a_cycle_waits_for_every_review(client, finalized, login_as, db)
     assert fresh(db, finalized.id).cycle.status.value == "launched"
 
 
+def test_a_review_of_a_closed_cycle_cannot_be_reopened(client, finalized, login_as, db):
+    from reviewapp.cycles.models import CycleStatus
+
+    finalized.cycle.status = CycleStatus.CLOSED  # as closing leaves it, every review final
+    db.session.commit()
+    login_as(_hr(db))
+    refused = client.post(f"/reviews/{finalized.id}/reopen", data={"reason": "One more fix."})
+    assert refused.status_code == 422
+    assert "is closed: a closed cycle takes no more changes" in refused.get_data(as_text=True)
+    assert fresh(db, finalized.id).state == S.FINALIZED
+    page = client.get(f"/reviews/{finalized.id}").get_data(as_text=True)
+    assert f'action="/reviews/{finalized.id}/reopen"' not in page
+
+
 def test_hr_finalises_all_acknowledged_reviews_of_a_cycle(client, acknowledged, login_as, db):
     login_as(_hr(db))
     page = client.post(f"/cycles/{acknowledged.cycle_id}/finalize-all", follow_redirects=True)
