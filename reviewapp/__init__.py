@@ -122,7 +122,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from reviewapp import errors, notifications, records, transaction
+    from reviewapp import errors, notifications, records, reviews, transaction
     from reviewapp.admin import bp as admin_bp
     from reviewapp.api import account_bp
     from reviewapp.api import bp as api_bp
@@ -153,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(peers_bp)
     app.register_blueprint(records.bp)
     records.init_app(app)
+    reviews.init_app(app)
     notifications.init_app(app)  # its pages and commands, and email delivery after commit
     errors.init_app(app)
     transaction.init_app(app)

@@ -23,7 +23,7 @@ kept so in the transaction that changes them:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -136,6 +136,11 @@ def recompute(connection: sa.Connection, box: Box | None = None, *,
         "n": out["n"].to_numpy(dtype=np.int64)})
 
 
+# Called with each box of observations just changed, in the same transaction (the reviews
+# that follow the data store their KPI actuals and scores anew).
+on_refreshed: list[Callable[[Box | None], None]] = []
+
+
 def refresh(box: Box | None, connection: sa.Connection | None = None, *,
             written: pd.DataFrame | None = None, batch_id: int | None = None) -> int:
     """Recompute every roll-up in the box (None: the whole table) from the observations, in
@@ -149,6 +154,8 @@ def refresh(box: Box | None, connection: sa.Connection | None = None, *,
         bulk.insert_rows(TABLE.name, COLUMNS,
                          fresh.assign(period_start=bulk.iso_dates(fresh["period_start"])),
                          connection)
+    for hook in on_refreshed:
+        hook(box)
     return len(fresh)
 
 

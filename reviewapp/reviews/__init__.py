@@ -7,3 +7,17 @@ package (for its models or services) does not pull in the pages.
 from flask import Blueprint
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
+
+
+def init_app(app) -> None:
+    """Reviews that follow the data store their KPI scores anew whenever observations change."""
+    from reviewapp.metrics import rollups
+
+    if _refresh_following not in rollups.on_refreshed:
+        rollups.on_refreshed.append(_refresh_following)
+
+
+def _refresh_following(box) -> None:
+    from reviewapp.reviews.services import refresh_following  # not at start-up: pandas
+
+    refresh_following(box)

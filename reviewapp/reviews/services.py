@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from reviewapp import policy, text_limits
@@ -21,6 +23,7 @@ from reviewapp.lazy import pd
 from reviewapp.metrics import rollups
 from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import parse_period
+from reviewapp.model_types import among
 from reviewapp.notifications import events as email_events
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import KpiScore, Review, ReviewState
@@ -187,6 +190,53 @@ def refresh_scores(review: Review) -> Scores:
     review.quant_score, review.qual_score = scores.quant, scores.qual
     review.overall_score, review.effective_quant_weight = scores.overall, scores.weight_used
     return scores
+
+
+FOLLOWING = (ReviewState.SELF_REVIEW, ReviewState.MANAGER_REVIEW)
+
+
+def refresh_following(box: rollups.Box | None) -> int:
+    """After observations changed (an import, an undo), store afresh the KPI actuals and scores
+    of the open reviews that follow that data, so that the cycle's lists and counts show what
+    the review page shows. Derived numbers, not anyone's edit: written without moving the
+    review's version, so a manager's open form stays current. Returns how many changed."""
+    from reviewapp.cycles.models import Cycle, CycleKpi
+
+    query = (sa.select(Review).join(Cycle, Cycle.id == Review.cycle_id)
+             .where(Review.state.in_(FOLLOWING)))
+    if box is not None:
+        query = query.where(Cycle.period_start <= box.last, Cycle.period_end >= box.first)
+        if box.rep_ids is not None:
+            query = query.where(among(Review.rep_id, box.rep_ids))
+        if box.metric_ids is not None:
+            query = query.where(Review.cycle_id.in_(
+                sa.select(CycleKpi.cycle_id).where(among(CycleKpi.metric_id, box.metric_ids))))
+    changed = 0
+    with db.session.no_autoflush:
+        for review in db.session.scalars(query.options(
+                selectinload(Review.kpi_scores), selectinload(Review.ratings))):
+            lines = kpi_lines(review)
+            scores = scores_of(review, lines)
+            for line in lines:
+                if (line.row.actual, line.row.computed_score) != (line.actual,
+                                                                   line.computed_score) \
+                        or line.row.attainment != line.attainment:
+                    db.session.execute(
+                        sa.update(KpiScore).where(KpiScore.id == line.row.id)
+                        .values(actual=line.actual, attainment=line.attainment,
+                                computed_score=line.computed_score)
+                        .execution_options(synchronize_session=False))
+            now_stored = (review.quant_score, review.qual_score, review.overall_score,
+                          review.effective_quant_weight)
+            fresh = (scores.quant, scores.qual, scores.overall, scores.weight_used)
+            if now_stored != fresh:
+                changed += 1
+                db.session.execute(
+                    sa.update(Review.__table__).where(Review.__table__.c.id == review.id)
+                    .values(quant_score=scores.quant, qual_score=scores.qual,
+                            overall_score=scores.overall,
+                            effective_quant_weight=scores.weight_used))
+    return changed
 
 
 # The rep's self-assessment -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from reviewapp.audit.models import AuditEvent
 from reviewapp.metrics.models import Observation
 from reviewapp.numbers import figure
 from reviewapp.reviews.models import Review, ReviewState
+from reviewapp.reviews.scoring import format_score
 
 
 def self_form(review, *, rating="4", note="Kept three key accounts through a re-org.",
@@ -256,3 +257,37 @@ def test_database_backs_the_workflow_rules(launched, db):
         db.session.flush()
     db.session.rollback()
     assert fresh(db, review.id).state == ReviewState.SELF_REVIEW
+
+
+def test_an_import_brings_the_stored_scores_of_open_reviews_up_to_date(
+        client, launched, login_as, db):
+    """The cycle's lists read the stored scores: after new data they showed the old ones until
+    someone saved the review. An import stores them afresh, without moving the review's
+    version (a manager's open form stays current), and leaves calibrated reviews alone."""
+    from reviewapp.metrics.importer import apply_import, prepare_import
+
+    review, org = launched.review, launched.org
+    submit_self(client, login_as, review)
+    login_as(org.lead)
+    client.post(f"/reviews/{review.id}/manager", data=manager_form(fresh(db, review.id)))
+    before = fresh(db, review.id)
+    version, quant = before.version, before.quant_score
+    meetings = next(s for s in before.kpi_scores if s.cycle_kpi.metric_id
+                    == launched.metrics["meetings"].id)
+    target = meetings.target
+    new_value = target * 2 if (meetings.attainment or 0) < 1 else target * 0.2
+    plan = prepare_import(org.hr, f"rep_email,period,metric,value\n{org.rep.email},2025-Q4,"
+                          f"meetings,{new_value}\n".encode(), "fix.csv", source="cli")
+    assert plan.ok, plan.errors
+    apply_import(org.hr, plan, replace=True)
+    db.session.commit()
+    after = fresh(db, review.id)
+    line = next(s for s in after.kpi_scores if s.id == meetings.id)
+    assert line.actual == pytest.approx(new_value)
+    assert after.quant_score != quant and after.version == version
+    page = client.get(f"/cycles/{launched.cycle.id}").get_data(as_text=True)
+    assert format_score(after.overall_score) in page
+    # The manager's form, opened before the import, still saves.
+    response = client.post(f"/reviews/{review.id}/manager",
+                           data=manager_form(after, version=version))
+    assert response.status_code == 302
