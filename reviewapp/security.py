@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from markupsafe import Markup
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -110,6 +111,27 @@ def isolate_bidi(value):
     return value
 
 
+def unwrap_isolated(value: str) -> str:
+    """The text as typed, without the FSI … PDI that isolate_bidi put around it when the page
+    showed it in a form field: saved back untouched, it would otherwise grow on every save."""
+    while (len(value) >= 2 and value[0] == FSI and value[-1] == PDI
+           and not BIDI_CONTROLS.isdisjoint(value[1:-1])):
+        value = value[1:-1]
+    return value
+
+
+def unwrap_isolated_form() -> None:
+    """before_request: the posted form's values with isolate_bidi's wrapping taken off."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.mimetype not in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        return
+    form = request.form
+    if not any(value[:1] == FSI for _, value in form.items(multi=True)):
+        return
+    request.form = ImmutableMultiDict(
+        [(key, unwrap_isolated(value)) for key, value in form.items(multi=True)])
+
+
 def init_app(app: Flask) -> None:
     """Trust the proxies named in PROXY_X_* (how many of each header) and add the headers."""
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
@@ -117,5 +139,6 @@ def init_app(app: Flask) -> None:
     if any(counts.values()):  # outermost: the scheme is the client's before cookies are marked
         app.wsgi_app = ProxyFix(app.wsgi_app, **counts)
     app.before_request(refuse_nul)
+    app.before_request(unwrap_isolated_form)
     app.after_request(add_headers)
     app.jinja_env.finalize = isolate_bidi

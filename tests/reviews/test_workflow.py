@@ -1,5 +1,6 @@
 """The review workflow through the pages: who may do what in which state, drafts stay private."""
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -291,3 +292,24 @@ def test_an_import_brings_the_stored_scores_of_open_reviews_up_to_date(
     response = client.post(f"/reviews/{review.id}/manager",
                            data=manager_form(after, version=version))
     assert response.status_code == 302
+
+
+def test_text_with_a_direction_mark_survives_a_save_of_its_own_form(
+        client, launched, login_as, db):
+    """Pages isolate text holding a direction control (FSI … PDI), the form's textareas too:
+    saved back untouched, the text grew by two characters and wrote an audit event each time."""
+    review = launched.review
+    text = "\u05e9\u05dc\u05d5\u05dd\u200f and hello"  # Hebrew, a right-to-left mark, English
+    login_as(review.rep)
+    client.post(f"/reviews/{review.id}/self",
+                data=self_form(fresh(db, review.id), achievements=text))
+    assert fresh(db, review.id).achievements == text
+    for _ in range(2):
+        page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+        shown = re.search(r'<textarea[^>]*name="achievements"[^>]*>\n?(.*?)</textarea>', page,
+                          re.S).group(1)
+        events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+        client.post(f"/reviews/{review.id}/self",
+                    data=self_form(fresh(db, review.id), achievements=html.unescape(shown)))
+        assert fresh(db, review.id).achievements == text
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events
