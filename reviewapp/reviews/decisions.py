@@ -305,6 +305,20 @@ def reopen(actor: User, review: Review, reason: str, *,
     email_events.review_returned(actor, review, reason, reopened=True)
 
 
+def _not_a_peer(review: Review, manager: User) -> None:
+    """A reviewer is never one of the review's peers: the peer summary they read would hold
+    their own answer, and with it taken out the others' could be told apart."""
+    from reviewapp.peers.models import HOLDING, PeerRequest
+
+    asked = db.session.scalar(sa.select(PeerRequest.state).where(
+        PeerRequest.review_id == review.id, PeerRequest.peer_id == manager.id,
+        PeerRequest.state.in_(HOLDING)))
+    if asked is not None:
+        raise ServiceError(f"{manager.name} is one of this review's peers ({asked.label}); a "
+                           "reviewer cannot be, since the peer summary would hold their own "
+                           "answer. Choose another manager.", field="manager")
+
+
 def reassign(actor: User, review: Review, manager: User | None, reason: str, *,
              expected_version: int | None = None) -> None:
     """HR gives an open review to another manager (a reporting line changed mid-cycle)."""
@@ -315,6 +329,7 @@ def reassign(actor: User, review: Review, manager: User | None, reason: str, *,
         raise ServiceError("A rep cannot review themselves.", field="manager")
     if manager.id == review.manager_id:
         raise ServiceError(f"{manager.name} is already the reviewer.", field="manager")
+    _not_a_peer(review, manager)
     reason = _reason(reason, "the reassignment")
     before = review.manager.name if review.manager else None
     previous = review.manager_id

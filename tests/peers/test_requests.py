@@ -169,6 +169,22 @@ def test_one_more_nomination_is_one_colleague(client, login_as, peer_cycle):
     assert any(f"{org.rep.name} nominated 1 colleague for" in m for m in _notes(org.lead))
 
 
+def test_a_peer_who_answered_cannot_become_the_reviewer(client, login_as, peer_cycle):
+    """Reassigning got round the rule that a reviewer is never a peer: the new reviewer read a
+    summary holding their own answer, and knew the others' by elimination."""
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    colleague = create_user(Role.MANAGER, name="Kai Colleague")
+    asked(client, login_as, review, [*peers[:2], colleague])
+    answer(client, login_as, review, colleague)
+    login_as(org.hr)
+    response = client.post(f"/reviews/{review.id}/reassign", data={
+        "manager": str(colleague.id), "reason": "Reporting line changed."})
+    assert response.status_code == 422
+    assert "Kai Colleague is one of this review&#39;s peers (answered)" in response.get_data(
+        as_text=True)
+    assert fresh_review(review.id).manager_id == org.lead.id
+
+
 def _answered_meanwhile(request, state, **values):
     """Another request of the same peer (a second tab) moved the request on and committed,
     after this one read it."""
