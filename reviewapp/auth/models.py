@@ -64,6 +64,8 @@ class User(UserMixin, db.Model):
     # Moves on at logout, password change, deactivation and "sign out everywhere": every login
     # cookie names the generation it was issued under (see auth/sessions.py).
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Moves on with every set-password link made: only the newest link works.
+    password_link_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     manager: Mapped[User | None] = relationship(

@@ -73,8 +73,12 @@ def _password_stamp(user: User) -> str:
 
 
 def make_set_password_token(user: User) -> str:
-    """A signed, expiring, one-time token for setting this user's password."""
-    return _serializer().dumps({"uid": user.id, "stamp": _password_stamp(user)})
+    """A signed, expiring, one-time token for setting this user's password. Making one voids
+    every earlier link of the user (HR makes a fresh one when the last was lost or leaked)."""
+    user.password_link_generation = (user.password_link_generation or 0) + 1
+    db.session.flush()
+    return _serializer().dumps({"uid": user.id, "stamp": _password_stamp(user),
+                                "link": user.password_link_generation})
 
 
 def user_from_token(token: str) -> User:
@@ -89,4 +93,7 @@ def user_from_token(token: str) -> User:
     user = db.session.get(User, data.get("uid"))
     if user is None or not user.active or data.get("stamp") != _password_stamp(user):
         raise ServiceError("This link has already been used or is no longer valid.")
+    if data.get("link", 0) != user.password_link_generation:
+        raise ServiceError("A newer link has been made for this account; use that one, or ask "
+                           "HR for a new one.")
     return user

@@ -1,9 +1,12 @@
 """Logging in and out, passwords, set-password links."""
 
+import re
+
 import pytest
 
 from reviewapp.auth.models import Role
 from reviewapp.auth.services import make_set_password_token
+from reviewapp.extensions import db
 from tests.factories import TEST_PASSWORD
 
 
@@ -99,6 +102,7 @@ def test_change_password(client, create_user, login_as):
 def test_set_password_link_works_once(client, create_user, app):
     user = create_user(Role.REP, password=None)
     token = make_set_password_token(user)
+    db.session.commit()  # as the page's request or the CLI does
     url = f"/auth/set-password/{token}"
     assert client.get(url).status_code == 200
     response = client.post(url, data={"new_password": "a-fine-password",
@@ -109,6 +113,25 @@ def test_set_password_link_works_once(client, create_user, app):
     again = client.get(url)
     assert again.status_code == 400
     assert "already been used" in again.get_data(as_text=True)
+
+
+def test_a_fresh_set_password_link_voids_the_earlier_ones(client, create_user, app):
+    """HR makes a fresh link when the first was lost or sent to the wrong person: that first
+    link must stop working, not stay valid for its seven days."""
+    user = create_user(Role.REP, password=None)
+    hr = create_user(Role.HR_ADMIN)
+    first = make_set_password_token(user)
+    db.session.commit()
+    client.post("/auth/login", data={"email": hr.email, "password": TEST_PASSWORD})
+    page = client.post(f"/admin/users/{user.id}/set-password-link").get_data(as_text=True)
+    fresh = re.search(r"/auth/set-password/([\w.\-]+)", page).group(1)
+    client.post("/auth/logout")
+    refused = client.get(f"/auth/set-password/{first}")
+    assert refused.status_code == 400
+    assert "A newer link has been made" in refused.get_data(as_text=True)
+    assert client.post(f"/auth/set-password/{first}", data={
+        "new_password": "a-fine-password", "confirm": "a-fine-password"}).status_code == 400
+    assert client.get(f"/auth/set-password/{fresh}").status_code == 200
 
 
 def test_set_password_link_tampered_or_expired(client, create_user, app):

@@ -10,6 +10,7 @@ import pytest
 from reviewapp.audit.models import AuditEvent
 from reviewapp.auth.models import Role
 from reviewapp.auth.services import make_set_password_token
+from reviewapp.extensions import db
 from tests.factories import TEST_PASSWORD
 
 REMEMBER = "remember_token"
@@ -79,6 +80,7 @@ def test_password_set_from_a_link_ends_every_session(app, create_user):
     client, _ = log_in(app, user, remember=True)
     thief = copy_cookie(app, client, REMEMBER)
     url = f"/auth/set-password/{make_set_password_token(user)}"
+    db.session.commit()
     response = app.test_client().post(url, data={"new_password": "a-fine-password",
                                                  "confirm": "a-fine-password"})
     assert response.status_code == 302
