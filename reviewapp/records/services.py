@@ -60,6 +60,11 @@ def add_record(review: Review) -> ReviewRecord:
                           document_id=document_id(review.id, latest + 1),
                           finalized_at=review.finalized_at or now(),
                           status=RecordStatus.PENDING)
+    # What the record prints is taken now, as finalised: rendered later (a job, a retry), it
+    # would otherwise draw its chart and goals from data imported since, beside a KPI table
+    # frozen at finalising. The signature is added at rendering, by whoever signs.
+    record.content = record_content.build(review, document_id=record.document_id,
+                                          version=record.version, organisation=organisation())
     db.session.add(record)
     jobs.render_after_commit(record)
     return record
@@ -90,9 +95,13 @@ def render_into(record: ReviewRecord) -> ReviewRecord:
         raise ActionUnavailable("The review was reopened before its record was rendered.")
     signer = current_signer()
     org = organisation()
-    content = record_content.build(review, document_id=record.document_id,
-                                   version=record.version, organisation=org,
-                                   signer=signer.name if signer else None)
+    if record.content:  # taken at finalising (records added before that are built now)
+        content = {**record.content, "organisation": org,
+                   "signature": {"signer": signer.name} if signer else None}
+    else:
+        content = record_content.build(review, document_id=record.document_id,
+                                       version=record.version, organisation=org,
+                                       signer=signer.name if signer else None)
     digest = record_content.content_sha256(content)
     pdf = render_pdf(content, digest, created=record.finalized_at)
     if signer is not None:
@@ -205,6 +214,26 @@ def current_record(review_id: int) -> ReviewRecord | None:
     return db.session.scalar(sa.select(ReviewRecord).where(
         ReviewRecord.review_id == review_id, ReviewRecord.superseded.is_(False))
         .order_by(ReviewRecord.version.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class FrozenGoal:
+    """A goal as the record took it at finalising (what the review page shows from then on)."""
+
+    title: str
+    progress_label: str
+    status_label: str
+
+
+def frozen_goals(review_id: int) -> list[FrozenGoal] | None:
+    """The goals of the review's current record, as finalised; None without one."""
+    content = db.session.scalar(
+        sa.select(ReviewRecord.content).where(ReviewRecord.review_id == review_id,
+                                              ReviewRecord.superseded.is_(False))
+        .order_by(ReviewRecord.version.desc()).limit(1))
+    if not content or "goals" not in content:
+        return None
+    return [FrozenGoal(g["title"], g["progress"], g["status"]) for g in content["goals"]]
 
 
 def records_of(review_id: int) -> list[ReviewRecord]:

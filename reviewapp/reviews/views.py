@@ -16,7 +16,7 @@ from reviewapp.policy import Party, ReviewAction
 from reviewapp.reviews import bp, confirmations
 from reviewapp.reviews.context import goals_context
 from reviewapp.reviews.decisions import ACKNOWLEDGE_STATEMENT, POTENTIAL_LABELS, sent_back
-from reviewapp.reviews.models import CompetencyRating, KpiScore, Review
+from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
 from reviewapp.reviews.next_steps import next_steps, next_waiting_for
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD, format_score, partial_side
 from reviewapp.reviews.services import (
@@ -74,6 +74,18 @@ def _ratings_from_form(prefix: str, review: Review) -> dict[int, tuple[int | Non
     }
 
 
+def _goals(review: Review) -> list:
+    """The goals beside the review: as its record took them once it is finalised (progress
+    moves on with later data; the finalised review does not), else as they stand."""
+    if review.state == ReviewState.FINALIZED:
+        from reviewapp.records.services import frozen_goals
+
+        frozen = frozen_goals(review.id)
+        if frozen is not None:
+            return frozen
+    return goals_context(review)
+
+
 def _render(review: Review, *, errors: dict | None = None, values: dict | None = None,
             conflict: str | None = None, unsaved: list | None = None, status: int = 200):
     lines = kpi_lines(review)
@@ -92,7 +104,7 @@ def _render(review: Review, *, errors: dict | None = None, values: dict | None =
         can_write_self=ReviewAction.SAVE_SELF in actions,
         can_write_manager=ReviewAction.SAVE_MANAGER in actions,
         deadline=review.deadline, today=date.today(), threshold=DIVERGENCE_THRESHOLD,
-        goals=goals_context(review), errors=errors or {}, values=values or {},
+        goals=_goals(review), errors=errors or {}, values=values or {},
         conflict=conflict, unsaved=unsaved or [], potential_labels=POTENTIAL_LABELS,
         acknowledge_statement=ACKNOWLEDGE_STATEMENT,
         sent_back=sent_back(review) if ReviewAction.SEE_MANAGER_SIDE in actions else None,

@@ -238,3 +238,40 @@ def test_a_finalised_review_offers_the_record_not_a_draft(app, signing, client, 
     assert response.status_code == 302
     page = client.get(response.location).get_data(as_text=True)
     assert "download its record instead" in page and "Download the record" in page
+
+
+def test_a_record_rendered_after_new_data_shows_the_review_as_finalised(app, signing, client,
+                                                                         login_as):
+    """The record is rendered after finalising (a job, a retry): its chart and goals came from
+    the data at that moment, so a later import drew 55 beside a frozen actual of 20."""
+    from reviewapp.goals.services import GoalDraft, create_goal
+    from reviewapp.metrics.models import Observation
+    from reviewapp.records import content as record_content
+
+    org = builders.launched_cycle(1)
+    review = org.reviews[0]
+    meetings = org.cycle.kpis[0].metric
+    create_goal(org.manager, GoalDraft(scope="individual", title="Book the meetings",
+                                       kind="metric", owner_id=review.rep_id,
+                                       quarter=builders.PERIOD, metric_id=meetings.id,
+                                       start_value=0, target_value=10_000))
+    builders.write_review(org, review)
+    builders.finalise(org, review)
+    db.session.commit()
+    as_finalised = record_content.build(review, document_id="x", version=1, organisation="o")
+    db.session.execute(sa.update(Observation).where(
+        Observation.rep_id == review.rep_id, Observation.period_start == org.cycle.period_start)
+        .values(value=9999.0))
+    db.session.commit()
+    moved = record_content.build(review, document_id="x", version=1, organisation="o")
+    assert moved["kpi_history"] != as_finalised["kpi_history"]  # the data did move
+    [record] = render_pending()
+    assert record.content["kpi_history"] == as_finalised["kpi_history"]
+    assert record.content["goals"] == as_finalised["goals"]
+    assert record.content["signature"] == {"signer": record.signer}
+    # The finalised review's page keeps the goals as finalised too.
+    [goal] = as_finalised["goals"]
+    assert goal["progress"] != moved["goals"][0]["progress"]
+    login_as(org.hr)
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert goal["progress"] in page and moved["goals"][0]["progress"] not in page
