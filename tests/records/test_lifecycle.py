@@ -155,8 +155,11 @@ def test_a_failed_rendering_keeps_its_reason_and_can_be_retried(app, signing, cl
     cycle_page = login_as(org.hr).get(f"/cycles/{org.cycle.id}").get_data(as_text=True)
     assert "0 of 1</strong> finalised reviews have their record" in cycle_page
     assert "Cannot load the signing key" in cycle_page and "Retry" in cycle_page
-    # The rep cannot retry; HR can, once the key is right again.
-    login_as(org.reps[0])
+    # The rep cannot retry, nor read the internal reason (a key's path); HR can, once the key
+    # is right again.
+    rep_page = login_as(org.reps[0]).get(f"/reviews/{record.review_id}").get_data(as_text=True)
+    assert 'data-testid="record-failed"' in rep_page
+    assert "signing key" not in rep_page and "broken.pem" not in rep_page
     assert client.post(f"/records/{record.id}/retry").status_code == 403
     app.config["SIGNING_KEY"] = good_key
     login_as(org.hr)
@@ -275,3 +278,19 @@ def test_a_record_rendered_after_new_data_shows_the_review_as_finalised(app, sig
     login_as(org.hr)
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
     assert goal["progress"] in page and moved["goals"][0]["progress"] not in page
+
+
+def test_a_record_whose_job_was_lost_can_be_rendered_from_the_cycle_page(app, signing, client,
+                                                                        login_as):
+    """Redis down at finalising, or a worker that died: the record stays pending with no job.
+    The cycle page says so and offers to render it, which it does."""
+    app.config["RECORDS_JOBS"] = "manual"  # the job is never run, as if it were lost
+    org = builders.finalised_cycle(1)
+    page = login_as(org.hr).get(f"/cycles/{org.cycle.id}").get_data(as_text=True)
+    assert 'data-testid="records-waiting"' in page
+    assert "Render the waiting, missing and failed records" in page
+    app.config["RECORDS_JOBS"] = "inline"
+    assert client.post(f"/records/cycles/{org.cycle.id}/render").status_code == 302
+    db.session.expire_all()
+    [record] = _records()
+    assert record.status == RecordStatus.RENDERED
