@@ -110,3 +110,27 @@ def test_create_refuses_to_overwrite_a_file(app, runner, tmp_path):
     result = runner.invoke(args=["backup", "create", str(file)])
     assert result.exit_code == 1 and "exists" in result.output
     assert file.read_text() == "keep me"
+
+
+def test_a_backup_in_a_folder_named_with_hash_question_mark_and_percent(org, runner, stamped,
+                                                                        tmp_path):
+    """The SQLite check opened 'file:{path}?mode=ro' unquoted: '#', '?' or '%' in the path
+    cut it short, and a good backup was refused for the wrong reason."""
+    _data(org)
+    before = snapshot()
+    folder = tmp_path / "Q3 #1 ?final 100%"
+    folder.mkdir()
+    file = folder / "review#app?.backup"
+    assert runner.invoke(args=["backup", "create", str(file)]).exit_code == 0
+    create_user(name="Made after the backup")
+    db.session.commit()
+    result = runner.invoke(args=["backup", "restore", str(file), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert snapshot() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["review#app?.backup"]
+
+
+def test_create_into_a_missing_folder_says_so(app, runner, tmp_path):
+    result = runner.invoke(args=["backup", "create", str(tmp_path / "nowhere" / "x.backup")])
+    assert result.exit_code == 1 and "does not exist; create it first" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "nowhere").exists()

@@ -9,9 +9,11 @@ version of ReviewApp made; it replaces everything in the database with the backu
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 import click
@@ -74,7 +76,9 @@ def _sqlite_path(url: sa.URL) -> Path:
 
 
 def _sqlite_revision(path: Path) -> str | None:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+    # Quoted: a '#', '?' or '%' in the path would otherwise end or change the URI's path.
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:  # `with conn` only commits
         try:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -172,6 +176,9 @@ def create_command(file: Path):
     """Back the whole database up to FILE (SQLite file, or pg_dump custom format)."""
     if file.exists():
         raise BackupError(f"{file} exists; choose a new file name.")
+    if not file.parent.is_dir():
+        raise BackupError(f"The folder {file.parent} does not exist; create it first or choose "
+                          "another.")
     create_backup(file)
     click.echo(f"Backed up the database to {file} ({file.stat().st_size:,} bytes).")
 
