@@ -3,6 +3,7 @@ page links their reviews, metrics, goals and KPIs, the import preview writes a m
 
 import re
 
+from reviewapp.extensions import db
 from tests.metrics.conftest import corpus_org  # noqa: F401  (fixture)
 from tests.metrics.test_import_web import csv_bytes, upload
 from tests.reviews.conftest import launched, validated  # noqa: F401  (fixtures)
@@ -54,3 +55,24 @@ def test_new_cycle_suggests_the_first_quarter_without_a_cycle(client, org, login
             kpis=[]))
     db.session.commit()
     assert _suggested(client) == now.shift(2).label
+
+
+def test_more_than_ten_notifications_are_counted_and_read_ten_at_a_time(client, org, login_as):
+    """The badge stopped at 10 (35 were unread), older ones could not be reached, and 'Mark all
+    as read' cleared the 25 never shown."""
+    from reviewapp.notifications.services import notify, unread_count
+
+    for i in range(25):
+        notify(org.lead.id, f"Notice number {i:02d}")
+    db.session.commit()
+    login_as(org.lead)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="unread-count">25<' in page
+    assert "The 10 newest of 25 unread: 15 older ones come next" in page
+    assert "Notice number 24" in page and "Notice number 14" not in page
+    client.post("/notifications/read", data={
+        "first": re.search(r'name="first" value="(\d+)"', page).group(1),
+        "last": re.search(r'name="last" value="(\d+)"', page).group(1)})
+    assert unread_count(org.lead) == 15
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Notice number 14" in page and "Notice number 15" not in page

@@ -3,7 +3,7 @@
 from datetime import date
 
 import sqlalchemy as sa
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -95,5 +95,6 @@ def _reviews_of(user: User) -> list:
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
 def notifications_read():
-    mark_read(current_user)
+    first, last = request.form.get("first", type=int), request.form.get("last", type=int)
+    mark_read(current_user, shown=(first, last) if first and last else None)
     return redirect(url_for("dashboard.index"))

@@ -57,6 +57,8 @@ def _rita_in(org, state: ReviewState) -> Review:
         review.finalized_at = now
     for rating in review.ratings:
         rating.manager_rating, rating.manager_note = 3, "Seen in the quarter."
+    # Its KPI side (5) and ratings (3) diverge: submitting asks for the note, so it has one.
+    review.reconciliation_note = "Two deals came in early; the ratings hold."
     db.session.flush()
     review.state = state
     db.session.commit()
