@@ -59,10 +59,15 @@ def _load(review_id: int) -> Review:
 
 
 def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
+    """A whole number from a form field; None when it is empty. Anything else that is not a
+    whole number ('abc', '3.5') is 0, which every rating, score and version check refuses with
+    its own message, where None would have read as "cleared"."""
+    if value in (None, ""):
         return None
+    try:
+        return int(value)
+    except ValueError:
+        return 0
 
 
 def _ratings_from_form(prefix: str, review: Review) -> dict[int, tuple[int | None, str]]:

@@ -264,7 +264,7 @@ def test_answers_freeze_at_finalising(client, login_as, peer_cycle):
         state="finalized"))
     db.session.commit()
     response = answer(client, login_as, stored, peers[1], expect=422)
-    assert "only possible during" in response.get_data(as_text=True)
+    assert "only possible while the review is" in response.get_data(as_text=True)
     request = request_of(stored, peers[2])
     login_as(peers[2])
     assert client.post(f"/peers/requests/{request.id}/decline",

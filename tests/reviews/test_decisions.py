@@ -544,3 +544,30 @@ def test_the_rep_writes_the_self_assessment_with_their_kpi_numbers_in_view(
         assert f">{figure(line.target)}<" in table
     assert "Score" not in table  # the scores come with the manager's review
     assert 'data-testid="kpi-table"' not in page and 'data-testid="scores"' not in page
+
+
+def test_a_rating_that_is_not_a_whole_number_is_refused_not_cleared(
+        client, launched, login_as, db):
+    """'abc' or '3.5' in a rating field read as empty: the rating was cleared and the page said
+    'Saved.'"""
+    review = launched.review
+    submit_self(client, login_as, review)
+    login_as(review.manager)
+    client.post(f"/reviews/{review.id}/manager", data=manager_form(fresh(db, review.id)))
+    review = fresh(db, review.id)
+    cid = review.ratings[0].cycle_competency_id
+    for odd in ("abc", "3.5"):
+        response = client.post(f"/reviews/{review.id}/manager", data=manager_form(
+            fresh(db, review.id), **{f"manager_rating_{cid}": odd}))
+        assert response.status_code == 422, odd
+        assert "Ratings run from 1 to 5" in response.get_data(as_text=True)
+    assert fresh(db, review.id).ratings[0].manager_rating == 4
+
+
+def test_read_only_texts_keep_their_line_breaks(client, acknowledged, login_as, db):
+    review = acknowledged
+    review.strengths = "First point.\nSecond point."
+    db.session.commit()
+    page = login_as(review.rep).get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert '<dd class="pre-line">First point.\nSecond point.</dd>' in page
+    assert '<blockquote class="pre-line" data-testid="ack-comment">' in page

@@ -117,7 +117,7 @@ def test_action_by_role_and_state(org, review_in, state, action):
         if WHO_MAY[action] == actor:
             with pytest.raises(ActionUnavailable) as refused:
                 ACTIONS[action](getattr(org, actor), review)
-            assert "only possible during" in refused.value.message
+            assert "only possible while the review is" in refused.value.message
         else:
             with pytest.raises(NotAllowed):
                 ACTIONS[action](getattr(org, actor), review)

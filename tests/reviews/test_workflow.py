@@ -99,7 +99,7 @@ def test_rep_submits_then_manager_sees_it_and_rep_cannot_edit(client, launched, 
     login_as(org.rep)
     response = client.post(f"/reviews/{review.id}/self", data=self_form(review, note="late"))
     assert response.status_code == 422
-    assert "only possible during self-assessment" in response.get_data(as_text=True)
+    assert "only possible while the review is in self-assessment" in response.get_data(as_text=True)
     assert "late" not in [r.self_note for r in fresh(db, review.id).ratings]
     event = db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.action == "review.state", AuditEvent.entity_id == review.id))
@@ -123,7 +123,7 @@ def test_manager_cannot_write_before_self_review_ends(client, launched, login_as
     login_as(launched.org.lead)
     response = client.post(f"/reviews/{review.id}/manager", data=manager_form(review))
     assert response.status_code == 422
-    assert "only possible during manager review" in response.get_data(as_text=True)
+    assert "only possible while the review is in manager review" in response.get_data(as_text=True)
 
 
 def test_skip_self_only_after_the_deadline(client, launched, login_as, db):
