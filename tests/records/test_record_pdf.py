@@ -16,6 +16,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from reviewapp.extensions import db
 from reviewapp.numbers import figure
 from reviewapp.records.content import canonical
 from reviewapp.records.signing import outside_event_loop
@@ -185,7 +186,8 @@ def test_fonts_are_the_shipped_ones_embedded_and_subset(stored):
         columns = line.split()
         emb, sub = columns[-5], columns[-4]
         assert emb == "yes" and sub == "yes", line
-        assert re.match(r"[A-Z]{6}\+Record-Sans", name), line  # the shipped DejaVu Sans
+        # The shipped faces only: DejaVu Sans, and its CJK and symbol fallbacks.
+        assert re.match(r"[A-Z]{6}\+Record-(Sans|CJK|Symbols)", name), line
 
 
 def test_metadata_and_the_archivable_tagged_variant(stored):
@@ -255,3 +257,24 @@ def test_verify_finds_a_changed_byte_and_says_how(stored, module_app):
     assert "digest does not match" in lines[0]
     assert lines[1].startswith("OK ")
     assert "1 OK, 1 differ." in result.output
+
+
+CJK = "我在本季度与客户建立了长期合作关系。日本語のテキスト。한국어 문장도 있습니다."
+
+
+def test_chinese_japanese_korean_and_emoji_print_in_the_shipped_faces(app, signing, tmp_path):
+    """Only DejaVu was shipped: these printed as empty boxes in a record that can never
+    change, whatever the host had installed."""
+    org = builders.launched_cycle(1)
+    review = org.reviews[0]
+    builders.write_review(org, review)
+    review.achievements = f"{CJK} Great quarter 🚀🎉"
+    builders.finalise(org, review)
+    db.session.commit()
+    [record] = render_pending()
+    path = tmp_path / "cjk.pdf"
+    path.write_bytes(record.pdf)
+    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
+                           text=True).stdout
+    assert "+Record-CJK" in fonts and "+Record-Symbols" in fonts
+    assert CJK.replace(" ", "") in _squash(pdf_text(path)).replace(" ", "")
