@@ -106,6 +106,11 @@ def _kpis(lines) -> list[dict]:
     return out
 
 
+def _numbers_only(kpi: dict) -> dict:
+    return {**kpi, "computed": None, "override": None, "score": None, "justification": "",
+            "overridden_by": None, "overridden_at": None}
+
+
 def kpi_history(review: Review, periods: int = HISTORY_PERIODS) -> dict:
     """The rep's values of each cycle KPI over the last periods up to the cycle's (for the
     chart), rolled up with the rules the cycle froze at launch."""
@@ -181,7 +186,7 @@ def build(review: Review, *, document_id: str, version: int, organisation: str,
           draft: bool = False) -> dict:
     """The record's content: everything it prints, in plain values."""
     cycle, rep = review.cycle, review.rep
-    lines = kpi_lines(review) if seen.manager_side else []
+    lines = kpi_lines(review)
     ack = review.acknowledgement
     content = {
         "schema": SCHEMA, "document_id": document_id, "version": version, "draft": draft,
@@ -198,7 +203,8 @@ def build(review: Review, *, document_id: str, version: int, organisation: str,
         "finalized_by": review.finalized_by.name if review.finalized_by else None,
         "shows_manager_side": seen.manager_side, "shows_self_side": seen.self_side,
         "scores": _scores(review, lines) if seen.manager_side else None,
-        "kpis": _kpis(lines),
+        # Before sharing the rep sees their numbers (as on their page), never the scores.
+        "kpis": _kpis(lines) if seen.manager_side else [_numbers_only(k) for k in _kpis(lines)],
         "kpi_history": kpi_history(review) if seen.manager_side else {"labels": [],
                                                                        "series": []},
         "competencies": _competencies(review, seen),

@@ -193,6 +193,9 @@ def test_a_draft_before_finalising_shows_only_what_its_reader_may_see(app, signi
     assert "Closed the quarter above plan" in text  # their own self-assessment
     assert "Customers ask for them by name" not in text  # the manager's notes: not yet
     assert "Not shown in this draft" in text
+    # The KPI numbers of their own page, with the evidence, and no score.
+    assert "Your KPIs" in text and "Why it counts" in text
+    assert "Score overridden" not in text and "computed" not in text
     assert b"/ByteRange" not in response.data  # never signed
     assert _records() == []  # never stored
     # The manager's draft has both sides.

@@ -265,7 +265,7 @@ CJK = "我在本季度与客户建立了长期合作关系。日本語のテキ�
 def test_chinese_japanese_korean_and_emoji_print_in_the_shipped_faces(app, signing, tmp_path):
     """Only DejaVu was shipped: these printed as empty boxes in a record that can never
     change, whatever the host had installed."""
-    org = builders.launched_cycle(1)
+    org = builders.launched_cycle(1, team_name="Asia Pacific", name="CJK review")
     review = org.reviews[0]
     builders.write_review(org, review)
     review.achievements = f"{CJK} Great quarter 🚀🎉"
