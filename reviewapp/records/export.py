@@ -69,6 +69,16 @@ class Entry:
                 self.finalized_at.isoformat()]
 
 
+def team_in_view(cycle, actor: User, team_id: int) -> bool:
+    """Whether the team has a review in the cycle that the actor may take the records of: a
+    team of the cycle the actor has no one in, or no such team at all, is not theirs to ask."""
+    return db.session.scalar(
+        sa.select(sa.literal(True)).select_from(Review).join(User, User.id == Review.rep_id)
+        .where(Review.cycle_id == cycle.id, User.team_id == team_id,
+               policy.cycle_records_clause(actor, Review.rep_id, Review.manager_id))
+        .limit(1)) is not None
+
+
 def cycle_entries(cycle, actor: User | None, team_id: int | None = None) -> list[Entry]:
     """The current, rendered records of the cycle that the actor may download (None: all, for
     the command line), optionally of one team, in one statement."""

@@ -86,6 +86,7 @@ def cycle_zip(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     policy.visible_or_404(cycle.launched)
     team_id = request.args.get("team", type=int)
+    policy.visible_or_404(team_id is None or export.team_in_view(cycle, current_user, team_id))
     entries = export.cycle_entries(cycle, current_user, team_id)
     suffix = f"_team-{team_id}" if team_id else ""
     # Written while the request has its database session, a batch of PDFs at a time, to a file

@@ -101,13 +101,17 @@ def test_a_manager_gets_the_records_of_their_people_and_a_rep_none(app, signing,
     login_as(stranger)
     rows, archive = _zip(client.get(f"/records/cycles/{org.cycle.id}.zip").data)
     assert rows == [] and archive.namelist() == ["manifest.csv"]
+    # Another manager's team, or a team of nobody in the cycle: not theirs to ask (404, not an
+    # empty ZIP that says the team exists).
+    assert client.get(f"/records/cycles/{org.cycle.id}.zip?team={org.team.id}").status_code \
+        == 404
     # HR, one team only.
     login_as(org.hr)
     rows, _ = _zip(client.get(f"/records/cycles/{org.cycle.id}.zip?team={org.team.id}").data)
     assert len(rows) == 2
-    rows, _ = _zip(client.get(
-        f"/records/cycles/{org.cycle.id}.zip?team={outsider_team.id}").data)
-    assert rows == []
+    assert client.get(f"/records/cycles/{org.cycle.id}.zip?team={outsider_team.id}"
+                      ).status_code == 404
+    assert client.get(f"/records/cycles/{org.cycle.id}.zip?team=99999").status_code == 404
     login_as(org.reps[0])
     assert client.get(f"/records/cycles/{org.cycle.id}.zip").status_code == 403
 
