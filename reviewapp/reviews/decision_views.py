@@ -44,7 +44,9 @@ def calibrate(review_id: int, competency_id: int):
     return _act(review_id, decisions.adjust_rating, competency_id,
                 _int_or_none(request.form.get(f"calibrated_{competency_id}")),
                 request.form.get(f"reason_{competency_id}", ""), expected_version=_version(),
-                message="The calibrated rating is saved beside the manager's.",
+                message="The calibrated rating is saved beside the manager's."
+                if request.form.get(f"calibrated_{competency_id}") else
+                "The manager's rating counts again; the calibration is kept in the history.",
                 anchor="#calibration")
 
 

@@ -299,5 +299,8 @@ def kpi_override(review_id: int, score_id: int):
                        "justification": request.form.get("justification", "")},
             "errors": _field_errors(outcome.error, f"_{score_id}")}
         return redirect(url_for("reviews.review", review_id=review_id))
-    flash("The KPI score was overridden; the justification is kept with the review.", "success")
+    cleared = request.form.get("override_score", "") == ""
+    flash("The computed KPI score counts again; the override is kept in the review's history."
+          if cleared else
+          "The KPI score was overridden; the justification is kept with the review.", "success")
     return redirect(url_for("reviews.review", review_id=review_id) + "#kpis")

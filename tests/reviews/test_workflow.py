@@ -186,6 +186,11 @@ def test_override_needs_justification_and_is_audited(client, launched, login_as,
     event = db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.action == "review.kpi_override"))
     assert event.after["override_score"] == 5 and event.after["justification"]
+    # Taking the override back says so (it said "The KPI score was overridden").
+    cleared = client.post(url, data={"override_score": "", "justification": ""},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "The computed KPI score counts again" in cleared
+    assert fresh(db, review.id).kpi_scores[0].override_score is None
 
 
 def test_divergent_scores_need_a_reconciliation_note(client, launched, login_as, db):
