@@ -329,12 +329,44 @@ def calibration(cycle_id: int):
     return body, 400 if page.error else 200
 
 
-def _bulk(cycle_id: int, service, message: str):
+# Without script, a whole-cycle action that cannot be taken back asks on a page first (with
+# script, confirm.js asks in a dialog from the button's data-confirm and posts confirm=1).
+BULK_QUESTIONS = {
+    "share_all": ("Share the calibrated reviews?",
+                  "You are about to share every calibrated review of {cycle} with its rep.",
+                  "Each rep is told and can read their ratings and notes; a shared review "
+                  "cannot be unshared."),
+    "finalize_all": ("Finalise the acknowledged reviews?",
+                     "You are about to finalise every acknowledged review of {cycle}.",
+                     "They become read-only and their signed records are made; only HR can "
+                     "reopen one, with a reason."),
+    "close": ("Close the cycle?", "You are about to close {cycle}.",
+              "A closed cycle takes no more changes: its reviews can no longer be reopened."),
+}
+
+
+def _ask_first(cycle: Cycle, what: str):
+    """The confirmation page of a whole-cycle action, or None once it is confirmed."""
+    if request.form.get("confirm") == "1":
+        return None
+    title, about, after = BULK_QUESTIONS[what]
+    return render_template("cycles/confirm.html", cycle=cycle, title=title,
+                           about=about.format(cycle=cycle.name), after=after,
+                           action_url=request.path,
+                           back_url=url_for("cycles.cycle", cycle_id=cycle.id))
+
+
+def _bulk(cycle_id: int, service, message: str, what: str):
     _require_hr()
     cycle = db.get_or_404(Cycle, cycle_id)
+    question = _ask_first(cycle, what)
+    if question is not None:
+        return question
     outcome = attempt(service, current_user, cycle)
     if outcome.ok:
-        flash(message.format(n=len(outcome.value)), "success")
+        n = len(outcome.value)
+        flash(message.format(n=n, s="s" if n != 1 else "", were="were" if n != 1 else "was",
+                             they="they are" if n != 1 else "it is"), "success")
     else:
         flash(outcome.error.message, "error")
     return redirect(url_for("cycles.cycle", cycle_id=cycle_id))
@@ -344,6 +376,9 @@ def _bulk(cycle_id: int, service, message: str):
 def share_all(cycle_id: int):
     _require_hr()
     cycle = db.get_or_404(Cycle, cycle_id)
+    question = _ask_first(cycle, "share_all")
+    if question is not None:
+        return question
     outcome = attempt(share_cycle, current_user, cycle)
     if not outcome.ok:
         flash(outcome.error.message, "error")
@@ -362,13 +397,17 @@ def share_all(cycle_id: int):
 @bp.route("/<int:cycle_id>/finalize-all", methods=["POST"])
 def finalize_all(cycle_id: int):
     return _bulk(cycle_id, finalize_cycle,
-                 "{n} acknowledged reviews were finalised; they are read-only now.")
+                 "{n} acknowledged review{s} {were} finalised; {they} read-only now.",
+                 "finalize_all")
 
 
 @bp.route("/<int:cycle_id>/close", methods=["POST"])
 def close(cycle_id: int):
     _require_hr()
     cycle = db.get_or_404(Cycle, cycle_id)
+    question = _ask_first(cycle, "close")
+    if question is not None:
+        return question
     outcome = attempt(close_cycle, current_user, cycle)
     if outcome.ok:
         flash(f"{cycle.name} is closed.", "success")

@@ -106,12 +106,15 @@ ROUTES = {
              {**MANAGERS_AND_HR, "*": 400}),
         Case("GET", lambda o: f"/cycles/{_draft_id(o)}/calibration", NOT_FOUND),
         Case("GET", lambda o: "/cycles/999999/calibration", NOT_FOUND)],
-    "cycles.share_all": [Case("POST", lambda o: f"/cycles/{_launched_id(o)}/share-all", HR_POST)],
+    "cycles.share_all": [Case("POST", lambda o: f"/cycles/{_launched_id(o)}/share-all", HR_POST,
+             data={"confirm": "1"})],
     "cycles.finalize_all": [
-        Case("POST", lambda o: f"/cycles/{_launched_id(o)}/finalize-all", HR_POST)],
+        Case("POST", lambda o: f"/cycles/{_launched_id(o)}/finalize-all", HR_POST,
+             data={"confirm": "1"})],
     "cycles.close": [
         # Refused while reviews are open: a redirect to the cycle page with the list.
-        Case("POST", lambda o: f"/cycles/{_launched_id(o)}/close", HR_POST)],
+        Case("POST", lambda o: f"/cycles/{_launched_id(o)}/close", HR_POST,
+             data={"confirm": "1"})],
     "cycles.rep_targets": [
         Case("GET", lambda o: f"/cycles/{_draft_id(o)}/targets?kpi={_kpi_id(o)}", HR_PAGE),
         Case("POST", lambda o: f"/cycles/{_draft_id(o)}/targets?kpi={_kpi_id(o)}", HR_POST,

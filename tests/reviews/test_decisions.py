@@ -505,7 +505,8 @@ def test_the_audit_trail_lists_every_event_in_order_for_hr_and_the_reviewer(
 
 def test_closing_a_cycle_waits_for_every_review(client, finalized, login_as, db):
     login_as(_hr(db))
-    page = client.post(f"/cycles/{finalized.cycle_id}/close", follow_redirects=True)
+    page = client.post(f"/cycles/{finalized.cycle_id}/close", data=CONFIRMED,
+                       follow_redirects=True)
     assert "not finalised yet" in page.get_data(as_text=True)
     assert fresh(db, finalized.id).cycle.status.value == "launched"
 
@@ -526,8 +527,17 @@ def test_a_review_of_a_closed_cycle_cannot_be_reopened(client, finalized, login_
 
 def test_hr_finalises_all_acknowledged_reviews_of_a_cycle(client, acknowledged, login_as, db):
     login_as(_hr(db))
-    page = client.post(f"/cycles/{acknowledged.cycle_id}/finalize-all", follow_redirects=True)
-    assert "1 acknowledged reviews were finalised" in page.get_data(as_text=True)
+    # Without script the button's POST asks first, on a page, and changes nothing.
+    asked = client.post(f"/cycles/{acknowledged.cycle_id}/finalize-all")
+    assert asked.status_code == 200
+    page = asked.get_data(as_text=True)
+    assert 'data-testid="confirmation"' in page and "Finalise the acknowledged reviews?" in page
+    assert 'name="confirm" value="1"' in page
+    assert fresh(db, acknowledged.id).state == S.ACKNOWLEDGED
+    page = client.post(f"/cycles/{acknowledged.cycle_id}/finalize-all", data=CONFIRMED,
+                       follow_redirects=True)
+    assert "1 acknowledged review was finalised; it is read-only now." in page.get_data(
+        as_text=True)
     assert fresh(db, acknowledged.id).state == S.FINALIZED
 
 
