@@ -90,7 +90,33 @@ MANAGER_NOTES = [
 ]
 
 
-def _texts(rng: random.Random, index: int) -> tuple[str, str, str, list[str]]:
+# The evidence behind each self-rating, by competency: one of these, about one of the rep's
+# accounts, so that no two competencies (and few reps) read alike.
+SELF_EVIDENCE = {
+    "Relationships": ["I {win}.", "{a}'s new buyer asked for me by name at the renewal.",
+                      "Met {a}'s finance lead every month; they now call me before tenders."],
+    "Adaptability": ["When {a} froze budgets I moved them to a phased rollout instead.",
+                     "Switched {a} to remote demos when their site closed; the deal held.",
+                     "Rebuilt my territory plan in a week after {a} merged with a rival."],
+    "Collaboration": ["{how}", "Handed {a} to a colleague during my leave with a one-page "
+                      "brief; nothing slipped.", "Joined the service team's calls with {a} "
+                      "so the hand-over after signature was clean."],
+    "Customer satisfaction": ["{a} scored us 9 of 10 after I fixed their invoicing issue.",
+                              "Turned a complaint at {a} into a written process they praised.",
+                              "Checked in with {a} thirty days after delivery; they extended."],
+    "Learning": ["Took the negotiation course and used it on the {a} renewal.",
+                 "Studied the analytics line and ran the {a} demo myself.",
+                 "Wrote up why we lost {a} and changed how I qualify deals."],
+}
+
+
+def _evidence(competency: str, rng: random.Random, accounts: list[str], win: str,
+              how: str) -> str:
+    choices = SELF_EVIDENCE.get(competency) or ["I {win}."]
+    return rng.choice(choices).format(a=rng.choice(accounts), win=win, how=how)
+
+
+def _texts(rng: random.Random, index: int) -> tuple[str, str, str, dict[str, str]]:
     """A self-assessment of this rep's own (no two alike)."""
     accounts = rng.sample(ACCOUNTS, 3)
     win = WINS[index % len(WINS)].format(a=accounts[0])
@@ -103,14 +129,17 @@ def _texts(rng: random.Random, index: int) -> tuple[str, str, str, list[str]]:
         "Goals kept me focused on fewer, better accounts.",
         f"I fell short on meetings in month two while covering {accounts[2]}."])
     wishes = f"{WISHES[index % len(WISHES)]}; {WISHES[(index + 2) % len(WISHES)].lower()}."
-    notes = [f"{how} ({accounts[i % 3]})" if i % 2 else f"I {win}." for i in range(5)]
+    notes = {name: _evidence(name, rng, accounts, win, how) for name in SELF_EVIDENCE}
     return achievements, reflection, wishes, notes
 
 
 def _self(review: Review, rng: random.Random, index: int, submit: bool) -> None:
     achievements, reflection, wishes, notes = _texts(rng, index)
-    ratings = {r.cycle_competency_id: (rng.randint(3, 5), notes[i % len(notes)])
-               for i, r in enumerate(review.ratings)}
+    ratings = {r.cycle_competency_id: (
+        rng.randint(3, 5),
+        notes.get(r.cycle_competency.name) or _evidence(r.cycle_competency.name, rng,
+                                                        ACCOUNTS[:3], "kept my accounts", ""))
+        for r in review.ratings}
     save_self(review.rep, review, SelfAssessment(achievements, reflection, wishes, ratings),
               expected_version=None)
     if submit:
