@@ -201,9 +201,11 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         title, text = MESSAGES.get(code, (error.name, "The request could not be completed."))
+        # What the error itself says beyond its page: a 405's Allow, a 429's Retry-After.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if request.path.startswith("/api/"):  # machines get JSON, with the same reticence
-            return jsonify({"error": title.lower(), "message": text}), code
-        return error_page(code, title, text), code
+            return jsonify({"error": title.lower(), "message": text}), code, headers
+        return error_page(code, title, text), code, headers
 
     @app.errorhandler(NotAllowed)
     def not_allowed(error: NotAllowed):

@@ -114,3 +114,13 @@ def test_unknown_api_path_answers_json(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.is_json and response.get_json()["error"] == "not found"
+
+
+def test_a_method_a_route_does_not_take_says_which_it_does(client, org):
+    """405 carries Allow (RFC 9110), on the API and on pages alike; its body is still ours."""
+    response = client.delete("/api/v1/metrics")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET"}
+    assert response.get_json()["error"] == "not allowed"
+    page = client.put("/auth/login")
+    assert page.status_code == 405 and "POST" in page.headers["Allow"]
