@@ -39,8 +39,9 @@ from reviewapp.reviews.scoring import (
 class ReviewConflict(Conflict):
     """Someone saved the review after this user opened it."""
 
-    def __init__(self, review: Review):
-        who = review.updated_by.name if review.updated_by else "someone"
+    def __init__(self, review: Review, actor: User | None = None):
+        own = actor is not None and review.updated_by_id == actor.id
+        who = ("You" if own else review.updated_by.name if review.updated_by else "Someone")
         when = review.updated_at.strftime("%Y-%m-%d %H:%M UTC") if review.updated_at else ""
         last = db.session.scalar(
             db.select(AuditEvent).where(AuditEvent.entity_type == "review",
@@ -48,17 +49,20 @@ class ReviewConflict(Conflict):
             .order_by(AuditEvent.id.desc()).limit(1))
         changed = ", ".join(sorted((last.after or {}).keys())) if last else ""
         detail = f" (changed: {changed})" if changed else ""
-        super().__init__(f"{who} saved this review at {when}{detail} after you opened it. "
-                         "Your text is kept below; review their changes, then save again.")
+        where = " in another window or tab" if own else ""
+        theirs = "that change" if own else "their changes"
+        super().__init__(f"{who} saved this review{where} at {when}{detail} after this page "
+                         f"was opened. What you typed here is kept on the page; read {theirs}, "
+                         "then save again if it still applies.")
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _check_version(review: Review, expected: int | None) -> None:
+def _check_version(review: Review, expected: int | None, actor: User | None = None) -> None:
     if expected is not None and int(expected) != review.version:
-        raise ReviewConflict(review)
+        raise ReviewConflict(review, actor)
 
 
 def authorize(actor: User | None, review: Review, action: ReviewAction, *,
@@ -70,7 +74,7 @@ def authorize(actor: User | None, review: Review, action: ReviewAction, *,
     refusal = policy.review_action_refusal(actor, review, action, today)
     if isinstance(refusal, NotAllowed):
         raise refusal
-    _check_version(review, expected_version)
+    _check_version(review, expected_version, actor)
     if refusal is not None:
         raise refusal
     return policy.REVIEW_ACTIONS[action].to
@@ -280,7 +284,7 @@ def _note_label(rating, note: str | None) -> str:
 
 def _write_side(actor: User, review: Review, side: str, data, expected_version: int | None):
     """Write one side's texts and competency ratings (side is "self" or "manager"), audited."""
-    _check_version(review, expected_version)
+    _check_version(review, expected_version, actor)
     texts = {f.name: getattr(data, f.name) for f in fields(data) if f.name != "ratings"}
     before = _snapshot(review, side, texts)
     for name, value in texts.items():

@@ -246,7 +246,8 @@ def test_saving_over_a_newer_version_keeps_the_text_and_says_who(client, launche
     assert response.status_code == 409
     body = response.get_data(as_text=True)
     assert "SECOND TAB TEXT" in body
-    assert f"{review.rep.name} saved this review at" in body
+    # Their own other tab: "You", not their name as if someone else had saved it.
+    assert "You saved this review in another window or tab at" in body
     assert "first tab" in [r.self_note for r in fresh(db, review.id).ratings]
 
 
