@@ -30,6 +30,9 @@ def goal_period(goal) -> str:
     return describe_period(goal.quarter, goal.start_date, goal.end_date)
 
 
+YEARS_AROUND = 5  # a goal in 1900 or 2999 is a typo, not a plan
+
+
 def resolve_period(quarter: str | None, start: date | None,
                    end: date | None) -> tuple[str | None, date, date]:
     """(quarter label or None, start, end) from a form; dates may narrow a quarter."""
@@ -59,6 +62,14 @@ def resolve_period(quarter: str | None, start: date | None,
     if (end - start).days + 1 > MAX_DAYS:
         raise ServiceError("A goal runs at most a year; split longer aims into periods.",
                            field="end_date")
+    today = date.today()
+    earliest, latest = today.replace(year=today.year - YEARS_AROUND, month=1, day=1), \
+        today.replace(year=today.year + YEARS_AROUND, month=12, day=31)
+    if start < earliest or end > latest:
+        raise ServiceError(
+            f"{_day(start)} – {_day(end)} looks like a typo: a goal's period lies within "
+            f"{YEARS_AROUND} years of today ({earliest.year}–{latest.year}).",
+            field="quarter" if label else "start_date")
     return label, start, end
 
 

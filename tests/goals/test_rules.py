@@ -181,3 +181,14 @@ def test_editing_an_agreed_checklist_keeps_its_milestones(org):
     assert goal.title == "Onboarding, renamed"
     assert [(m.title, m.done) for m in goal.milestones] == [
         ("Shadow two calls", True), ("First demo", False), ("First proposal", False)]
+
+
+@pytest.mark.parametrize("fields", [{"quarter": "1900-Q1"},
+                                    {"quarter": None, "start_date": date(1900, 1, 1),
+                                     "end_date": date(1900, 3, 31)},
+                                    {"quarter": "2099-Q4"}])
+def test_a_period_far_from_today_is_refused_as_a_typo(org, fields):
+    with pytest.raises(ServiceError, match="looks like a typo: a goal's period lies within 5"):
+        create_goal(org.lead, draft(owner_id=org.rep.id, **fields))
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Goal)) == 0
