@@ -136,8 +136,8 @@ def recompute(connection: sa.Connection, box: Box | None = None, *,
         "n": out["n"].to_numpy(dtype=np.int64)})
 
 
-# Called with each box of observations just changed, in the same transaction (the reviews
-# that follow the data store their KPI actuals and scores anew).
+# Called with each box of observations just changed, in the same transaction of the app's
+# session (the reviews that follow the data store their KPI actuals and scores anew).
 on_refreshed: list[Callable[[Box | None], None]] = []
 
 
@@ -146,6 +146,9 @@ def refresh(box: Box | None, connection: sa.Connection | None = None, *,
     """Recompute every roll-up in the box (None: the whole table) from the observations, in
     the caller's transaction; returns how many roll-ups the box now holds. `written` and
     `batch_id`: see recompute."""
+    # Hooks read through the app's session: not when a migration refreshes on its own
+    # connection (its transaction locks the tables, and the models may be ahead of them).
+    in_session = connection is None
     connection = connection if connection is not None else db.session.connection()
     fresh = recompute(connection, box, written=written, batch_id=batch_id)
     connection.execute(_where(sa.delete(TABLE), box, TABLE.c.rep_id, TABLE.c.metric_id,
@@ -154,7 +157,7 @@ def refresh(box: Box | None, connection: sa.Connection | None = None, *,
         bulk.insert_rows(TABLE.name, COLUMNS,
                          fresh.assign(period_start=bulk.iso_dates(fresh["period_start"])),
                          connection)
-    for hook in on_refreshed:
+    for hook in on_refreshed if in_session else ():
         hook(box)
     return len(fresh)
 
