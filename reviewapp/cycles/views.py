@@ -356,10 +356,16 @@ def _ask_first(cycle: Cycle, what: str):
                            back_url=url_for("cycles.cycle", cycle_id=cycle.id))
 
 
-def _bulk(cycle_id: int, service, message: str, what: str):
+def _confirmed_cycle(cycle_id: int, what: str):
+    """(the cycle, None) for HR's confirmed whole-cycle action; (cycle, the question page)
+    while it is not confirmed yet."""
     _require_hr()
     cycle = db.get_or_404(Cycle, cycle_id)
-    question = _ask_first(cycle, what)
+    return cycle, _ask_first(cycle, what)
+
+
+def _bulk(cycle_id: int, service, message: str, what: str):
+    cycle, question = _confirmed_cycle(cycle_id, what)
     if question is not None:
         return question
     outcome = attempt(service, current_user, cycle)
@@ -374,9 +380,7 @@ def _bulk(cycle_id: int, service, message: str, what: str):
 
 @bp.route("/<int:cycle_id>/share-all", methods=["POST"])
 def share_all(cycle_id: int):
-    _require_hr()
-    cycle = db.get_or_404(Cycle, cycle_id)
-    question = _ask_first(cycle, "share_all")
+    cycle, question = _confirmed_cycle(cycle_id, "share_all")
     if question is not None:
         return question
     outcome = attempt(share_cycle, current_user, cycle)
@@ -403,9 +407,7 @@ def finalize_all(cycle_id: int):
 
 @bp.route("/<int:cycle_id>/close", methods=["POST"])
 def close(cycle_id: int):
-    _require_hr()
-    cycle = db.get_or_404(Cycle, cycle_id)
-    question = _ask_first(cycle, "close")
+    cycle, question = _confirmed_cycle(cycle_id, "close")
     if question is not None:
         return question
     outcome = attempt(close_cycle, current_user, cycle)
