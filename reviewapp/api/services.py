@@ -149,10 +149,29 @@ def _keep_constant(name: str) -> str:
     return name
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # {"value": 10, "value": 12} is valid JSON that keeps the last: a generator's bug, or two
+    # fields mapped to one key, would import a value nobody chose.
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _RepeatedKey(twice)
+    return out
+
+
 def parse_body(data: bytes) -> ImportRequest:
     """Read the body: a JSON array of row objects, or {"rows": [...], "replace", "source_name"}."""
     try:
-        body = json.loads(data, parse_constant=_keep_constant)
+        body = json.loads(data, parse_constant=_keep_constant,
+                          object_pairs_hook=_no_repeated_keys)
+    except _RepeatedKey as exc:
+        raise PayloadError(f'the key "{exc}" appears twice in one object; give each field '
+                           "once") from None
     except (ValueError, RecursionError):
         raise PayloadError("the body is not valid JSON") from None
     if isinstance(body, list):

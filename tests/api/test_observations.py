@@ -130,6 +130,18 @@ def test_a_bare_nan_literal_is_a_value_error(org, db, metrics, token_for, api):
     assert [(e["row"], e["field"], e["value"]) for e in body["errors"]] == [(2, "value", "NaN")]
 
 
+def test_a_key_given_twice_in_one_row_is_refused_and_nothing_written(org, db, metrics,
+                                                                     token_for, api):
+    """Valid JSON keeps the last of two equal keys: a value nobody chose was imported."""
+    rows = json.dumps(rows_for(org))
+    raw = rows.replace('"value": 5000.5', '"value": 1, "value": 5000.5', 1)
+    assert raw != rows
+    response = api.post(token_for(org.lead), raw, raw=True)
+    assert response.status_code == 400
+    assert 'the key "value" appears twice in one object' in response.get_json()["error"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 0
+
+
 def test_a_manager_imports_only_for_their_scope(org, db, metrics, token_for, api):
     rows = rows_for(org)
     rows[1] = {**rows[1], "rep_email": org.outsider.email}
