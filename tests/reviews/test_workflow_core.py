@@ -105,8 +105,8 @@ def test_colliding_saves_through_the_page_answer_409_not_500(
 
     real = services._check_version
 
-    def other_save_lands_now(r, expected):
-        real(r, expected)
+    def other_save_lands_now(r, expected, actor=None):
+        real(r, expected, actor)
         with db.engine.begin() as other:
             other.execute(sa.update(Review).where(Review.id == r.id)
                           .values(version=Review.version + 1))
