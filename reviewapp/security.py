@@ -78,13 +78,19 @@ NUL_MESSAGE = ("A field of this request contains a NUL character (\\0), which is
                "Remove it and try again; nothing was saved.")
 
 
+def _posted_form() -> list[tuple[str, str]]:
+    """The fields of the request's posted form (every value of each); none for a GET or a body
+    that is not a form (the API's JSON)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.mimetype not in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        return []
+    return [*request.form.items(multi=True)]
+
+
 def refuse_nul():
     """Refuse any form field, query parameter or name that holds a NUL byte (before_request):
     one answer for every form, before any view or service sees the text."""
-    values = [*request.args.items(multi=True)]
-    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
-            "application/x-www-form-urlencoded", "multipart/form-data"):
-        values += [*request.form.items(multi=True)]
+    values = [*request.args.items(multi=True), *_posted_form()]
     if not any("\x00" in key or "\x00" in value for key, value in values):
         return None
     if request.path.startswith("/api/"):
@@ -122,14 +128,10 @@ def unwrap_isolated(value: str) -> str:
 
 def unwrap_isolated_form() -> None:
     """before_request: the posted form's values with isolate_bidi's wrapping taken off."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or request.mimetype not in (
-            "application/x-www-form-urlencoded", "multipart/form-data"):
-        return
-    form = request.form
-    if not any(value[:1] == FSI for _, value in form.items(multi=True)):
-        return
-    request.form = ImmutableMultiDict(
-        [(key, unwrap_isolated(value)) for key, value in form.items(multi=True)])
+    fields = _posted_form()
+    if any(value[:1] == FSI for _, value in fields):
+        request.form = ImmutableMultiDict(
+            [(key, unwrap_isolated(value)) for key, value in fields])
 
 
 def init_app(app: Flask) -> None:
