@@ -629,12 +629,6 @@ def _parties_for(actor: User, review, rule: ReviewRule) -> set[Party]:
     return parties
 
 
-# A review's state as the end of "while the review is …".
-_STATE_WORDS = {"not_started": "not started", "self_review": "in self-assessment",
-                "manager_review": "in manager review", "calibration": "in calibration",
-                "shared": "shared", "acknowledged": "acknowledged", "finalized": "finalised"}
-
-
 def review_action_refusal(actor: User, review, action: ReviewAction,
                           today: date | None = None) -> ServiceError | None:
     """Why the actor may not take the action now (NotAllowed or ActionUnavailable), or None."""
@@ -645,11 +639,11 @@ def review_action_refusal(actor: User, review, action: ReviewAction,
     in_state = {p for p in parties if review.state in rule.who[p]}
     if not in_state:
         states = sorted({s for p in parties for s in rule.who[p]}, key=lambda s: s.rank)
-        words = [_STATE_WORDS[s.value] for s in states]
+        words = [s.phrase for s in states]
         where = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
         return ActionUnavailable(
             f"{ACTION_WORDS.get(action, 'That')} is only possible while the review is {where}; "
-            f"this one is {_STATE_WORDS[review.state.value]}.")
+            f"this one is {review.state.phrase}.")
     if rule.unless is not None and in_state <= rule.unless_for:
         message = rule.unless(review, today or date.today())
         if message:

@@ -22,5 +22,14 @@ class ReviewState(enum.StrEnum):
         }[self.value]
 
     @property
+    def phrase(self) -> str:
+        """The state as the end of "while the review is …"."""
+        return {
+            "not_started": "not started", "self_review": "in self-assessment",
+            "manager_review": "in manager review", "calibration": "in calibration",
+            "shared": "shared", "acknowledged": "acknowledged", "finalized": "finalised",
+        }[self.value]
+
+    @property
     def rank(self) -> int:
         return list(ReviewState).index(self)
