@@ -120,7 +120,8 @@ def sent_back(review: Review) -> SentBack | None:
 def _clear_calibration(actor: User, review: Review) -> None:
     """Back with its manager, a review counts the manager's ratings again: a calibrated rating
     left in place would outweigh what the manager now rates without their seeing it. What HR
-    had set stays in the audit trail, and the next calibration starts from the rework."""
+    had set stays in the audit trail, and the next calibration starts from the rework. Called
+    before the state change that flushes (return) or the touch after it (reopen)."""
     cleared = {r.cycle_competency.name: {"manager": r.manager_rating,
                                          "calibrated": r.calibrated_rating,
                                          "reason": r.calibration_reason}
@@ -130,8 +131,7 @@ def _clear_calibration(actor: User, review: Review) -> None:
     for rating in review.ratings:
         rating.calibrated_rating = rating.calibrated_by_id = rating.calibrated_at = None
         rating.calibration_reason = ""
-    refresh_scores(review)
-    touch(actor, review)
+    refresh_scores(review)  # the caller's touch (or transition) flushes it with the rest
     record(actor, "review.calibration_cleared", "review", review.id, before=cleared,
            reason="back with the manager for rework")
 
@@ -154,8 +154,8 @@ def return_to_manager(actor: User, review: Review, reason: str, *,
     """HR sends a review in calibration back to its manager for rework, with a reason."""
     authorize(actor, review, ReviewAction.RETURN_TO_MANAGER, expected_version=expected_version)
     reason = _reason(reason, "returning the review")
-    transition(actor, review, ReviewAction.RETURN_TO_MANAGER, reason=reason)
     _clear_calibration(actor, review)
+    transition(actor, review, ReviewAction.RETURN_TO_MANAGER, reason=reason)
     notify(review.manager_id, f"HR returned the review of {review.rep.name} to you: {reason}",
            _link(review))
     email_events.review_returned(actor, review, reason)

@@ -222,11 +222,11 @@ def refresh_following(box: rollups.Box | None) -> int:
             lines = kpi_lines(review)
             scores = scores_of(review, lines)
             for line in lines:
-                if (line.row.actual, line.row.computed_score) != (line.actual,
-                                                                   line.computed_score) \
-                        or line.row.attainment != line.attainment:
+                row = line.row
+                if (row.actual, row.attainment, row.computed_score) != (
+                        line.actual, line.attainment, line.computed_score):
                     db.session.execute(
-                        sa.update(KpiScore).where(KpiScore.id == line.row.id)
+                        sa.update(KpiScore).where(KpiScore.id == row.id)
                         .values(actual=line.actual, attainment=line.attainment,
                                 computed_score=line.computed_score)
                         .execution_options(synchronize_session=False))
