@@ -79,13 +79,21 @@ def team_in_view(cycle, actor: User, team_id: int) -> bool:
         .limit(1)) is not None
 
 
+def _frozen(path: tuple[str, ...], current):
+    """What the record's frozen content says at `path` (the people as they were called when
+    the review was finalised), or, for a record without content, what they are called now."""
+    return sa.func.coalesce(ReviewRecord.content[path].as_string(), current)
+
+
 def cycle_entries(cycle, actor: User | None, team_id: int | None = None) -> list[Entry]:
     """The current, rendered records of the cycle that the actor may download (None: all, for
     the command line), optionally of one team, in one statement."""
     rep, manager = aliased(User), aliased(User)
     query = (sa.select(ReviewRecord.id, ReviewRecord.document_id, ReviewRecord.version,
                        ReviewRecord.sha256, ReviewRecord.size, ReviewRecord.signer,
-                       ReviewRecord.finalized_at, rep.name, rep.email, Team.name, manager.name)
+                       ReviewRecord.finalized_at, _frozen(("rep", "name"), rep.name),
+                       _frozen(("rep", "email"), rep.email), _frozen(("rep", "team"), Team.name),
+                       _frozen(("manager",), manager.name))
              .join(Review, Review.id == ReviewRecord.review_id)
              .join(rep, rep.id == Review.rep_id)
              .outerjoin(Team, Team.id == rep.team_id)

@@ -261,3 +261,23 @@ def test_signing_and_verifying_work_inside_a_running_event_loop(app, signing):
     except RuntimeError:
         problems, notes = asyncio.run(inside_a_loop())
     assert problems == [] and notes[0].startswith("signature valid")
+
+
+def test_the_manifest_names_people_as_the_record_does_after_a_rename(app, signing, client,
+                                                                      login_as):
+    """A record is frozen at finalising; the ZIP's manifest and file names say what it says,
+    not what the people are called today (a rep who married, a team renamed)."""
+    org = builders.finalised_cycle(1)
+    (record,) = render_pending()
+    rep = record.review.rep
+    frozen = rep.name
+    rep.name = "Renamed Person"
+    rep.team.name = "Renamed Team"
+    org.manager.name = "Renamed Manager"
+    db.session.commit()
+    login_as(org.hr)
+    rows, archive = _zip(client.get(f"/records/cycles/{org.cycle.id}.zip").data)
+    (row,) = rows
+    assert (row["rep"], row["team"], row["manager"]) == (frozen, "North", "Marcus Cole")
+    assert row["file"] == f"2025-Q4_review_{frozen.lower().replace(' ', '-')}.pdf"
+    assert archive.read(row["file"]) == record.pdf
