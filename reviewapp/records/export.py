@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -32,9 +33,20 @@ BATCH = 50
 
 
 def slug(text: str) -> str:
-    """A name as it can go in a file name: jane-doe."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "rep"
+    """A name as it can go in a file name, in its own script: jane-doe, zoe-ørsted, 王伟.
+    Latin letters lose their accents; what is not a letter, mark or digit separates words."""
+    plain = "".join(_unaccented(c) for c in unicodedata.normalize("NFC", text).lower())
+    words = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in plain).split()
+    return "-".join(words)[:SLUG_LENGTH].strip("-") or "rep"
+
+
+SLUG_LENGTH = 60
+
+
+def _unaccented(char: str) -> str:
+    """ë -> e; a letter with no plain ASCII form (ø, 王, ि) stays as it is."""
+    ascii_form = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+    return ascii_form or char
 
 
 def period_part(period: str) -> str:
@@ -67,6 +79,23 @@ class Entry:
         return [self.file, self.rep, self.rep_email, self.team, self.manager, self.document_id,
                 self.version, self.sha256, self.size, self.signed_by,
                 self.finalized_at.isoformat()]
+
+
+def attachment_header(name: str) -> str:
+    """Content-Disposition for one of our file names; a name beyond ASCII (王伟) goes in
+    filename* (RFC 6266), with an ASCII stand-in for clients that read only filename."""
+    if name.isascii():
+        return f'attachment; filename="{name}"'
+    stand_in = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    stand_in = re.sub(r"_+", "_", stand_in.replace("_-", "_").replace("-_", "_"))
+    return f"attachment; filename=\"{stand_in}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def record_file_name(record) -> str:
+    """A stored record's file name, after the rep as the record names them."""
+    content = record.content or {}
+    name = (content.get("rep") or {}).get("name") or record.review.rep.name
+    return file_name(record.review.cycle.period_label, name, record.version)
 
 
 def team_in_view(cycle, actor: User, team_id: int) -> bool:

@@ -42,7 +42,7 @@ def _pdf(data: bytes, name: str) -> Response:
     """The bytes as they are, as a download that no cache keeps."""
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
     return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Disposition": export.attachment_header(name),
         "Cache-Control": NO_STORE, "X-Content-Type-Options": "nosniff",
         "Repr-Digest": f"sha-256=:{digest}:"})
 
@@ -61,9 +61,7 @@ def record(record_id: int):
     if not found.rendered:
         return _to_review(found.review_id, "The record of this review is not rendered yet: "
                           f"{found.status.label.lower()}.", "warning")
-    review = found.review
-    return _pdf(found.pdf, export.file_name(review.cycle.period_label, review.rep.name,
-                                            found.version))
+    return _pdf(found.pdf, export.record_file_name(found))
 
 
 @bp.route("/reviews/<int:review_id>/draft.pdf")

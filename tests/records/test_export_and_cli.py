@@ -281,3 +281,34 @@ def test_the_manifest_names_people_as_the_record_does_after_a_rename(app, signin
     assert (row["rep"], row["team"], row["manager"]) == (frozen, "North", "Marcus Cole")
     assert row["file"] == f"2025-Q4_review_{frozen.lower().replace(' ', '-')}.pdf"
     assert archive.read(row["file"]) == record.pdf
+    single = client.get(f"/records/{record.id}.pdf")
+    assert f'filename="{row["file"]}"' in single.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Jane Doe", "jane-doe"), ("Zoë Ørsted", "zoe-ørsted"), ("王伟", "王伟"),
+    ("김민준", "김민준"), ("Ольга Петрова", "ольга-петрова"), ("प्रिया शर्मा", "प्रिया-शर्मा"),
+    ("Liam O'Neil", "liam-o-neil"), ("\u202eevil\u202c.exe", "evil-exe"), ("***", "rep"),
+])
+def test_file_names_keep_every_script_and_drop_what_a_file_name_cannot_hold(name, expected):
+    from reviewapp.records.export import file_name, slug
+
+    assert slug(name) == expected
+    assert file_name("2026-Q3", name) == f"2026-Q3_review_{expected}.pdf"
+
+
+def test_a_draft_of_a_rep_with_a_chinese_name_downloads_under_that_name(app, signing, client,
+                                                                       login_as):
+    from urllib.parse import quote
+
+    org = builders.launched_cycle(1)
+    org.reps[0].name = "王伟"
+    db.session.commit()
+    login_as(org.hr)
+    response = client.get(f"/records/reviews/{org.reviews[0].id}/draft.pdf")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment; ")
+    assert f"filename*=UTF-8''{quote('2025-Q4_review_王伟_DRAFT.pdf')}" in disposition
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Repr-Digest"].startswith("sha-256=:")
