@@ -267,6 +267,26 @@ def _decide(
         f"out-of-sample R\u00b2 gain {gain:.3g} on {holdout_note}, no placebo effect")
 
 
+def _set_aside(panel: pd.DataFrame, outcome: str, candidates: list[str],
+               params: ValidationParams, grain: str, rep_col: str,
+               period_col: str) -> dict[str, str]:
+    """The candidates to test without, when together they leave too little data: each one
+    too short on its own data (a metric tracked for two quarters, or not yet at all), or else
+    the one with the fewest complete observations, whose periods overlap the others' too
+    little. Keyed by candidate, with the reason it gets no verdict."""
+    own = {key: prepare_panel(panel, outcome, [key], params.lag, rep_col, period_col,
+                              grain=grain) for key in candidates}
+    tail = "; the other candidates were tested without it"
+    aside = {key: ("it has no complete observations in these periods yet" if not prep.n_obs
+                   else "; ".join(problems)) + tail
+             for key, prep in own.items() if (problems := _panel_problems(prep, params))}
+    if aside:
+        return aside
+    fewest = min(candidates, key=lambda key: (own[key].n_obs, -candidates.index(key)))
+    return {fewest: (f"its {own[fewest].n_obs} complete observations overlap the other "
+                     "candidates' too little to test them together" + tail)}
+
+
 def validate(
     panel: pd.DataFrame,
     outcome: str,
@@ -308,6 +328,17 @@ def validate(
             versions=library_versions(), n_reps_once=prep.n_reps_once, inference=method)
 
     problems = _panel_problems(prep, params)
+    if problems and len(candidates) > 1:
+        aside = _set_aside(panel, outcome, candidates, params, grain, rep_col, period_col)
+        if aside:
+            rest = validate(panel, outcome, [c for c in candidates if c not in aside],
+                            directions, params, names=names, units=units, grain=grain,
+                            rep_col=rep_col, period_col=period_col)
+            by_key = {c.key: c for c in rest.candidates}
+            return replace(rest, candidates=[
+                by_key.get(key) or replace(insufficient(key, aside[key]), n_reps=rest.n_reps,
+                                           n_obs=rest.n_obs)
+                for key in candidates])
     if problems:
         return panel_fails("; ".join(problems))
 

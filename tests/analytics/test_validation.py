@@ -272,3 +272,47 @@ def test_too_little_data_is_counted_in_words_that_agree():
     problems = _panel_problems(prepare_panel(one, "y", ["x"]), ValidationParams())
     assert problems[0] == "only 1 rep with at least two complete periods; at least 10 needed"
     assert problems[1].startswith("only 2 periods with complete data")
+
+
+def test_a_candidate_with_too_little_data_is_set_aside_and_the_others_are_judged(make_panel):
+    """A metric tracked for two quarters, or not at all yet, gets its own insufficient verdict;
+    it must not empty the joint panel and take the proven KPIs' verdicts with it."""
+    panel = make_panel()
+    panel["new"] = np.where(panel["period"] >= panel["period"].max() - pd.DateOffset(months=3),
+                            panel["x3"] * 0.5 + np.random.default_rng(1).normal(size=len(panel)),
+                            np.nan)
+    panel["none_yet"] = np.nan
+    keys = [*CANDIDATES, "new", "none_yet"]
+    result = validate(panel, "y", keys, dict.fromkeys(keys, "higher"),
+                      names={"new": "Demos", "none_yet": "Referrals"})
+    alone = validate(make_panel(), "y", CANDIDATES, HIGHER)
+    assert [c.key for c in result.candidates] == keys
+    for key in CANDIDATES:  # exactly the verdicts and numbers of a run without the two
+        assert result.candidate(key).decision == alone.candidate(key).decision
+        assert result.candidate(key).coef == pytest.approx(alone.candidate(key).coef)
+    assert result.candidate("x1").decision == "kpi"
+    new, none_yet = result.candidate("new"), result.candidate("none_yet")
+    assert new.decision == none_yet.decision == "insufficient_data"
+    assert new.reason.startswith("only 2 periods with complete data; at least 4 needed")
+    assert "the other candidates were tested without it" in new.reason
+    assert none_yet.reason == ("it has no complete observations in these periods yet; the "
+                               "other candidates were tested without it")
+    assert result.insufficient_reason is None
+    assert result.n_obs == alone.n_obs
+
+
+def test_candidates_that_each_have_data_but_never_together_are_set_aside_fewest_first(
+        make_panel):
+    panel = make_panel()
+    early = panel["period"] < panel["period"].min() + pd.DateOffset(months=12)
+    panel["first_year"] = np.where(early, panel["x3"], np.nan)
+    panel["second_year"] = np.where(~early, panel["x3"], np.nan)
+    panel.loc[panel["period"] == panel["period"].max(), "first_year"] = panel["x3"]  # one more
+    keys = ["x1", "first_year", "second_year"]
+    result = validate(panel, "y", keys, dict.fromkeys(keys, "higher"))
+    assert result.n_periods == 5  # the first year and the last quarter: x1 and first_year
+    assert result.candidate("x1").coef == pytest.approx(2.0, abs=0.3)
+    assert result.candidate("first_year").coef is not None
+    second = result.candidate("second_year")
+    assert second.decision == "insufficient_data"
+    assert "overlap" in second.reason and "tested without it" in second.reason

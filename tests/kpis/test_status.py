@@ -242,3 +242,28 @@ def test_a_policy_window_too_short_for_the_placebo_is_refused(sales, db):
         set_policy(sales.org.hr, Spec(window=4), "A short history for a young team.")
     assert error.value.field == "window"
     assert "Choose a window of 5 to" in str(error.value)
+
+
+def test_a_new_candidate_without_history_does_not_demote_the_kpis(sales, db):
+    """HR adds 'Demos' from a teachable moment: two quarters of data, or none yet. The next
+    policy run gives it no verdict and judges the others as before."""
+    from reviewapp.metrics.catalogue import add_metric
+
+    _org_run(db)
+    before = _statuses(db)
+    demos = add_metric(None, key="demos", name="Demos", kind="activity", direction="higher",
+                       rollup="sum", unit="demos")
+    db.session.commit()
+    outcome = _org_run(db)
+    assert outcome.counts_for_status
+    assert _statuses(db) == {**before, "demos": "insufficient_data"}
+    assert "the other candidates were tested without it" in \
+        outcome.result.candidate("demos").reason
+    last_two = sorted({o.period_start for o in db.session.scalars(sa.select(Observation))})[-2:]
+    db.session.add_all(Observation(rep_id=rep.id, metric_id=demos.id, period_start=start,
+                                   grain="quarter", value=float(i % 5 + 1))
+                       for i, rep in enumerate(sales.reps) for start in last_two)
+    db.session.commit()
+    outcome = _org_run(db)
+    assert _statuses(db) == {**before, "demos": "insufficient_data"}
+    assert outcome.result.candidate("demos").reason.startswith("only 2 periods")
