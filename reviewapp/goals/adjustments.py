@@ -47,11 +47,12 @@ def adjust_goal(actor: User, goal: Goal, *, reason: str, quarter: str | None,
         raise ServiceError("Give the reason for the change; it stays with the goal's history.",
                            field="reason")
     label, start, end = resolve_period(quarter, start_date, end_date)
-    if goal.kind != GoalKind.METRIC:
-        metric_id, start_value, target_value = None, None, None
-    metric, _ = check_tracking(goal.kind, metric_id=metric_id, start_value=start_value,
-                               target_value=target_value, milestones="", start=start, end=end,
-                               rep_ids=measured_rep_ids(goal), owner_label=goal.owner_name)
+    metric = None
+    if goal.kind == GoalKind.METRIC:  # a checklist keeps its milestones: checked below
+        metric, _ = check_tracking(goal.kind, metric_id=metric_id, start_value=start_value,
+                                   target_value=target_value, milestones="", start=start,
+                                   end=end, rep_ids=measured_rep_ids(goal),
+                                   owner_label=goal.owner_name)
     before = _values(goal)
     goal.quarter, goal.start_date, goal.end_date = label, start, end
     if metric is not None:

@@ -171,3 +171,25 @@ def test_a_stale_adjust_form_loses_too(app, client, login_as, org, revenue_goal)
                       ).status_code == 409
     db.session.expire_all()
     assert db.session.get(Goal, revenue_goal.id).target_value == 30
+
+
+def test_an_agreed_checklist_moves_to_a_new_period_and_keeps_its_milestones(org):
+    from reviewapp.goals.models import GoalState
+
+    goal = set_goal(org.lead, owner_id=org.rep.id, kind="checklist", title="Partner channel",
+                    milestones="2026-08-15 Sign two partners\nFirst joint webinar")
+    goal.state = GoalState.ACTIVE
+    goal.milestones[0].done = True
+    db.session.commit()
+    adjust_goal(org.lead, goal, reason="Partner season ends early", quarter=None,
+                start_date=date(2026, 7, 1), end_date=date(2026, 8, 31), today=IN_Q3)
+    db.session.commit()
+    goal = db.session.get(Goal, goal.id)
+    assert (goal.start_date, goal.end_date) == (date(2026, 7, 1), date(2026, 8, 31))
+    assert [(m.title, m.done) for m in goal.milestones] == [
+        ("Sign two partners", True), ("First joint webinar", False)]
+    with pytest.raises(ServiceError) as caught:  # a milestone due outside the new period
+        adjust_goal(org.lead, goal, reason="Shorter still", quarter=None,
+                    start_date=date(2026, 7, 1), end_date=date(2026, 7, 31), today=IN_Q3)
+    assert caught.value.field == "end_date" and "Sign two partners" in caught.value.message
+    db.session.rollback()

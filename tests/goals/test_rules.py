@@ -192,3 +192,19 @@ def test_a_period_far_from_today_is_refused_as_a_typo(org, fields):
         create_goal(org.lead, draft(owner_id=org.rep.id, **fields))
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Goal)) == 0
+
+
+def test_the_edit_form_of_an_agreed_checklist_shows_its_milestones_read_only(client, login_as,
+                                                                             org):
+    """The form used to offer a milestones box whose changes were silently dropped."""
+    goal = set_goal(org.lead, owner_id=org.rep.id, kind="checklist", title="Onboarding",
+                    milestones="Shadow two calls\n2026-09-01 First proposal")
+    goal.state = GoalState.ACTIVE
+    goal.milestones[0].done = True
+    db.session.commit()
+    login_as(org.lead)
+    page = client.get(f"/goals/{goal.id}/edit").get_data(as_text=True)
+    assert 'name="milestones"' not in page
+    assert "Done: Shadow two calls" in page
+    assert "To do: First proposal" in page and "due 1 Sep 2026" in page
+    assert "keeps its milestones as agreed" in page
