@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 
 from reviewapp.lazy import pd
-from reviewapp.metrics.periods import Grain
+from reviewapp.metrics.periods import Grain, Period
 
 # How far behind the time-based expectation a goal may be before it is suggested at risk / off
 # track (in points of progress, as fractions).
@@ -114,6 +115,20 @@ def value_over_period(values: pd.DataFrame, how: str) -> float | None:
 GRAIN_RANK = {g: i for i, g in enumerate(GRAIN_ORDER)}
 
 
+@lru_cache(maxsize=8192)
+def counted_on(grain: str, start: str) -> tuple[str, str]:
+    """The first and last day (ISO) a goal's dates must hold for a value to count in it: a
+    week counts on its Thursday, as the roll-ups place it (W27 of 2026, from Monday 29 June,
+    is July's); a month or a quarter only where the goal holds all of it, so that a July goal
+    never takes the whole of Q3's revenue."""
+    if grain == Grain.DAY.value:
+        return start, start
+    if grain == Grain.WEEK.value:
+        thursday = (date.fromisoformat(start) + timedelta(days=3)).isoformat()
+        return thursday, thursday
+    return start, Period(Grain(grain), date.fromisoformat(start)).end.isoformat()
+
+
 def goal_values(pairs: Iterable[tuple], observations: Iterable[tuple]) -> dict[int, float]:
     """Many goals' values at once, from plain rows: value_over_period per (goal, rep), then
     team_value per goal, in one pass over each list.
@@ -125,19 +140,20 @@ def goal_values(pairs: Iterable[tuple], observations: Iterable[tuple]) -> dict[i
     DataFrames, whose fixed cost alone was a fifth of a dashboard. Goals without any value in
     their period are absent.
     """
-    series: dict[tuple[int, int], list[tuple[str, int, float]]] = {}
+    series: dict[tuple[int, int], list[tuple[str, str, int, float]]] = {}
     for rep, metric, grain, start, value in observations:
-        series.setdefault((rep, metric), []).append((str(start), GRAIN_RANK[grain], value))
+        series.setdefault((rep, metric), []).append(
+            (*counted_on(grain, str(start)[:10]), GRAIN_RANK[grain], value))
     for rows in series.values():
         rows.sort()
     members: dict[int, list[float]] = {}
     team_mean: dict[int, bool] = {}
     for goal, rep, metric, first, last, how, team in pairs:
-        inside = [r for r in series.get((rep, metric), ()) if first <= r[0] <= last]
+        inside = [r for r in series.get((rep, metric), ()) if first <= r[0] and r[1] <= last]
         if not inside:
             continue
-        coarsest = max(rank for _, rank, _ in inside)
-        values = [value for _, rank, value in inside if rank == coarsest]
+        coarsest = max(rank for _, _, rank, _ in inside)
+        values = [value for _, _, rank, value in inside if rank == coarsest]
         if how == "sum":
             value = math.fsum(values)
         elif how == "mean":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -132,7 +132,8 @@ def compute_progress(goals: Sequence[Goal], today: date | None = None) -> dict[i
         rep_ids = sorted({r for g in metric_goals for r in measured_ids(g, members)})
         rows = observation_rows(
             rep_ids, sorted({g.metric_id for g in metric_goals}),
-            start=min(g.start_date for g in metric_goals),
+            # A week counts on its Thursday: one that starts up to 3 days before may count.
+            start=min(g.start_date for g in metric_goals) - timedelta(days=3),
             end=max(g.end_date for g in metric_goals))
     values = metric_values(metric_goals, rows, members)
     result = {}

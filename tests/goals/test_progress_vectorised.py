@@ -19,11 +19,24 @@ HOWS = {1: "sum", 2: "mean", 3: "last"}
 GRAINS = ["day", "week", "month", "quarter"]
 
 
+def _counted_span(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The days each row's period must fit in to count in a goal: a week its Thursday, a
+    month or a quarter the whole of it, a day itself (written with pandas offsets here)."""
+    grain, start = frame["grain"], frame["start"]
+    thursday = start + pd.Timedelta(days=3)
+    first = start.where(grain != "week", thursday)
+    last = start.where(grain == "day", thursday.where(
+        grain == "week", (start + pd.offsets.MonthEnd(0)).where(
+            grain == "month", start + pd.offsets.QuarterEnd(0))))
+    return first, last
+
+
 def reference_value(goal: dict, frame: pd.DataFrame) -> float | None:
-    """The old per-goal computation (tracking.metric_value before it was vectorised)."""
+    """The per-goal computation (tracking.metric_value before it was vectorised), with the
+    period membership of the roll-ups: weeks on their Thursday, months and quarters whole."""
     start, end = pd.Timestamp(goal["start"]), pd.Timestamp(goal["end"])
-    rows = frame[(frame["metric"] == goal["metric"]) & (frame["start"] >= start)
-                 & (frame["start"] <= end)]
+    first, last = _counted_span(frame)
+    rows = frame[(frame["metric"] == goal["metric"]) & (first >= start) & (last <= end)]
     values = []
     for rep_id in goal["reps"]:
         value = maths.value_over_period(rows[rows["rep"] == rep_id], goal["how"])

@@ -168,3 +168,32 @@ def test_goal_facts_give_the_progress_the_goals_give(org, metrics):
     assert compute_progress(facts, IN_Q3) == compute_progress(goals, IN_Q3)
     statuses = {p.status for p in compute_progress(facts, IN_Q3).values()}
     assert {GoalStatus.OFF_TRACK, GoalStatus.AT_RISK, GoalStatus.ON_TRACK} <= statuses
+
+
+def test_a_week_counts_where_its_thursday_is_as_on_the_metrics_pages(org):
+    """2026-W27 runs Mon 29 Jun – Sun 5 Jul (Thursday 2 Jul: Q3); 2026-W40 runs Mon 28 Sep –
+    Sun 4 Oct (Thursday 1 Oct: Q4). Placed by their Monday, a Q3 goal had 101 against 11."""
+    metric = make_metric("demos", kind="activity", rollup="sum")
+    observe(org.rep, metric, "2026-W27", 10)
+    observe(org.rep, metric, "2026-W28", 1)
+    observe(org.rep, metric, "2026-W40", 100)
+    q3 = set_goal(org.lead, owner_id=org.rep.id, metric_id=metric.id, start_value=0,
+                  target_value=20, quarter=Q3, title="Demos in Q3")
+    q4 = set_goal(org.lead, owner_id=org.rep.id, metric_id=metric.id, start_value=0,
+                  target_value=200, quarter="2026-Q4", title="Demos in Q4")
+    progress = compute_progress([q3, q4], IN_Q3)
+    assert (progress[q3.id].current, progress[q4.id].current) == (11.0, 100.0)
+
+
+def test_a_quarter_value_does_not_count_in_a_goal_for_part_of_the_quarter(org):
+    """A July revenue goal took the whole of Q3's revenue (265 %, done)."""
+    metric = make_metric("bookings", rollup="sum")
+    observe(org.rep, metric, "2026-Q3", 211_700)
+    july = set_goal(org.lead, owner_id=org.rep.id, metric_id=metric.id, start_value=0,
+                    target_value=80_000, quarter=None, start_date=date(2026, 7, 1),
+                    end_date=date(2026, 7, 31), title="July bookings")
+    quarter = set_goal(org.lead, owner_id=org.rep.id, metric_id=metric.id, start_value=0,
+                       target_value=300_000, quarter=Q3, title="Q3 bookings")
+    progress = compute_progress([july, quarter], IN_Q3)
+    assert progress[july.id].current is None
+    assert progress[quarter.id].current == 211_700
