@@ -189,3 +189,15 @@ def test_no_notification_or_email_of_the_demo_says_review_twice(loaded, db):
         texts += [subject, body]
     assert texts
     assert not [t for t in texts if re.search(r"\breview review\b", t, re.I)]
+
+
+def test_the_run_pages_never_show_a_signed_zero(loaded, db, login_as):
+    """The out-of-sample gain's sign decides a KPI; at three decimals calls' -0.000112 read
+    '-0.000'. Every figure on the run and history pages keeps its significant digits."""
+    client = login_as(db.session.scalar(sa.select(User).where(User.role == Role.HR_ADMIN)))
+    run = db.session.scalar(sa.select(ValidationRun).order_by(ValidationRun.id.desc()))
+    metric = db.session.scalar(sa.select(Metric).where(Metric.key == "calls_per_day"))
+    for url in (f"/kpis/runs/{run.id}", f"/kpis/metrics/{metric.id}"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert not re.search(r">\s*-0(\.0+)?\s*<", page.get_data(as_text=True)), url
