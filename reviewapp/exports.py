@@ -18,6 +18,8 @@ from typing import Any
 
 from flask import Response, send_file
 
+from reviewapp.numbers import exact
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -31,6 +33,8 @@ def _csv_cell(value: Any, float_format: str) -> Any:
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
     if isinstance(value, float):
+        if float_format == "exact":
+            return exact(value, separators=False)
         return format(value, float_format) if float_format and math.isfinite(value) else value
     if isinstance(value, int):
         return value
@@ -40,7 +44,8 @@ def _csv_cell(value: Any, float_format: str) -> Any:
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], *,
              float_format: str = "") -> str:
     """CSV of a header and rows: text cells neutralised, numbers as numbers (floats written
-    with float_format, e.g. "g", or as Python writes them)."""
+    with float_format: "exact" for every digit and no exponent, a format spec, or as Python
+    writes them)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([safe_text(h) for h in header])

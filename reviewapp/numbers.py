@@ -8,6 +8,7 @@ services, imports and the API alike.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from wtforms import FloatField
 
@@ -46,6 +47,18 @@ def figure(value: float) -> str:
     if "e" in text:
         text = f"{value:.6f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def exact(value: float, *, separators: bool = True) -> str:
+    """A value as stored, every digit and no exponent, for the screens where people check
+    numbers against their file (the import preview) and for exported files: 1,234,567.89,
+    2,000,000, 0.0000001."""
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{Decimal(repr(float(value))):{',' if separators else ''}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 class FiniteFloatField(FloatField):

@@ -45,8 +45,8 @@ def kpi_rows(metrics: list[Metric], cycle: Cycle | None, posted=None) -> list[di
                  "weight": posted.get(f"weight_{m.id}", "")} for m in metrics]
     saved = {k.metric_id: k for k in cycle.kpis} if cycle else {}
     return [{"metric": m, "chosen": m.id in saved,
-             "target": f"{saved[m.id].target:g}" if m.id in saved else "",
-             "weight": f"{saved[m.id].weight:g}" if m.id in saved else "",
+             "target": numbers.exact(saved[m.id].target, separators=False) if m.id in saved else "",
+             "weight": numbers.exact(saved[m.id].weight, separators=False) if m.id in saved else "",
              "own_targets": len(saved[m.id].targets) if m.id in saved else 0} for m in metrics]
 
 

@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from reviewapp import policy
+from reviewapp import numbers, policy
 from reviewapp.auth.views import safe_next
 from reviewapp.cycles import bp, editor, queries
 from reviewapp.cycles.catalogue import (
@@ -293,7 +293,7 @@ def rep_targets(cycle_id: int):
     policy.visible_or_404(kpi is not None)
     reps = queries.target_reps(cycle)
     own = {t.rep_id: t.target for t in kpi.targets}
-    values = {r.id: f"{own[r.id]:g}" if r.id in own else "" for r in reps}
+    values = {r.id: numbers.exact(own[r.id], separators=False) if r.id in own else "" for r in reps}
     errors: dict[str, str] = {}
     if request.method == "POST":
         if cycle.launched:

@@ -142,5 +142,5 @@ def _team_csv(reps, metrics, table, chosen) -> Response:
     rows = ([rep.email, rep.name, chosen] + [table.get(rep.id, {}).get(m.id) for m in metrics]
             for rep in reps)
     text = csv_text(["rep_email", "rep_name", "period"] + [m.key for m in metrics], rows,
-                    float_format="g")
+                    float_format="exact")
     return attachment(text, f"team-metrics-{chosen or 'none'}.csv", "text/csv")

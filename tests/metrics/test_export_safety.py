@@ -78,3 +78,28 @@ def test_safe_text(text, expected):
     from reviewapp.exports import safe_text
 
     assert safe_text(text) == expected
+
+
+def test_team_csv_keeps_every_digit_and_writes_no_exponent(client, login_as, corpus_org,
+                                                            runner, tmp_path):
+    rep = create_user(Role.REP, email="big@example.com", name="Big Seller",
+                      manager=corpus_org.lead)
+    path = tmp_path / "big.csv"
+    path.write_text("rep_email,period,metric,value\n"
+                    f"{rep.email},2026-Q1,calls,1234567.89\n")
+    assert runner.invoke(args=["metrics", "import", str(path)]).exit_code == 0
+    login_as(corpus_org.lead)
+    rows = list(csv.reader(io.StringIO(
+        client.get("/metrics/team?period=2026-Q1&format=csv").get_data(as_text=True))))
+    (row,) = [r for r in rows if r[0] == rep.email]
+    assert row[rows[0].index("calls")] == "1234567.89"  # was 1.23457e+06
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1234567.89, "1,234,567.89"), (2e6, "2,000,000"), (98765.43, "98,765.43"), (24.0, "24"),
+    (0.1, "0.1"), (1e-7, "0.0000001"), (-5.0, "-5"), (-0.0, "0"), (1e20, "100,000,000,000,000,000,000"),
+])
+def test_exact_shows_a_value_as_stored_without_an_exponent(value, expected):
+    from reviewapp.numbers import exact
+
+    assert exact(value) == expected

@@ -273,3 +273,12 @@ def test_a_file_whose_values_are_all_stored_says_so_and_writes_no_batch(client, 
                        ).get_data(as_text=True)
     assert "Every value is already stored (2 unchanged); nothing was written." in body
     assert table_state(db) == before
+
+
+def test_the_preview_shows_values_as_read_to_the_last_digit(client, corpus_org, login_as):
+    login_as(corpus_org.lead)
+    data = csv_bytes(["ana@example.com,2026-Q1,revenue,1234567.89",
+                      "ben@example.com,2026-Q1,revenue,2000000"])
+    page = client.get(upload(client, data, "big.csv")).get_data(as_text=True)
+    assert ">1,234,567.89<" in page and ">2,000,000<" in page
+    assert "e+06" not in page

@@ -193,3 +193,15 @@ def _draft_like(cycle: Cycle):
     return CycleDraft(name="X", period=cycle.period_label, self_due=cycle.self_due,
                       manager_due=cycle.manager_due, calibration_due=cycle.calibration_due,
                       acknowledgement_due=cycle.acknowledgement_due)
+
+
+def test_a_large_target_survives_editing_to_the_last_digit(client, kpis, login_as, db):
+    """The editor wrote a saved target back as 1.23457e+06, so saving the draft again made a
+    target of 1,234,567 into 1,234,570, and the cycle page showed the exponent."""
+    org = kpis.org
+    login_as(org.hr)
+    client.post("/cycles/new", data=cycle_form(org, [(kpis.meetings, 1234567, 1.25)]))
+    [cycle] = _cycles(db)
+    page = client.get(f"/cycles/{cycle.id}/edit").get_data(as_text=True)
+    assert 'value="1234567"' in page and 'value="1.25"' in page
+    assert "1,234,567" in client.get(f"/cycles/{cycle.id}").get_data(as_text=True)
