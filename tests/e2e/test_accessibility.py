@@ -118,6 +118,13 @@ def test_the_login_page_has_no_serious_violation(new_page):
     assert _blocking_violations(page) == []
 
 
+def test_an_error_page_has_no_serious_violation(new_page):
+    """The big 404 was #c4cbe0 on white (1.6:1), below even large text's 3:1."""
+    page = new_page()
+    assert page.goto("/no-such-page").status == 404
+    assert _blocking_violations(page) == []
+
+
 @pytest.mark.parametrize("role", [Role.HR_ADMIN, Role.MANAGER, Role.REP], ids=lambda r: r.value)
 def test_every_page_of_a_role_has_no_serious_violation(new_page, live_server, demo, role):
     page = new_page()

@@ -112,3 +112,25 @@ def test_the_pages_below_the_navigation_fit_a_phone_even_with_long_words(phone, 
                 wide[f"{user.email} {url}"] = (_too_wide(phone), phone.evaluate(CULPRITS))
         phone.context.clear_cookies()
     assert not wide, wide
+
+
+def test_the_forms_fit_a_phone(phone, demo):
+    """A fieldset is as wide as its widest row by default: the goal form was 502 px wide, the
+    adjust form 420 and HR's new-cycle editor 597, with the KPI targets cut off."""
+    from reviewapp.goals.models import Goal, GoalState
+
+    goal = db.session.scalar(sa.select(Goal).where(
+        Goal.state == GoalState.ACTIVE, Goal.owner_id.is_not(None)).order_by(Goal.id))
+    manager = db.session.get(User, goal.owner.manager_id)
+    pages = {demo[Role.HR_ADMIN]: ["/cycles/new"],
+             manager: ["/goals/new", f"/goals/{goal.id}/adjust", f"/goals/{goal.id}/edit"]}
+    wide = {}
+    for user, urls in pages.items():
+        log_in_as_demo(phone, user)
+        for url in urls:
+            response = phone.goto(url)
+            assert response.status == 200, url
+            if _too_wide(phone) > PHONE["width"]:
+                wide[f"{user.email} {url}"] = (_too_wide(phone), phone.evaluate(CULPRITS))
+        phone.context.clear_cookies()
+    assert not wide, wide
