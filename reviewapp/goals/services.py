@@ -97,9 +97,8 @@ def _owner(actor: User, draft: GoalDraft) -> tuple[Team | None, User | None, Goa
         team = db.session.get(Team, draft.team_id) if draft.team_id else None
         if team is None:
             raise ServiceError("Choose a team.", field="team")
-        if not policy.can_create_team_goal(actor, team):
-            raise ServiceError(f"You can set team goals only for teams you manage; {team.name} "
-                               "is not one of them.", field="team")
+        if not policy.can_create_team_goal(actor, team):  # no name: it may not be theirs to see
+            raise ServiceError("Choose one of the teams you manage.", field="team")
         return team, None, GoalState.ACTIVE
     if draft.scope != GoalScope.INDIVIDUAL:
         raise ServiceError("A goal is a team goal or an individual goal.", field="scope")
@@ -111,11 +110,12 @@ def _owner(actor: User, draft: GoalDraft) -> tuple[Team | None, User | None, Goa
             raise ServiceError("You can propose goals only for yourself; goals for others are "
                                "set by their manager.", field="owner")
         return None, owner, GoalState.PROPOSED
+    if not policy.can_set_goals_for(actor, owner):
+        # No name: posting ids one by one would list everyone's.
+        raise ServiceError("Choose one of your people.", field="owner")
     if not policy.is_reviewed(owner):
         raise ServiceError(f"{owner.name} is not a sales rep; individual goals are for reps.",
                            field="owner")
-    if not policy.can_set_goals_for(actor, owner):
-        raise ServiceError(f"{owner.name} is not in your people.", field="owner")
     return None, owner, GoalState.ACTIVE
 
 

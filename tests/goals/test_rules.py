@@ -10,7 +10,7 @@ from reviewapp.extensions import db
 from reviewapp.goals.checkins import add_check_in
 from reviewapp.goals.models import Goal, GoalState
 from reviewapp.goals.services import GoalDraft, check_parent, create_goal, update_goal
-from tests.goals.conftest import IN_Q3, draft, set_goal
+from tests.goals.conftest import IN_Q3, Q3, draft, set_goal
 
 
 def goal_count() -> int:
@@ -208,3 +208,26 @@ def test_the_edit_form_of_an_agreed_checklist_shows_its_milestones_read_only(cli
     assert "Done: Shadow two calls" in page
     assert "To do: First proposal" in page and "due 1 Sep 2026" in page
     assert "keeps its milestones as agreed" in page
+
+
+@pytest.mark.parametrize("fields", [
+    lambda org: {"owner": org.outsider.id},  # another manager's rep
+    lambda org: {"owner": org.other_manager.id},  # another manager
+    lambda org: {"owner": org.hr.id},
+    lambda org: {"scope": "team", "team": org.other_team.id},
+])
+def test_a_refusal_never_names_someone_outside_the_managers_people(client, login_as, org,
+                                                                    fields):
+    """Posting other ids to the goal form listed everyone's names one by one ('Olga
+    Outsider is not in your people')."""
+    chosen = fields(org)
+    login_as(org.lead)
+    data = {"scope": "individual", "title": "Probe", "kind": "percent", "quarter": Q3,
+            "weight": "1", **chosen}
+    page = client.post("/goals/new" + ("?scope=team" if "team" in chosen else ""),
+                       data=data).get_data(as_text=True)
+    assert 'value="Probe"' in page  # the form again, with what was typed
+    for person in (org.outsider, org.other_manager, org.hr):
+        assert person.name not in page
+    assert org.other_team.name not in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Goal)) == 0
