@@ -61,8 +61,11 @@ def _draft(form, scope: str) -> GoalDraft:
 
 
 def form_heads_up(owner_id: int | None, metric_id: int | None, quarter: str | None,
-                  start: date | None, end: date | None, exclude: int | None = None):
-    """Warnings for what a form holds so far; anything not yet valid is simply skipped."""
+                  start: date | None, end: date | None, exclude: int | None = None, *,
+                  on_a_metric: bool = True):
+    """Warnings for what a form holds so far; anything not yet valid is simply skipped. The
+    count of activity goals shows while the goal may still become one (a metric goal with no
+    metric chosen yet); a chosen activity metric gets draft_warnings' own."""
     try:
         label, start, end = resolve_period(None if quarter == CUSTOM else quarter, start, end)
     except ServiceError:
@@ -72,7 +75,7 @@ def form_heads_up(owner_id: int | None, metric_id: int | None, quarter: str | No
     found = alerts.draft_warnings(owner=owner, metric=metric, start=start, end=end,
                                   start_value=None, target_value=None, exclude_goal_id=exclude,
                                   period=label or "this period", viewer=current_user)
-    if owner is not None and (metric is None or metric.kind.value != "activity"):
+    if owner is not None and on_a_metric and metric is None:
         limit = current_app.config.get("GOALS_ACTIVITY_WARNING", 3)
         count = alerts.activity_goal_count(owner.id, start, end, exclude)
         if count >= limit:
@@ -86,7 +89,8 @@ def _render_form(form, *, goal: Goal | None, scope: str, locked: bool = False):
     heads_up = form_heads_up(form.owner.data if scope == GoalScope.INDIVIDUAL else None,
                              form.metric.data if form.kind.data == GoalKind.METRIC else None,
                              form.quarter.data, form.start_date.data, form.end_date.data,
-                             goal.id if goal else None)
+                             goal.id if goal else None,
+                             on_a_metric=form.kind.data in (None, "", GoalKind.METRIC))
     metric_notes = alerts.metric_notes(choices.offered_metrics(), current_user)
     return render_template("goals/form.html", form=form, goal=goal, scope=scope, locked=locked,
                            heads_up=heads_up, metric_notes=metric_notes)

@@ -97,3 +97,22 @@ def test_a_target_against_the_metric_direction(org, metrics):
                                               metric_id=metrics["churn"].id, start_value=5,
                                               target_value=9, title="Churn"))
     assert [w.kind for w in warnings] == ["direction"]
+
+
+@pytest.mark.parametrize("kind, metric_key", [("metric", "revenue"), ("percent", None),
+                                               ("checklist", None)])
+def test_the_form_does_not_warn_about_activity_goals_for_a_goal_that_is_not_one(
+        client, login_as, org, metrics, kind, metric_key):
+    """An outcome goal is what the warning itself recommends; a checklist is no activity."""
+    for i in range(3):
+        metric = make_metric(f"activity_{i}", kind="activity")
+        observe(org.rep, metric, "2026-07", 5)
+        set_goal(org.lead, owner_id=org.rep.id, metric_id=metric.id, start_value=0,
+                 target_value=10, title=metric.key)
+    login_as(org.lead)
+    body = client.post("/goals/new", data={  # refused (no title): the form comes back
+        "owner": org.rep.id, "title": "", "quarter": Q3, "kind": kind,
+        "metric": metrics[metric_key].id if metric_key else "", "start_value": "0",
+        "weight": "1"}).get_data(as_text=True)
+    assert "Enter a title" in body or "This field is required" in body
+    assert "micromanagement territory" not in body
