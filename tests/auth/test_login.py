@@ -152,3 +152,19 @@ def test_csrf_is_enforced_on_forms(app, create_user):
     assert response.status_code == 400
     response = client.post("/auth/logout")
     assert response.status_code == 400
+
+
+def test_password_fields_say_what_they_hold_and_the_length_before_a_failed_try(client,
+                                                                                create_user):
+    """WCAG 1.3.5, and password managers: a set-password form is a new password; the
+    10-character minimum was revealed only by a refusal."""
+    login = client.get("/auth/login").get_data(as_text=True)
+    assert re.search(r'<input[^>]*autocomplete="username"[^>]*id="email"|'
+                     r'<input[^>]*id="email"[^>]*autocomplete="username"', login)
+    assert 'autocomplete="current-password"' in login
+    user = create_user(Role.REP, password=None)
+    token = make_set_password_token(user)
+    db.session.commit()
+    page = client.get(f"/auth/set-password/{token}").get_data(as_text=True)
+    assert page.count('autocomplete="new-password"') == 2
+    assert "At least 10 characters." in page
