@@ -6,7 +6,6 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from reviewapp.auth.services import MIN_PASSWORD_LENGTH
 
-
 # What each field holds, for browsers and password managers (WCAG 1.3.5): a set-password form
 # is a new password, not the one to fill in.
 NEW_PASSWORD = {"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH}

@@ -13,6 +13,7 @@ from reviewapp.dashboard import bp
 from reviewapp.dashboard.people import PEOPLE_SORTS, people_page, people_query, role_counts
 from reviewapp.extensions import db
 from reviewapp.goals.dashboard import manager_panel, rep_panel
+from reviewapp.goals.tasks import proposal_tasks
 from reviewapp.notifications.services import mark_read, unread
 from reviewapp.pagination import read_request
 from reviewapp.peers.tasks import peer_tasks
@@ -55,7 +56,8 @@ def index():
         return render_template("dashboard/manager.html", page=_people_page(),
                                role_counts=role_counts(current_user), roles=list(Role),
                                goal_panel=manager_panel(current_user),
-                               review_tasks=manager_tasks(current_user), today=date.today(),
+                               review_tasks=manager_tasks(current_user)
+                               + proposal_tasks(current_user), today=date.today(),
                                notifications=unread(current_user))
     return render_template("dashboard/rep.html", person=current_user,
                            goal_lines=rep_panel(current_user), today=date.today(),

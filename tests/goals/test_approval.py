@@ -85,3 +85,22 @@ def test_an_agreed_goal_is_not_edited_by_the_rep(client, login_as, org):
     assert client.post(f"/goals/{goal.id}/delete").status_code == 403
     # ... but the rep follows it: check-ins and comments.
     assert client.post(f"/goals/{goal.id}/comments", data={"body": "On it"}).status_code == 302
+
+
+def test_a_waiting_proposal_is_on_the_managers_to_do_list(client, login_as, org):
+    """The dashboard said 'Nothing to do right now' while a proposal waited for them."""
+    from tests.goals.conftest import set_goal
+
+    login_as(org.lead)
+    assert "Nothing to do right now" in client.get("/dashboard").get_data(as_text=True)
+    proposal = set_goal(org.rep, owner_id=org.rep.id, kind="percent", title="Learn the CPQ")
+    body = client.get("/dashboard").get_data(as_text=True)
+    assert "Nothing to do right now" not in body
+    assert f"Decide on {org.rep.name}&#39;s goal proposal: Learn the CPQ" in body
+    assert f'href="/goals/{proposal.id}"' in body
+    for i in range(3):
+        set_goal(org.rep2, owner_id=org.rep2.id, kind="percent", title=f"Idea {i}")
+    body = client.get("/dashboard").get_data(as_text=True)
+    assert "Decide on 4 goal proposals of your people" in body
+    login_as(org.other_manager)  # not theirs to decide
+    assert "goal proposal" not in client.get("/dashboard").get_data(as_text=True)

@@ -97,7 +97,8 @@ def test_team_csv_keeps_every_digit_and_writes_no_exponent(client, login_as, cor
 
 @pytest.mark.parametrize("value, expected", [
     (1234567.89, "1,234,567.89"), (2e6, "2,000,000"), (98765.43, "98,765.43"), (24.0, "24"),
-    (0.1, "0.1"), (1e-7, "0.0000001"), (-5.0, "-5"), (-0.0, "0"), (1e20, "100,000,000,000,000,000,000"),
+    (0.1, "0.1"), (1e-7, "0.0000001"), (-5.0, "-5"), (-0.0, "0"),
+    (1e20, "100,000,000,000,000,000,000"),
 ])
 def test_exact_shows_a_value_as_stored_without_an_exponent(value, expected):
     from reviewapp.numbers import exact
