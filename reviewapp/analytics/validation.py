@@ -299,8 +299,13 @@ def validate(
     grain: str = "period",
     rep_col: str = REP,
     period_col: str = PERIOD,
+    prefer: Sequence[str] = (),
 ) -> ValidationResult:
-    """Run the KPI validation of `candidates` against `outcome` on a rep x period panel."""
+    """Run the KPI validation of `candidates` against `outcome` on a rep x period panel.
+
+    Of candidates that carry the same information (one a multiple of another), the first in
+    `prefer` (the KPIs already), else the first listed, is fitted and the others get no
+    verdict."""
     params = params or ValidationParams()
     candidates = list(candidates)
     for key in candidates:
@@ -333,7 +338,7 @@ def validate(
         if aside:
             rest = validate(panel, outcome, [c for c in candidates if c not in aside],
                             directions, params, names=names, units=units, grain=grain,
-                            rep_col=rep_col, period_col=period_col)
+                            rep_col=rep_col, period_col=period_col, prefer=prefer)
             by_key = {c.key: c for c in rest.candidates}
             return replace(rest, candidates=[
                 by_key.get(key) or replace(insufficient(key, aside[key]), n_reps=rest.n_reps,
@@ -372,11 +377,13 @@ def validate(
     # Standardise by the variation the model compares: within rep (and period).
     model_sd = np.sqrt((absorbed * absorbed).sum(axis=0) / max(n - n_absorbed, 1))
     y_sd, x_sd = float(model_sd[0]), model_sd[1:]
-    fitted = np.flatnonzero(varies)
+    # The independence check keeps the earlier of two copies: the preferred ones go first.
+    fitted = np.array(sorted(np.flatnonzero(varies), key=lambda j: (candidates[j] not in prefer,
+                                                                     j)), dtype=np.intp)
     x_fit = x_abs[:, fitted]
     keep = independent_columns(x_fit.T @ x_fit, (x_w[:, fitted] ** 2).sum(axis=0))
     collinear = fitted[~keep]
-    fitted = fitted[keep]
+    fitted = np.sort(fitted[keep])
     df_resid = n - fitted.shape[0] - n_absorbed
     if df_resid < 1:
         return panel_fails(
@@ -422,7 +429,9 @@ def validate(
         if j in collinear:
             reason = "it carries no information beyond the other candidates" + (
                 " and period effects" if params.period_effects else "")
-            results.append(insufficient(key, reason, **descriptive))
+            sentence = f"{wording.name(key)}: no verdict of its own: {reason}."
+            results.append(replace(insufficient(key, reason, **descriptive),
+                                   sentence=sentence, plain=sentence))
             continue
         assert fit is not None and tested is not None  # fitted is non-empty here
         i = position[j]

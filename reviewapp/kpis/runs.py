@@ -198,7 +198,10 @@ def run_validation(
         panel.frame, outcome.key, [m.key for m in candidates],
         {m.key: m.direction.value for m in candidates}, params, window=window,
         grain=grain.value, names={m.key: in_sentence(m.name) for m in everyone},
-        units={m.key: m.unit if m is outcome else singular(m.unit) for m in everyone})
+        units={m.key: m.unit if m is outcome else singular(m.unit) for m in everyone},
+        # A copy of a KPI added later must not take its place: the KPIs keep theirs.
+        prefer=[m.key for m in candidates
+                if m.kpi_status in (KpiStatus.KPI, KpiStatus.UNDER_REVIEW)])
     analysed = clock()
     outcome_run = RunOutcome(ends.latest, None, panel, digest, counts, dict(ends.verdicts),
                              dict(ends.previous_decisions), "; ".join(reasons) or None)

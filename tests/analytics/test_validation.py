@@ -316,3 +316,18 @@ def test_candidates_that_each_have_data_but_never_together_are_set_aside_fewest_
     second = result.candidate("second_year")
     assert second.decision == "insufficient_data"
     assert "overlap" in second.reason and "tested without it" in second.reason
+
+
+def test_of_two_copies_the_preferred_one_is_kept_whatever_the_order(make_panel):
+    """A copy of a proven KPI added later ('Booked meetings' = 2 x meetings) sorted first by
+    name and took the KPI's place; the runs prefer the metrics that are KPIs already."""
+    panel = make_panel()
+    panel["a_copy"] = 2 * panel["x1"]
+    keys = ["a_copy", "x1", "x2"]
+    result = validate(panel, "y", keys, dict.fromkeys(keys, "higher"), prefer=["x1"])
+    assert [c.key for c in result.candidates] == keys
+    assert result.candidate("x1").decision == "kpi"
+    assert result.candidate("x1").coef == pytest.approx(2.0, abs=0.2)
+    copy = result.candidate("a_copy")
+    assert copy.decision == "insufficient_data" and "no information beyond" in copy.reason
+    assert "not enough data" not in copy.sentence

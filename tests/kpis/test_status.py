@@ -267,3 +267,24 @@ def test_a_new_candidate_without_history_does_not_demote_the_kpis(sales, db):
     outcome = _org_run(db)
     assert _statuses(db) == {**before, "demos": "insufficient_data"}
     assert outcome.result.candidate("demos").reason.startswith("only 2 periods")
+
+
+def test_a_copy_of_a_kpi_added_later_does_not_take_its_place(sales, db):
+    """'Booked meetings' (2 x meetings) sorts before Meetings: it became the KPI and sent
+    Meetings under review with 'not enough data for a verdict'."""
+    from reviewapp.metrics.catalogue import add_metric
+
+    _org_run(db)
+    before = _statuses(db)
+    assert before["meetings"] == "kpi"
+    copy = add_metric(None, key="booked_meetings", name="Booked meetings", kind="activity",
+                      direction="higher", rollup="sum", unit="meetings")
+    meetings = sales.metrics["meetings"]
+    db.session.add_all(Observation(rep_id=o.rep_id, metric_id=copy.id, grain=o.grain,
+                                   period_start=o.period_start, value=2 * o.value)
+                       for o in db.session.scalars(sa.select(Observation).where(
+                           Observation.metric_id == meetings.id)).all())
+    db.session.commit()
+    outcome = _org_run(db)
+    assert _statuses(db) == {**before, "booked_meetings": "insufficient_data"}
+    assert "no information beyond" in outcome.result.candidate("booked_meetings").reason
