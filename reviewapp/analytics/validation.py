@@ -40,7 +40,7 @@ from reviewapp.analytics.results import (
     ValidationParams,
     ValidationResult,
 )
-from reviewapp.analytics.wording import Wording, fmt_number, q_text
+from reviewapp.analytics.wording import Wording, fmt_number, period_text, q_text
 from reviewapp.lazy import np, pd
 
 __all__ = [
@@ -414,9 +414,11 @@ def validate(
         raw = prep.y[worst] if extreme[worst, 0] else prep.x[worst, j]
         # One typo shifts its rep's and its period's other values too (each is compared with
         # their averages): name the most extreme, do not count them.
-        rep, period = prep.reps[prep.rep_codes[worst]], prep.periods[prep.period_codes[worst]]
-        return (f"some values lie far outside the rest (the most extreme: "
-                f"{wording.name(which)} {fmt_number(float(raw), 4)} for rep {rep} in {period}): "
+        # No rep named: the run is read by managers who may not see that rep (and the label
+        # is a database id); the metric, the figure and the period find the row.
+        period = period_text(prep.periods[prep.period_codes[worst]], grain)
+        return (f"some values lie far outside the rest (the most extreme: one rep's "
+                f"{wording.name(which)} of {fmt_number(float(raw), 4)} in {period}): "
                 "check them for typos; until then the data give no verdict")
 
     results: list[CandidateResult] = []

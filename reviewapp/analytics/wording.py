@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from reviewapp.lazy import np, pd
 
 CURRENCY_PREFIXES = frozenset({"$", "€", "£", "¥", "US$", "A$", "C$"})
 
@@ -16,6 +20,21 @@ def fmt_number(value: float, digits: int = 2) -> str:
     decimals = digits - 1 - math.floor(math.log10(abs(value)))
     rounded = round(value, decimals)
     return f"{rounded:,.{max(decimals, 0)}f}"
+
+
+def period_text(label: Any, grain: str) -> str:
+    """A panel's period label as people write it: 2026-Q3, 2026-07, 2026-W27, 2026-07-14."""
+    if isinstance(label, pd.Period) or not isinstance(label, (date, np.datetime64)):
+        return str(label)  # a Period says itself; integers and text are taken as they are
+    stamp = pd.Timestamp(label)
+    if grain == "quarter":
+        return f"{stamp.year}-Q{stamp.quarter}"
+    if grain == "month":
+        return f"{stamp.year}-{stamp.month:02d}"
+    if grain == "week":
+        iso = stamp.isocalendar()
+        return f"{iso[0]}-W{iso[1]:02d}"
+    return stamp.date().isoformat() if grain == "day" else str(label)
 
 
 def q_text(value: float, name: str = "q") -> str:

@@ -168,7 +168,8 @@ def test_a_mistyped_value_gives_no_verdict_rather_than_a_wrong_one():
     typo.loc[17, "y"] = typo.loc[17, "y"] * 100 + 500
     result = validate(typo, "y", ["x"], HIGHER, FAST, grain="quarter").candidate("x")
     assert result.decision == "inconclusive"
-    assert result.reason.startswith("some values lie far outside the rest (the most extreme: y ")
+    assert result.reason.startswith("some values lie far outside the rest (the most extreme: "
+                                    "one rep's y of ")
     assert "check them for typos" in result.plain
     # Ordinary data never trip it.
     for seed in range(20):

@@ -331,3 +331,17 @@ def test_of_two_copies_the_preferred_one_is_kept_whatever_the_order(make_panel):
     copy = result.candidate("a_copy")
     assert copy.decision == "insufficient_data" and "no information beyond" in copy.reason
     assert "not enough data" not in copy.sentence
+
+
+def test_a_suspect_value_is_named_by_its_period_and_not_by_the_reps_id(make_panel):
+    """'revenue 13,130,000 for rep 12 in 2026-07-01 00:00:00': a database id, a timestamp,
+    and a person that a manager of another team may not see."""
+    panel = make_panel()
+    row = panel.index[(panel["rep"] == "r012") & (panel["period"] == panel["period"].max())][0]
+    panel.loc[row, "y"] = panel.loc[row, "y"] * 100 + 5000
+    result = validate(panel, "y", CANDIDATES, HIGHER, names={"y": "revenue"}, grain="quarter")
+    reasons = [c.reason for c in result.candidates if "far outside" in c.reason]
+    assert reasons
+    for reason in reasons:
+        assert "in 2023-Q4" in reason and "one rep's revenue" in reason
+        assert "r012" not in reason and "00:00" not in reason
