@@ -151,3 +151,17 @@ def test_progress_below_the_start_says_so_rather_than_a_negative_percentage(
     body = client.get(f"/goals/{goal.id}").get_data(as_text=True)
     assert '<p class="goal-big">below start</p>' in body
     assert "-300%" not in body
+
+
+def test_an_overdue_check_in_says_so_in_words_not_only_in_red(client, login_as, org):
+    """WCAG 1.4.1: the date alone in red told nothing to someone who does not see red."""
+    from datetime import timedelta
+
+    today = date.today()
+    goal = set_goal(org.lead, owner_id=org.rep.id, kind="percent", title="Late check-ins",
+                    quarter=None, start_date=today - timedelta(days=40),
+                    end_date=today + timedelta(days=5))
+    login_as(org.rep)
+    for url in ("/dashboard", f"/goals/{goal.id}"):
+        body = client.get(url).get_data(as_text=True)
+        assert "(overdue)</" in body, url
