@@ -91,8 +91,10 @@ def activity_goal_count(owner_id: int, start: date, end: date,
 
 
 def activity_warning(owner: User | None, metric: Metric | None, start: date, end: date,
-                     exclude_goal_id: int | None = None, period: str = "") -> GoalWarning | None:
-    """More than GOALS_ACTIVITY_WARNING activity-metric goals for one rep in one period."""
+                     exclude_goal_id: int | None = None, period: str = "", *,
+                     saved: bool = False) -> GoalWarning | None:
+    """More than GOALS_ACTIVITY_WARNING activity-metric goals for one rep in one period
+    (counting this one: `saved` says it is theirs now, not one they would have)."""
     if owner is None or metric is None or metric.kind != MetricKind.ACTIVITY:
         return None
     limit = current_app.config.get("GOALS_ACTIVITY_WARNING", 3)
@@ -101,7 +103,8 @@ def activity_warning(owner: User | None, metric: Metric | None, start: date, end
         return None
     return GoalWarning(
         "activity",
-        f"{owner.name} would have {count} goals on activity metrics in {period or 'this period'}"
+        f"{owner.name} {'has' if saved else 'would have'} {count} goals on activity metrics in "
+        f"{period or 'this period'}"
         f". More than {limit} is micromanagement territory: consider one outcome goal, or fewer"
         " and broader goals.")
 
@@ -125,10 +128,10 @@ def direction_warning(metric: Metric | None, start_value: float | None,
 def draft_warnings(*, owner: User | None, metric: Metric | None, start: date, end: date,
                    start_value: float | None, target_value: float | None,
                    exclude_goal_id: int | None = None, period: str = "",
-                   viewer: User | None = None) -> list[GoalWarning]:
-    """Warnings for a goal as entered on a form (saved or not)."""
+                   viewer: User | None = None, saved: bool = False) -> list[GoalWarning]:
+    """Warnings for a goal as entered on a form (`saved`: or as saved)."""
     found = [kpi_warning(metric, viewer),
-             activity_warning(owner, metric, start, end, exclude_goal_id, period),
+             activity_warning(owner, metric, start, end, exclude_goal_id, period, saved=saved),
              direction_warning(metric, start_value, target_value)]
     return [w for w in found if w is not None]
 
@@ -141,7 +144,7 @@ def goal_warnings(goal: Goal, period: str = "", viewer: User | None = None) -> l
     return draft_warnings(owner=owner, metric=goal.metric, start=goal.start_date,
                           end=goal.end_date, start_value=goal.start_value,
                           target_value=goal.target_value, exclude_goal_id=goal.id,
-                          period=period, viewer=viewer)
+                          period=period, viewer=viewer, saved=True)
 
 
 def metric_notes(metrics: list[Metric], viewer: User | None = None) -> list[GoalWarning]:

@@ -285,7 +285,7 @@ def _apply(actor: User, goal: Goal, draft: GoalDraft, *, tracked: bool) -> list[
     warnings = alerts.draft_warnings(
         owner=goal.owner, metric=goal.metric, start=goal.start_date, end=goal.end_date,
         start_value=goal.start_value, target_value=goal.target_value, exclude_goal_id=goal.id,
-        period=goal_period(goal))
+        period=goal_period(goal), saved=True)
     # Last: joining the parent's children would let a query flush a half-made goal.
     goal.parent = parent
     return warnings

@@ -67,7 +67,7 @@ def test_too_many_activity_goals_is_micromanagement_territory(app, org, metrics)
                                                  start_value=30, target_value=40))
     assert goal.id is not None  # a warning, not a block
     (activity,) = [w for w in warnings if w.kind == "activity"]
-    assert "would have 4 goals on activity metrics in 2026-Q3" in activity.message
+    assert "Rita Rep has 4 goals on activity metrics in 2026-Q3" in activity.message
     assert "micromanagement" in activity.message
     app.config["GOALS_ACTIVITY_WARNING"] = 4
     _, warnings = create_goal(org.lead, draft(owner_id=org.rep2.id,
