@@ -57,7 +57,8 @@ def manager_panel(user: User, today: date | None = None) -> dict:
     today = today or date.today()
     # Every running goal counts, so they are read as plain columns, which are also all the
     # panel's lines show (title, owner, progress): no goal is loaded whole.
-    running = goal_facts(user, states=[GoalState.ACTIVE], active_on=today)
+    # Someone who left (account deactivated) is no longer among the manager's people.
+    running = goal_facts(user, states=[GoalState.ACTIVE], active_on=today, owners_active=True)
     progress = tracking.compute_progress(running, today)
     at_risk = [g for g in running if progress[g.id].status in NEEDS_ATTENTION]
     shown = [GoalLine(g, progress[g.id], None) for g in at_risk[:AT_RISK_SHOWN]]

@@ -42,9 +42,14 @@ LOAD = (  # what a goal refers to joined into its row (one statement), its miles
 
 def goals_query(actor: User, *, quarter: str | None = None, team_id: int | None = None,
                 states: Sequence[GoalState] | None = None, owner_id: int | None = None,
-                active_on: date | None = None, parent_id: int | None = None) -> sa.Select:
-    """The goals the actor may see (policy's SQL clause), filtered, as a SELECT to refine."""
+                active_on: date | None = None, parent_id: int | None = None,
+                owners_active: bool = False) -> sa.Select:
+    """The goals the actor may see (policy's SQL clause), filtered, as a SELECT to refine;
+    `owners_active`: team goals and the goals of people whose account is active."""
     query = sa.select(Goal).where(policy.visible_goals_clause(actor))
+    if owners_active:
+        query = query.where(sa.or_(Goal.owner_id.is_(None), Goal.owner_id.in_(
+            sa.select(User.id).where(User.active))))
     if quarter:
         start, end = quarter_bounds(quarter)
         query = query.where(Goal.start_date <= end, Goal.end_date >= start)

@@ -165,3 +165,21 @@ def test_an_overdue_check_in_says_so_in_words_not_only_in_red(client, login_as, 
     for url in ("/dashboard", f"/goals/{goal.id}"):
         body = client.get(url).get_data(as_text=True)
         assert "(overdue)</" in body, url
+
+
+def test_a_deactivated_reps_goals_leave_the_goals_at_risk(client, login_as, org, running):
+    from datetime import timedelta
+
+    from reviewapp.goals.dashboard import manager_panel
+
+    today = date.today()
+    late = set_goal(org.lead, owner_id=org.rep2.id, kind="percent", title="Ravi: far behind",
+                    quarter=None, start_date=today - timedelta(days=60),
+                    end_date=today + timedelta(days=2))
+    titles = lambda: {line.goal.title for line in manager_panel(org.lead)["at_risk"]}  # noqa: E731
+    assert late.title in titles()
+    org.rep2.active = False
+    db.session.commit()
+    assert late.title not in titles()
+    login_as(org.lead)
+    assert "Ravi: far behind" not in client.get("/dashboard").get_data(as_text=True)
