@@ -146,3 +146,11 @@ def test_hr_sees_everyone_and_all_batches(client, runner, corpus_org, login_as, 
     login_as(corpus_org.elsewhere)
     assert f"#{batch.id}</a>" not in client.get("/metrics/batches").get_data(as_text=True)
     assert client.get(f"/metrics/batches/{batch.id}").status_code == 404
+
+
+def test_team_metrics_before_any_import_says_so(client, login_as, corpus_org):
+    """A fresh install showed an empty Period list and a table of names, with no word."""
+    login_as(corpus_org.lead)
+    body = client.get("/metrics/team").get_data(as_text=True)
+    assert 'data-testid="no-data"' in body and "No metric data yet" in body
+    assert 'href="/metrics/import"' in body
