@@ -88,7 +88,8 @@ class StatusForm(FlaskForm):
     status = SelectField("Status", validate_choice=False,
                          choices=[("", "Use the suggestion")]
                          + [(s.value, s.label) for s in GoalStatus])
-    note = TextAreaField("Why", validators=[Optional(), Length(max=1000)])
+    # Its own id: the check-in form beside it on the goal page has a "note" too.
+    note = TextAreaField("Why", validators=[Optional(), Length(max=1000)], id="status_note")
 
 
 class CommentForm(FlaskForm):

@@ -183,3 +183,21 @@ def test_a_deactivated_reps_goals_leave_the_goals_at_risk(client, login_as, org,
     assert late.title not in titles()
     login_as(org.lead)
     assert "Ravi: far behind" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_refused_form_on_the_goal_page_is_summed_up_where_the_page_opens(client, login_as,
+                                                                           org, running):
+    """A refused check-in reloaded the page at the top with its error 1,200 px further down."""
+    login_as(org.rep)
+    goal = running["rita"]
+    response = client.post(f"/goals/{goal.id}/check-ins", data={
+        "held_on": "1999-01-01", "confidence": "3", "note": "x" * 501})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    summary = body.index('data-testid="error-summary"')
+    assert summary < body.index('data-testid="progress"')
+    assert 'href="#note"' in body[summary:summary + 2000]
+    status = client.post(f"/goals/{goal.id}/status", data={"status": "done",
+                                                            "note": "y" * 1001})
+    assert 'href="#status_note"' in status.get_data(as_text=True)
+    assert status.get_data(as_text=True).count('id="note"') == 1  # ids are unique
