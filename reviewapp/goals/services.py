@@ -109,6 +109,10 @@ def _owner(actor: User, draft: GoalDraft) -> tuple[Team | None, User | None, Goa
         if owner.id != actor.id:
             raise ServiceError("You can propose goals only for yourself; goals for others are "
                                "set by their manager.", field="owner")
+        if owner.manager_id is None:  # a proposal nobody could approve
+            raise ServiceError("You have no manager in ReviewApp yet, so nobody could agree "
+                               "to a goal you propose: ask HR to set your manager first.",
+                               field="owner")
         return None, owner, GoalState.PROPOSED
     if not policy.can_set_goals_for(actor, owner):
         # No name: posting ids one by one would list everyone's.

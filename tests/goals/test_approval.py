@@ -1,5 +1,7 @@
 """A rep proposes their own goal; the manager approves it or returns it with a comment."""
 
+import pytest
+
 from reviewapp.extensions import db
 from reviewapp.goals.models import Goal, GoalState
 from tests.goals.conftest import Q3
@@ -104,3 +106,21 @@ def test_a_waiting_proposal_is_on_the_managers_to_do_list(client, login_as, org)
     assert "Decide on 4 goal proposals of your people" in body
     login_as(org.other_manager)  # not theirs to decide
     assert "goal proposal" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_rep_without_a_manager_is_told_before_proposing_a_goal_nobody_could_approve(org):
+    """They were told it went to 'your manager'; nobody could see or approve it."""
+    import sqlalchemy as sa
+
+    from reviewapp.errors import ServiceError
+    from reviewapp.goals.models import Goal
+    from reviewapp.goals.services import create_goal
+    from tests.goals.conftest import draft
+
+    org.rep.manager = None
+    db.session.commit()
+    with pytest.raises(ServiceError, match="no manager in ReviewApp yet") as caught:
+        create_goal(org.rep, draft(owner_id=org.rep.id, kind="percent", title="Alone"))
+    assert caught.value.field == "owner"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Goal)) == 0
