@@ -224,7 +224,8 @@ def build_tree(goals: Sequence[Goal], progress: dict[int, Progress]) -> list[Tre
     """Goals as a forest: each goal under its parent when the parent is in the list.
 
     A goal's roll-up is the weighted mean of its agreed children's progress (their own
-    measure, or their roll-up when they have no measure yet), all of them counted; a goal
+    measure, or their roll-up when they have no measure yet), all of them counted (None for a
+    viewer who does not see them all); a goal
     with more than CHILDREN_SHOWN children keeps the first ones and counts the rest (folded),
     so a team goal with 200 aligned goals does not render 200 rows.
     """
@@ -244,7 +245,9 @@ def build_tree(goals: Sequence[Goal], progress: dict[int, Progress]) -> list[Tre
                 parts.append((own if own is not None else child_value, child.goal.weight))
         node.counted = sum(1 for c in node.children if c.goal.is_active)
         node.hidden = max(0, counts.get(node.goal.id, 0) - node.counted)
-        node.rolled_up = maths.weighted_rollup(parts)
+        # The roll-up counts every aligned goal: from a part of them (a rep sees their own
+        # only) it would be another number under the same name, so it is not given.
+        node.rolled_up = None if node.hidden else maths.weighted_rollup(parts)
         node.children.sort(key=lambda n: (n.goal.scope != GoalScope.TEAM, n.goal.owner_name,
                                           n.goal.title))
         rest = node.children[CHILDREN_SHOWN:]

@@ -201,3 +201,19 @@ def test_a_refused_form_on_the_goal_page_is_summed_up_where_the_page_opens(clien
                                                             "note": "y" * 1001})
     assert 'href="#status_note"' in status.get_data(as_text=True)
     assert status.get_data(as_text=True).count('id="note"') == 1  # ids are unique
+
+
+def test_a_rep_is_not_shown_a_roll_up_made_of_their_own_goals_only(client, login_as, org,
+                                                                   running):
+    """Rita saw 'Rolled up by weight: 100 %' (her goal alone) where her manager saw the team's
+    figure over every aligned goal."""
+    team = running["team"]
+    login_as(org.lead)
+    manager_page = client.get(f"/goals/{team.id}").get_data(as_text=True)
+    assert "Rolled up by weight" in manager_page
+    login_as(org.rep)
+    for url in (f"/goals/{team.id}", "/goals/tree?period=all"):
+        body = client.get(url).get_data(as_text=True)
+        assert "Rolled up by weight" not in body, url
+        assert "not shown to you, so no roll-up here" in body or \
+            "so it shows to those who see them all" in body, url
