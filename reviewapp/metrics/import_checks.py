@@ -127,7 +127,8 @@ class DecimalMark:
     from locales that write 12,5, but not all do: their own values decide. A value with a
     decimal part that is not a group of three digits ('12,5', '2.75') settles it; '12.500' or
     '1,234' alone could be a thousands separator or a decimal mark, and is refused unless the
-    file has settled it, never guessed."""
+    file has settled it, never guessed. A file with both ('12,5' and '2.75') is settled by the
+    first, and the values written the other way are refused."""
 
     kind: Literal["plain", "dot", "comma", "unknown"]
     example: str = ""  # the value that settled it, quoted back in messages
@@ -153,6 +154,12 @@ def decimal_mark(value_columns: Sequence[np.ndarray], semicolon: bool) -> Decima
     if len(comma) and not len(dot):
         return DecimalMark("comma", str(comma.iloc[0]))
     if len(dot) and not len(comma):
+        return DecimalMark("dot", str(dot.iloc[0]))
+    if len(dot) and len(comma):
+        # 12,5 on one line and 2.75 on another: the file contradicts itself. The mark seen
+        # first decides, so that every value written the other way is refused by line.
+        if comma.index[0] < dot.index[0]:
+            return DecimalMark("comma", str(comma.iloc[0]))
         return DecimalMark("dot", str(dot.iloc[0]))
     return DecimalMark("unknown")
 

@@ -38,6 +38,9 @@ EXPECTED = {
     "bad_ragged_first_row_wide.csv": (2, "line 2 has 5 fields but the header has 4"),
     "bad_semicolon_grouped.csv": (3, "'12.500' could be 12500 or 12.5"),
     "bad_semicolon_dot_in_comma_file.csv": (4, "this file writes decimals with a comma"),
+    # 12,5 and 2.75 in one file: it contradicts itself; the mark seen first decides.
+    "bad_semicolon_both_marks.csv": (4, "value '2.75' has a dot, but this file writes decimals "
+                                        "with a comma (as in '12,5')"),
     "bad_scope.csv": (3, "zoe@example.com"),
     "bad_unclosed_quote.csv": (3, "line 3 opens a quoted cell that is never closed"),
     "bad_unknown_rep.csv": (3, "nobody@example.com"),
