@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -210,9 +211,13 @@ def _rows(rows: Any) -> list[dict[str, Any]]:
 
 
 def _error_row(line: int | None, field: str | None, value: Any, message: str) -> dict[str, Any]:
-    # read_records numbers records from 1; the API speaks of 0-based indexes into "rows".
+    # read_records numbers records from 1; the API speaks of 0-based indexes into "rows", and
+    # so do its messages ("duplicate of line 1" is "duplicate of row 0" here).
     return {"row": None if line is None else line - 1, "field": field, "value": value,
-            "message": message}
+            "message": _LINE_IN_TEXT.sub(lambda m: f"row {int(m.group(1)) - 1}", message)}
+
+
+_LINE_IN_TEXT = re.compile(r"\bline (\d+)\b")
 
 
 def _require_long_layout(rows: list[dict[str, Any]]) -> None:

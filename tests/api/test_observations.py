@@ -108,7 +108,8 @@ def test_a_duplicate_row_points_at_the_repeat(org, db, metrics, token_for, api):
     assert response.status_code == 422
     [error] = response.get_json()["errors"]
     assert error["row"] == 3 and error["field"] is None  # the whole row repeats row 0
-    assert "duplicate of line 1" in error["message"]
+    # The message counts as "row" does: "duplicate of line 1" read as a row repeating itself.
+    assert "duplicate of row 0" in error["message"] and "line" not in error["message"]
     assert count(db, Observation) == 0
 
 
