@@ -19,8 +19,8 @@ from reviewapp.demo.people import DOMAIN, TEAMS, email_for
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import add_metric, metric_by_key
 from reviewapp.metrics.importer import apply_import, prepare_import
-from reviewapp.metrics.models import ImportBatch
-from reviewapp.metrics.periods import Grain, Period
+from reviewapp.metrics.models import ImportBatch, Observation
+from reviewapp.metrics.periods import Grain, Period, current_quarter, quarter_of
 
 METRICS = [
     # key, name, kind, direction, rollup, unit, description
@@ -36,7 +36,6 @@ METRICS = [
     ("proposals", "Proposals", "activity", "higher", "sum", "proposals",
      "Written proposals sent."),
 ]
-LAST_QUARTER = Period(Grain.QUARTER, date(2026, 7, 1))  # 2026-Q3, the latest complete quarter
 N_QUARTERS = 8
 TOP_SELLER = "Priya Shah"
 BUSY_REP = "Tom Becker"  # many calls, results below what his activity predicts
@@ -45,9 +44,25 @@ FILENAME = "demo-metrics.csv"
 SEASON = {1: -0.4, 2: 0.2, 3: -1.0, 4: 1.2}
 
 
-def quarters() -> list[Period]:
-    """The demo quarters, oldest first."""
-    return [LAST_QUARTER.shift(i - N_QUARTERS + 1) for i in range(N_QUARTERS)]
+def last_quarter(today: date | None = None) -> Period:
+    """The latest complete quarter on `today`: where the demo's data stop, whenever it is
+    loaded (a demo loaded in 2027 shows 2027's quarters, not a year-old story)."""
+    return current_quarter(today or date.today()).shift(-1)
+
+
+def loaded_last_quarter() -> Period | None:
+    """The last quarter of the demo data in the database (None before it is loaded)."""
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Observation.period_start)).join(
+            ImportBatch, ImportBatch.id == Observation.batch_id)
+        .where(ImportBatch.source == "demo"))
+    return None if latest is None else quarter_of(latest)
+
+
+def quarters(today: date | None = None) -> list[Period]:
+    """The demo quarters, oldest first, ending with the last complete one."""
+    last = last_quarter(today)
+    return [last.shift(i - N_QUARTERS + 1) for i in range(N_QUARTERS)]
 
 
 def ensure_metrics() -> dict[str, object]:
@@ -62,7 +77,7 @@ def ensure_metrics() -> dict[str, object]:
     return out
 
 
-def generate(seed: int) -> pd.DataFrame:
+def generate(seed: int, today: date | None = None) -> pd.DataFrame:
     """The demo observations in the long layout (rep_email, period, metric, value)."""
     rng = np.random.default_rng(seed)
     names = [name for _, _, reps in TEAMS for name in reps]
@@ -85,7 +100,7 @@ def generate(seed: int) -> pd.DataFrame:
             base += 45_000  # sells more than her activity explains: a teachable moment
         if name == BUSY_REP:
             base -= 30_000
-        for quarter in quarters():
+        for quarter in quarters(today):
             season = SEASON[(quarter.start.month - 1) // 3 + 1]
             meetings = max(4, round(meetings_level + 1.5 * season + rng.normal(0, 4)))
             proposals = max(1, round(proposals_level + 0.6 * season + rng.normal(0, 2.2)))
@@ -111,7 +126,7 @@ def generate(seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rep_email", "period", "metric", "value"])
 
 
-def load_metrics(seed: int) -> dict:
+def load_metrics(seed: int, today: date | None = None) -> dict:
     """Add the demo metrics and, once, a batch of eight quarters of data for the demo reps."""
     ensure_metrics()
     db.session.flush()
@@ -120,10 +135,10 @@ def load_metrics(seed: int) -> dict:
     hr = db.session.scalar(sa.select(User).where(User.email == f"hr@{DOMAIN}",
                                                  User.role == Role.HR_ADMIN))
     buffer = io.StringIO()
-    generate(seed).to_csv(buffer, index=False)
+    generate(seed, today).to_csv(buffer, index=False)
     plan = prepare_import(hr, buffer.getvalue().encode(), FILENAME, source="demo")
     if not plan.ok:  # a bug in the generator, not user input
         raise RuntimeError(f"demo data did not validate: {plan.errors[:3]}")
     batch = apply_import(hr, plan, replace=True)
-    first, last = quarters()[0].label, quarters()[-1].label
+    first, last = quarters(today)[0].label, quarters(today)[-1].label
     return {"metric data": f"batch #{batch.id}: {batch.row_count} values, {first} to {last}"}

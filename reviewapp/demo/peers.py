@@ -27,12 +27,12 @@ import sqlalchemy as sa
 
 from reviewapp.auth.models import User
 from reviewapp.cycles.models import Cycle
-from reviewapp.demo.metrics import LAST_QUARTER
 from reviewapp.demo.people import DOMAIN, TEAMS, email_for
-from reviewapp.demo.reviews import CYCLE_NAME
+from reviewapp.demo.reviews import cycle_name, demo_quarter
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import add_metric, metric_by_key
 from reviewapp.metrics.importer import apply_import, prepare_import
+from reviewapp.metrics.periods import Period
 from reviewapp.peers import evidence, services
 from reviewapp.peers.models import PeerRequest, PeerRequestState
 from reviewapp.reviews.models import Review, ReviewState
@@ -72,7 +72,7 @@ NOMINATED = {"Pedro Alves": ["Jon Park", "Omar Haddad", "Sara Kim"]}
 DIFFERING = ("Lena Vogel", "Collaboration")  # peers see it well below the manager's rating
 
 
-def _csat(seed: int) -> int:
+def _csat(seed: int, last: Period) -> int:
     """A customer-satisfaction outcome metric with two quarters of data, chosen as the customer
     voice (imported through the normal import service)."""
     if metric_by_key(CSAT) is not None:
@@ -86,7 +86,7 @@ def _csat(seed: int) -> int:
     for _, _, reps in TEAMS:
         for name in reps:
             level = 4.7 if name == "Tom Becker" else rng.uniform(3.6, 4.6)
-            for quarter in (LAST_QUARTER.shift(-1), LAST_QUARTER):
+            for quarter in (last.shift(-1), last):
                 rows.append((email_for(name), quarter.label, CSAT,
                              round(min(5.0, level + rng.uniform(-0.2, 0.2)), 1)))
     buffer = io.StringIO()
@@ -138,7 +138,8 @@ def _ask_directly(review: Review, people: list[User]) -> list[PeerRequest]:
 
 def load_peers(seed: int, today: date | None = None) -> dict:
     """Peer feedback on several reviews of the latest demo cycle, and the customer voice."""
-    cycle = db.session.scalar(sa.select(Cycle).where(Cycle.name == CYCLE_NAME))
+    last = demo_quarter(today)
+    cycle = db.session.scalar(sa.select(Cycle).where(Cycle.name == cycle_name(last)))
     if cycle is None:
         return {}
     reviews = {r.rep.name: r for r in db.session.scalars(
@@ -147,7 +148,7 @@ def load_peers(seed: int, today: date | None = None) -> dict:
                          .where(Review.cycle_id == cycle.id).limit(1)):
         return {"peer feedback": "already loaded"}
     today = today or date.today()
-    csat_values = _csat(seed)
+    csat_values = _csat(seed, last)
     # The reviews step launched the cycle before peer input existed; set it as HR would have.
     services.apply_settings(cycle, services.PeerSettings(True, 5, 3, cycle.manager_due))
     people = {u.name: u for u in db.session.scalars(sa.select(User))}

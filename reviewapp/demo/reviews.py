@@ -22,11 +22,12 @@ from reviewapp.auth.models import Team, User
 from reviewapp.cycles.catalogue import ensure_default_competencies
 from reviewapp.cycles.models import Cycle
 from reviewapp.cycles.services import CycleDraft, launch, save_cycle
-from reviewapp.demo.metrics import LAST_QUARTER
+from reviewapp.demo.metrics import last_quarter, loaded_last_quarter
 from reviewapp.demo.people import DOMAIN
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import metric_by_key
 from reviewapp.metrics.models import KpiStatus
+from reviewapp.metrics.periods import Period
 from reviewapp.reviews import decisions
 from reviewapp.reviews.models import Review
 from reviewapp.reviews.models import ReviewState as S
@@ -41,9 +42,16 @@ from reviewapp.reviews.services import (
     submit_self,
 )
 
-CYCLE_NAME = f"{LAST_QUARTER.label} quarterly review"
-PREVIOUS = LAST_QUARTER.shift(-1)
-PREVIOUS_CYCLE_NAME = f"{PREVIOUS.label} quarterly review"
+
+def cycle_name(quarter: Period) -> str:
+    return f"{quarter.label} quarterly review"
+
+
+def demo_quarter(today: date | None = None) -> Period:
+    """The quarter of the demo's current cycle: the last quarter of its data."""
+    return loaded_last_quarter() or last_quarter(today)
+
+
 TARGETS = {"meetings": 24.0, "proposals": 9.0}
 LENIENT_MANAGER = "Kai Jensen"
 
@@ -220,10 +228,10 @@ def _acknowledge(review: Review, comment: str = "") -> None:
                           comment=comment)
 
 
-def _previous_cycle(hr: User, rng: random.Random, today: date) -> None:
+def _previous_cycle(hr: User, rng: random.Random, today: date, previous: Period) -> None:
     """The quarter before: every review written, shared, acknowledged and finalised."""
     dues = [today - timedelta(days=d) for d in (80, 66, 59, 45)]
-    for index, review in enumerate(_launch(hr, PREVIOUS_CYCLE_NAME, PREVIOUS, dues)):
+    for index, review in enumerate(_launch(hr, cycle_name(previous), previous, dues)):
         _self(review, rng, index + 7, submit=True)
         _manager(review, rng, submit=True)
         decisions.share(hr, review)
@@ -231,10 +239,11 @@ def _previous_cycle(hr: User, rng: random.Random, today: date) -> None:
         decisions.finalize(hr, review, today=today)
 
 
-def _current_cycle(hr: User, rng: random.Random, today: date) -> dict[str, int]:
+def _current_cycle(hr: User, rng: random.Random, today: date,
+                   quarter: Period) -> dict[str, int]:
     dues = [today - timedelta(days=6), today + timedelta(days=6),
             today + timedelta(days=13), today + timedelta(days=27)]
-    reviews = {r.rep.name: r for r in _launch(hr, CYCLE_NAME, LAST_QUARTER, dues)}
+    reviews = {r.rep.name: r for r in _launch(hr, cycle_name(quarter), quarter, dues)}
     for index, (name, target) in enumerate(PLAN.items()):
         review = reviews.get(name)
         if review is None:
@@ -269,14 +278,16 @@ def _current_cycle(hr: User, rng: random.Random, today: date) -> dict[str, int]:
 
 def load_reviews(seed: int, today: date | None = None) -> dict:
     """Launch the two demo cycles once and walk their reviews through the workflow."""
-    if db.session.scalar(sa.select(Cycle.id).where(Cycle.name == CYCLE_NAME)):
-        return {"review cycles": "already loaded"}
     today = today or date.today()
+    quarter = demo_quarter(today)
+    if db.session.scalar(sa.select(Cycle.id).where(Cycle.name == cycle_name(quarter))):
+        return {"review cycles": "already loaded"}
     hr = db.session.scalar(sa.select(User).where(User.email == f"hr@{DOMAIN}"))
     rng = random.Random(seed)
-    _previous_cycle(hr, rng, today)
-    counts = _current_cycle(hr, rng, today)
+    _previous_cycle(hr, rng, today, quarter.shift(-1))
+    counts = _current_cycle(hr, rng, today, quarter)
     db.session.flush()
     summary = ", ".join(f"{n} {label.lower()}" for label, n in sorted(counts.items()))
-    return {"review cycles": f"{PREVIOUS_CYCLE_NAME}: all finalised; {CYCLE_NAME}: {summary}",
+    return {"review cycles": f"{cycle_name(quarter.shift(-1))}: all finalised; "
+                             f"{cycle_name(quarter)}: {summary}",
             "_lenient": LENIENT_MANAGER}

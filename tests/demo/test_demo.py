@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.cycles.models import Cycle
-from reviewapp.demo.reviews import CYCLE_NAME
+from reviewapp.demo.reviews import cycle_name, demo_quarter
 from reviewapp.extensions import db as _db
 from reviewapp.goals.models import Goal
 from reviewapp.kpis.models import ValidationRun
@@ -124,7 +124,7 @@ def login_as(module_app):
 def _review_of(db, name: str) -> Review:
     return db.session.scalar(sa.select(Review).join(User, User.id == Review.rep_id)
                              .join(Cycle, Cycle.id == Review.cycle_id)
-                             .where(User.name == name, Cycle.name == CYCLE_NAME))
+                             .where(User.name == name, Cycle.name == cycle_name(demo_quarter())))
 
 
 def _person(db, name: str) -> User:

@@ -1,5 +1,7 @@
 """The KPI demo step runs one organisation-wide validation, once."""
 
+from datetime import date
+
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -25,16 +27,21 @@ def test_load_kpis_without_metrics_does_nothing(org, db):
     assert "skipped" in load_kpis(7)["kpi validation"]
 
 
-def test_demo_data_shows_why_period_effects_matter(org, db):
+@pytest.mark.parametrize("today", [date(2026, 11, 26), date(2027, 2, 10), date(2027, 5, 20),
+                                   date(2027, 8, 5)], ids=lambda d: d.isoformat())
+def test_demo_data_shows_why_period_effects_matter(org, db, today):
     """The demo's company-wide season: with period effects calls per day is ruled out; without
-    them the season passes for a within-rep effect."""
-    from reviewapp.demo.metrics import load_metrics
+    them the season passes for a within-rep effect. The data end with the last complete
+    quarter of the day the demo is loaded, so the story must hold whichever quarter that is."""
+    from reviewapp.demo.metrics import load_metrics, loaded_last_quarter
     from reviewapp.demo.people import load_people
     from reviewapp.kpis.runs import run_validation
+    from reviewapp.metrics.periods import current_quarter
 
     load_people()
-    load_metrics(7)
+    load_metrics(7, today=today)
     db.session.commit()
+    assert loaded_last_quarter() == current_quarter(today).shift(-1)
     with_effects = run_validation(None, "revenue", source="demo")
     calls = with_effects.result.candidate("calls_per_day")
     assert with_effects.verdicts["calls_per_day"] == "not_predictive" and calls.std_ci_high < 0.1
