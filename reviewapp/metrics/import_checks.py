@@ -31,7 +31,7 @@ from reviewapp.metrics.layout import (
 )
 from reviewapp.metrics.parsing import DEFAULT_MAX_BYTES, RawTable, TableError, read_table
 from reviewapp.metrics.periods import Grain, PeriodError, parse_period, parse_period_array
-from reviewapp.numbers import MAX_MAGNITUDE, RANGE_TEXT
+from reviewapp.numbers import MAX_MAGNITUDE, RANGE_TEXT, exact
 
 __all__ = [
     "DEFAULT_MAX_ERRORS",
@@ -78,6 +78,7 @@ class MetricRef:
     id: int
     archived: bool = False
     grain: str | None = None  # None: nothing stored yet, the file decides
+    counted: bool = False  # an activity (calls, meetings): a count or a rate, never negative
 
 
 @dataclass
@@ -314,6 +315,7 @@ class _Catalogue:
     metric_ids: np.ndarray
     metric_archived: np.ndarray
     metric_grain: np.ndarray  # rank of the stored grain, -1 when nothing is stored
+    metric_counted: np.ndarray  # an activity: no negative value
 
     @classmethod
     def build(cls, reps: Mapping[str, RepRef], metrics: Mapping[str, MetricRef]) -> _Catalogue:
@@ -331,6 +333,9 @@ class _Catalogue:
             ),
             metric_grain=np.array(
                 [grain_rank(m.grain) for _, m in metric_refs.values()] + [-1], dtype=np.int8
+            ),
+            metric_counted=np.array(
+                [m.counted for _, m in metric_refs.values()] + [False], dtype=bool
             ),
         )
 
@@ -556,6 +561,36 @@ def cell_with_line_break(raw: RawTable) -> ImportProblem | None:
                          "break; a value must fit on one line (check the \" quotes)")
 
 
+def _flag_negative_counts(entries: _Entries, lines: np.ndarray, headers: list[str],
+                          value_column: int | None, cat: _Catalogue,
+                          errors: ErrorCollector) -> np.ndarray:
+    """Values below zero of activity metrics (-12 meetings is a typo, not a figure): refused
+    by line, with the metric. Outcomes such as revenue may be negative (refunds)."""
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(entries.valid & (entries.value < 0)
+                             & cat.metric_counted[entries.metric])
+    negative = np.zeros(len(entries.valid), dtype=bool)
+    if not len(bad):
+        return negative
+    negative[bad] = True
+
+    def build(pos: np.ndarray) -> list[ImportProblem]:
+        out = []
+        for e in bad[pos]:
+            column = value_column if entries.column is None else int(entries.column[e])
+            name = cat.metric_names[entries.metric[e]]
+            value = exact(float(entries.value[e]), separators=False)
+            out.append(ImportProblem(
+                int(lines[entries.row[e]]), headers[column], value,
+                f"value {value} is negative, but {name} is an activity, counted from zero: "
+                "check the sign"))
+        return out
+
+    first = value_column if value_column is not None else 0
+    errors.add(lines[entries.row[bad]], first, build)
+    return negative
+
+
 def validate(
     raw: RawTable,
     *,
@@ -667,6 +702,9 @@ def validate(
         (period_i, headers[period_i]),
         errors,
     )
+    entries.valid &= ~_flag_negative_counts(
+        entries, lines, headers, position.get("value") if layout.kind is LayoutKind.LONG
+        else None, cat, errors)
     _flag_duplicates(
         entries, rep_pos, grain, start, lines, headers, rep_cells, period_cells, cat, errors
     )

@@ -31,7 +31,14 @@ from reviewapp.metrics.import_checks import (
     validate,
 )
 from reviewapp.metrics.layout import normalise_key
-from reviewapp.metrics.models import BatchStatus, ImportBatch, Metric, Observation, ReplacedValue
+from reviewapp.metrics.models import (
+    BatchStatus,
+    ImportBatch,
+    Metric,
+    MetricKind,
+    Observation,
+    ReplacedValue,
+)
 from reviewapp.metrics.parsing import ImportProblem, RawTable, TableError, read_records, read_table
 from reviewapp.metrics.periods import Grain
 
@@ -125,9 +132,10 @@ def _references(
             others[normalise_key(email)] = _NOT_A_REP[role]
     grains = _stored_grains()
     metrics = {
-        key: MetricRef(id=metric_id, archived=archived, grain=grains.get(metric_id))
-        for metric_id, key, archived in db.session.execute(
-            sa.select(Metric.id, Metric.key, Metric.archived))
+        key: MetricRef(id=metric_id, archived=archived, grain=grains.get(metric_id),
+                       counted=kind == MetricKind.ACTIVITY)
+        for metric_id, key, archived, kind in db.session.execute(
+            sa.select(Metric.id, Metric.key, Metric.archived, Metric.kind))
     }
     return reps, metrics, others
 

@@ -28,6 +28,8 @@ EXPECTED = {
     "bad_missing_header.csv": (1, "required column 'rep_email' is missing"),
     "bad_mixed_grain.csv": (2, "2026-W30 is a week"),
     "bad_nan_inf.csv": (2, "'NaN' is not a finite number"),
+    "bad_negative_count.csv": (3, "value -3 is negative, but calls is an activity, counted from "
+                                  "zero"),
     "bad_nul.csv": (3, "contains a NUL byte"),
     "bad_period.csv": (2, "'2026-13' is not a period: month must be 01 to 12"),
     "bad_quarter5.csv": (2, "'2026-Q5' is not a period: quarter must be Q1 to Q4"),

@@ -128,13 +128,13 @@ def test_team_table_cells_show_each_value_in_its_size(client, runner, corpus_org
                                                      tmp_path):
     _import(runner, tmp_path, "rep_email,period,metric,value\n"
             "ana@example.com,2026-Q1,calls,1234.6\nben@example.com,2026-Q1,calls,12.345\n"
-            "cara@example.com,2026-Q1,calls,-250\nana@example.com,2026-Q1,revenue,0.5\n")
+            "cara@example.com,2026-Q1,revenue,-250\nana@example.com,2026-Q1,revenue,0.5\n")
     login_as(corpus_org.lead)
     body = client.get("/metrics/team?period=2026-Q1").get_data(as_text=True)
     rows = {name: re.findall(r'<td class="num">([^<]*)</td>', row) for name, row in
             re.findall(r'<tr><td><a href="[^"]+">([^<]+)</a></td>(.*?)</tr>', body, re.S)}
-    # Columns: revenue (the outcome) first, then calls.
-    assert rows == {"Ana": ["0.5", "1,235"], "Ben": ["—", "12.3"], "Cara": ["—", "-250"]}
+    # Columns: revenue (the outcome, which refunds can take below zero) first, then calls.
+    assert rows == {"Ana": ["0.5", "1,235"], "Ben": ["—", "12.3"], "Cara": ["-250", "—"]}
 
 
 def test_hr_sees_everyone_and_all_batches(client, runner, corpus_org, login_as, tmp_path, db):

@@ -23,7 +23,7 @@ def team_with_formula_names(corpus_org, runner, tmp_path):
     db.session.commit()
     path = tmp_path / "data.csv"
     path.write_text("rep_email,period,metric,value\n" + "".join(
-        f"{r.email},2026-Q1,calls,{-5 - i}\n" for i, r in enumerate(reps)))
+        f"{r.email},2026-Q1,revenue,{-5 - i}\n" for i, r in enumerate(reps)))
     result = runner.invoke(args=["metrics", "import", str(path)])
     assert result.exit_code == 0, result.output
     return corpus_org
@@ -37,7 +37,7 @@ def test_team_csv_neutralises_names_and_keeps_numbers(client, login_as,
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     mine = [row for row in rows[1:] if row[0].startswith("f")]
     assert {row[1] for row in mine} == {"'" + name for name in FORMULAS}
-    calls = rows[0].index("calls")
+    calls = rows[0].index("revenue")  # an outcome: refunds may take it below zero
     values = sorted(int(row[calls]) for row in mine)
     assert values == [-9, -8, -7, -6, -5]  # negative numbers stay numbers
     _, options = parse_options_header(response.headers["Content-Disposition"])
@@ -58,10 +58,10 @@ def test_an_unknown_period_is_refused(client, login_as, team_with_formula_names,
 def test_cli_exports_neutralise_text_cells(runner, app, tmp_path, corpus_org):
     rep = create_user(Role.REP, email="=cmd@example.com", manager=corpus_org.lead)
     path = tmp_path / "in.csv"
-    path.write_text(f"rep_email,period,metric,value\n{rep.email},2026-Q1,calls,-3\n")
+    path.write_text(f"rep_email,period,metric,value\n{rep.email},2026-Q1,revenue,-3\n")
     assert runner.invoke(args=["metrics", "import", str(path)]).exit_code == 0
     out = runner.invoke(args=["metrics", "export"]).output
-    assert "'=cmd@example.com,2026-Q1,calls,-3" in out
+    assert "'=cmd@example.com,2026-Q1,revenue,-3" in out
     xlsx = tmp_path / "out.xlsx"
     assert runner.invoke(args=["metrics", "export", "--format", "xlsx", "-o", str(xlsx)]
                          ).exit_code == 0
