@@ -252,7 +252,9 @@ def _value_message(status: int, mark: DecimalMark) -> Callable[[str], str]:
         _NOT_NUMBER: lambda v: (
             f"value '{v.strip()}' is an Excel error, not a number: correct the formula or "
             "type the value" if v.strip() in EXCEL_ERRORS else
-            f"value '{v.strip()}' is not a number"),
+            f"value '{v.strip()}' is a formula, not a number, and the file holds no result for "
+            "it: save it from Excel or LibreOffice (which store results), or type the value"
+            if v.strip().startswith("=") else f"value '{v.strip()}' is not a number"),
         _NOT_FINITE: lambda v: f"value '{v.strip()}' is not a finite number",
         _OUT_OF_RANGE: lambda v: f"value '{v.strip()}' is out of range: enter a number "
                                  f"{RANGE_TEXT}",

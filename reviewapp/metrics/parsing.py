@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import math
 import re
@@ -338,7 +339,9 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_bytes: int) -> RawTable:
             raise TableError(
                 f"workbook has no sheet named '{sheet}'; its sheets are: {', '.join(names)}"
             )
-        cells = _stream_sheet(book[sheet_name], sheet_name)
+        worksheet = book[sheet_name]
+        cells = _stream_sheet(worksheet, sheet_name,
+                              _uncached_formulas(data, getattr(worksheet, "_worksheet_path", "")))
     finally:
         book.close()
     if cells.empty:
@@ -386,7 +389,37 @@ def _xlsx_value(cell):
     return value
 
 
-def _stream_sheet(ws, sheet_name: str) -> pd.DataFrame:
+# A cell that holds a formula and no result: <c r="C3"><f>C2*2</f></c>, or with an empty
+# <v></v> as openpyxl writes it (a result would be a value in the <v>). Excel and LibreOffice save results; scripts and some exporters do not.
+_UNCACHED = re.compile(r'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<f\b[^>]*?(?:/>|>([^<]*)</f>)'
+                       r'\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _uncached_formulas(data: bytes, sheet_path: str) -> dict[tuple[int, int], str]:
+    """(row, column) -> '=formula' of the sheet's formula cells with no stored result, which
+    openpyxl reads as empty: refused as formulas instead."""
+    if not sheet_path:
+        return {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        try:
+            xml = zf.read(sheet_path.lstrip("/")).decode("utf-8", "replace")
+        except KeyError:
+            return {}
+    if "<f" not in xml:
+        return {}
+    return {(int(row), _column_number(col)): "=" + html.unescape(formula or "…")
+            for col, row, formula in _UNCACHED.findall(xml)}
+
+
+def _stream_sheet(ws, sheet_name: str,
+                  uncached: dict[tuple[int, int], str] | None = None) -> pd.DataFrame:
     """The sheet's cells as a DataFrame of objects, refused early when it is too big."""
     limit = f"the limit is {XLSX_MAX_CELLS:,} cells; split the data or save it as CSV"
     try:
@@ -404,6 +437,11 @@ def _stream_sheet(ws, sheet_name: str) -> pd.DataFrame:
     count = 0
     for i, row in enumerate(ws.iter_rows()):
         values = [_xlsx_value(c) for c in row]
+        if uncached:
+            for j, cell in enumerate(row):
+                key = (getattr(cell, "row", None), getattr(cell, "column", None))
+                if values[j] is None and key in uncached:
+                    values[j] = uncached[key]
         while values and values[-1] is None:
             values.pop()
         count += len(row)

@@ -22,7 +22,7 @@ EXPECTED = {
     "bad_dup_header.csv": (1, "column 'Period' appears more than once"),
     "bad_duplicate.csv": (4, "duplicate of line 2"),
     "bad_extra_column.csv": (1, "unknown column 'note'"),
-    "bad_formula.csv": (3, "'=SUM(A1:A9)' is not a number"),
+    "bad_formula.csv": (3, "'=SUM(A1:A9)' is a formula, not a number"),
     "bad_huge_number.csv": (2, "'1e308' is out of range"),
     "bad_metric.csv": (3, "unknown metric 'dials'"),
     "bad_missing_header.csv": (1, "required column 'rep_email' is missing"),

@@ -798,3 +798,19 @@ def test_grouped_digits_with_an_invisible_space_are_still_ambiguous():
     result = validate(raw, reps=REPS, metrics=METRICS)
     assert [e.line for e in result.errors] == [2]
     assert "could be 12500 or 12.5" in result.errors[0].message
+
+
+def test_a_formula_the_file_holds_no_result_for_is_refused_not_read_as_empty():
+    """Workbooks written by scripts (openpyxl, some exporters) keep formulas without their
+    results; read as empty, a wide file's value went missing without a word."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["rep_email", "period", "calls", "revenue"])
+    sheet.append(["ana@example.com", "2026-03", 5, 10])
+    sheet.append(["ben@example.com", "2026-03", "=C2*2", 20])
+    result = validate(read_table(_workbook_bytes(book), "book.xlsx"), reps=REPS,
+                      metrics=METRICS)
+    assert triples(result) == [(3, "calls", "=C2*2")]
+    assert result.errors[0].message == (
+        "value '=C2*2' is a formula, not a number, and the file holds no result for it: save "
+        "it from Excel or LibreOffice (which store results), or type the value")
