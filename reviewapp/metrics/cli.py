@@ -64,15 +64,33 @@ def _actor(email: str | None) -> User:
 @click.option("--as", "as_email", help="Import as this user (default: the first HR admin).")
 @click.option("--replace", is_flag=True, help="Replace stored values that differ.")
 @click.option("--sheet", help="XLSX sheet name (default: the first visible one).")
-def import_command(path: Path, as_email, replace, sheet):
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=METRIC",
+              help="Read a wide file's column as this metric key (repeatable), as the "
+                   "preview's mapping does: --map 'Dials/day=calls_per_day'.")
+@click.option("--ignore", "ignored", multiple=True, metavar="COLUMN",
+              help="Leave a wide file's column out (repeatable): --ignore Notes.")
+def import_command(path: Path, as_email, replace, sheet, maps, ignored):
     """Import a CSV or XLSX file: all rows or none."""
+    column_map: dict[str, str | None] = {}
+    for item in maps:
+        column, sep, key = item.rpartition("=")
+        if not sep or not column.strip() or not key.strip():
+            raise click.BadParameter(f"'{item}' is not COLUMN=METRIC (for example "
+                                     "'Dials/day=calls_per_day')", param_hint="--map")
+        column_map[column.strip()] = key.strip()
+    for column in ignored:
+        if column.strip() in column_map:
+            raise click.BadParameter(f"column '{column.strip()}' is both mapped and ignored",
+                                     param_hint="--ignore")
+        column_map[column.strip()] = None
     actor = _actor(as_email)
     steps = ["read", "validate and compare", "write"]
     with click.progressbar(length=len(steps), label=f"Importing {path.name}",
                            file=sys.stderr, show_eta=False) as bar:
         data = path.read_bytes()
         bar.update(1)
-        plan = prepare_import(actor, data, path.name, source="cli", sheet=sheet)
+        plan = prepare_import(actor, data, path.name, source="cli", sheet=sheet,
+                              column_map=column_map or None)
         bar.update(1)
         if (plan.ok and plan.duplicate_of is None and not plan.writes_nothing
                 and (replace or not plan.changed_count)):

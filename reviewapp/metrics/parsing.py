@@ -390,7 +390,8 @@ def _xlsx_value(cell):
 
 
 # A cell that holds a formula and no result: <c r="C3"><f>C2*2</f></c>, or with an empty
-# <v></v> as openpyxl writes it (a result would be a value in the <v>). Excel and LibreOffice save results; scripts and some exporters do not.
+# <v></v> as openpyxl writes it (a result would be a value in the <v>). Excel and LibreOffice
+# save results; scripts and some exporters do not.
 _UNCACHED = re.compile(r'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<f\b[^>]*?(?:/>|>([^<]*)</f>)'
                        r'\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
 

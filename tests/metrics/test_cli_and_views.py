@@ -6,7 +6,7 @@ import re
 import openpyxl
 import sqlalchemy as sa
 
-from reviewapp.metrics.models import ImportBatch, Observation
+from reviewapp.metrics.models import ImportBatch, Metric, Observation
 from tests.metrics.conftest import table_state
 
 GOOD = ("rep_email,period,metric,value\n"
@@ -154,3 +154,19 @@ def test_team_metrics_before_any_import_says_so(client, login_as, corpus_org):
     body = client.get("/metrics/team").get_data(as_text=True)
     assert 'data-testid="no-data"' in body and "No metric data yet" in body
     assert 'href="/metrics/import"' in body
+
+
+def test_the_command_line_maps_and_ignores_a_wide_files_columns(runner, corpus_org, tmp_path,
+                                                                 db):
+    """As the preview page's mapping does; without it such a file could only go in by the web."""
+    path = tmp_path / "wide.csv"
+    path.write_text("rep_email,period,Dials,Notes\nana@example.com,2026-Q1,40,called twice\n")
+    refused = runner.invoke(args=["metrics", "import", str(path)])
+    assert refused.exit_code == 1 and "Dials" in refused.output
+    bad = runner.invoke(args=["metrics", "import", str(path), "--map", "Dials"])
+    assert bad.exit_code == 2 and "is not COLUMN=METRIC" in bad.output
+    result = runner.invoke(args=["metrics", "import", str(path), "--map", "Dials=calls",
+                                 "--ignore", "Notes"])
+    assert result.exit_code == 0, result.output
+    values = db.session.execute(sa.select(Metric.key, Observation.value).join(Metric)).all()
+    assert [(k, v) for k, v in values] == [("calls", 40.0)]
