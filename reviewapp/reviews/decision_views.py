@@ -119,4 +119,15 @@ def history(review_id: int):
         sa.select(AuditEvent).where(AuditEvent.entity_type == "review",
                                     AuditEvent.entity_id == review.id)
         .options(sa.orm.selectinload(AuditEvent.actor)).order_by(AuditEvent.id)).all()
-    return render_template("reviews/history.html", review=review, events=events)
+    # A side's saves carry its texts and ratings: shown to whoever may read that side now
+    # (a draft stays its author's; the event itself, who and when, is there for everyone).
+    may_see = {"self": policy.can_see_self_assessment(current_user, review),
+               "manager": policy.can_see_manager_side(current_user, review)}
+    withheld = {e.id for e in events if not may_see.get(SIDE_OF_EVENT.get(e.action), True)}
+    return render_template("reviews/history.html", review=review, events=events,
+                           withheld=withheld)
+
+
+# Events whose values belong to one side of the review.
+SIDE_OF_EVENT = {"review.self_save": "self", "review.manager_save": "manager",
+                 "review.kpi_override": "manager", "review.potential": "manager"}

@@ -581,3 +581,31 @@ def test_read_only_texts_keep_their_line_breaks(client, acknowledged, login_as, 
     page = login_as(review.rep).get(f"/reviews/{review.id}").get_data(as_text=True)
     assert '<dd class="pre-line">First point.\nSecond point.</dd>' in page
     assert '<blockquote class="pre-line" data-testid="ack-comment">' in page
+
+
+def test_the_audit_trail_does_not_show_a_draft_before_its_side_may_be_seen(client, launched,
+                                                                          login_as, db):
+    """The review page hid the rep's draft from the manager, and the manager's draft from HR,
+    but the audit trail printed every draft save in full."""
+    from tests.reviews.test_workflow import self_form
+
+    review = launched.review
+    login_as(review.rep)
+    client.post(f"/reviews/{review.id}/self", data=self_form(
+        review, achievements="Secret first draft of my quarter."))
+    login_as(review.manager)
+    page = client.get(f"/reviews/{review.id}/history").get_data(as_text=True)
+    assert "self save" in page  # that it happened, and when
+    assert "Secret first draft" not in page
+    submit_self(client, login_as, fresh(db, review.id))
+    login_as(review.manager)
+    assert "Closed the Hansen deal." in client.get(
+        f"/reviews/{review.id}/history").get_data(as_text=True)  # submitted: the manager's to read
+    client.post(f"/reviews/{review.id}/manager", data=manager_form(
+        fresh(db, review.id), overall_comment="My private draft verdict."))
+    login_as(_hr(db))
+    page = client.get(f"/reviews/{review.id}/history").get_data(as_text=True)
+    assert "manager save" in page and "My private draft verdict." not in page
+    login_as(review.manager)
+    assert "My private draft verdict." in client.get(
+        f"/reviews/{review.id}/history").get_data(as_text=True)
