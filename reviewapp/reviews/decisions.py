@@ -117,6 +117,22 @@ def sent_back(review: Review) -> SentBack | None:
                     event.actor.name if event.actor else "HR", event.at, event.reason or "")
 
 
+def cleared_overrides(review: Review) -> list[AuditEvent]:
+    """KPI overrides that new data cleared and nobody has set again, for the manager's page."""
+    if review.state not in (ReviewState.SELF_REVIEW, ReviewState.MANAGER_REVIEW):
+        return []
+    open_kpis = {s.cycle_kpi.name for s in review.kpi_scores if s.override_score is None}
+    latest: dict[str, AuditEvent] = {}
+    for event in db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.entity_type == "review", AuditEvent.entity_id == review.id,
+                AuditEvent.action.in_(["review.override_cleared", "review.kpi_override"]))
+            .order_by(AuditEvent.id)):
+        latest[(event.after or {}).get("kpi", "")] = event
+    return [e for kpi, e in latest.items()
+            if e.action == "review.override_cleared" and kpi in open_kpis]
+
+
 def _clear_calibration(actor: User, review: Review) -> None:
     """Back with its manager, a review counts the manager's ratings again: a calibrated rating
     left in place would outweigh what the manager now rates without their seeing it. What HR

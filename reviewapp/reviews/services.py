@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from reviewapp import policy, text_limits
@@ -188,6 +189,10 @@ def refresh_scores(review: Review) -> Scores:
     with db.session.no_autoflush:  # the caller's one flush is where a conflict shows
         lines = kpi_lines(review)
     for line in lines:
+        if (cleared := _outdated_override(review, line)) is not None:
+            line.row.override_score, line.row.override_justification = None, ""
+            line.row.overridden_by_id, line.row.overridden_at = None, None
+            _audit_cleared(review, cleared)
         line.row.actual, line.row.attainment = line.actual, line.attainment
         line.row.computed_score = line.computed_score
     scores = scores_of(review, lines)
@@ -197,6 +202,28 @@ def refresh_scores(review: Review) -> Scores:
 
 
 FOLLOWING = (ReviewState.SELF_REVIEW, ReviewState.MANAGER_REVIEW)
+
+
+def _outdated_override(review: Review, line: KpiLine) -> dict | None:
+    """An override made against a computed score that new data have since moved (corrected
+    figures, a late import): a judgement of the old number, which the record would misstate
+    ("overridden from 4 to 3" where the manager lowered nothing). What it was, or None."""
+    row = line.row
+    if row.override_score is None or line.computed_score == row.computed_score:
+        return None
+    return {"kpi": row.cycle_kpi.name, "override_score": row.override_score,
+            "justification": row.override_justification, "computed": row.computed_score,
+            "now_computed": line.computed_score}
+
+
+def _audit_cleared(review: Review, was: dict) -> None:
+    record(None, "review.override_cleared", "review", review.id,
+           before={k: was[k] for k in ("kpi", "override_score", "justification", "computed")},
+           after={"kpi": was["kpi"], "computed": was["now_computed"]},
+           reason=f"The data behind {was['kpi']} changed (computed score "
+                  f"{was['computed'] if was['computed'] is not None else 'none'} → "
+                  f"{was['now_computed'] if was['now_computed'] is not None else 'none'}): "
+                  "the override was made against the old figures, so the manager decides again.")
 
 
 def refresh_following(box: rollups.Box | None) -> int:
@@ -220,9 +247,19 @@ def refresh_following(box: rollups.Box | None) -> int:
         for review in db.session.scalars(query.options(
                 selectinload(Review.kpi_scores), selectinload(Review.ratings))):
             lines = kpi_lines(review)
-            scores = scores_of(review, lines)
             for line in lines:
                 row = line.row
+                if (cleared := _outdated_override(review, line)) is not None:
+                    db.session.execute(
+                        sa.update(KpiScore).where(KpiScore.id == row.id)
+                        .values(override_score=None, override_justification="",
+                                overridden_by_id=None, overridden_at=None)
+                        .execution_options(synchronize_session=False))
+                    for name, value in (("override_score", None),
+                                        ("override_justification", ""),
+                                        ("overridden_by_id", None), ("overridden_at", None)):
+                        set_committed_value(row, name, value)  # as stored, not a new edit
+                    _audit_cleared(review, cleared)
                 if (row.actual, row.attainment, row.computed_score) != (
                         line.actual, line.attainment, line.computed_score):
                     db.session.execute(
@@ -230,6 +267,7 @@ def refresh_following(box: rollups.Box | None) -> int:
                         .values(actual=line.actual, attainment=line.attainment,
                                 computed_score=line.computed_score)
                         .execution_options(synchronize_session=False))
+            scores = scores_of(review, lines)
             now_stored = (review.quant_score, review.qual_score, review.overall_score,
                           review.effective_quant_weight)
             fresh = (scores.quant, scores.qual, scores.overall, scores.weight_used)

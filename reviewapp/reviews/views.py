@@ -15,7 +15,12 @@ from reviewapp.extensions import db
 from reviewapp.policy import Party, ReviewAction
 from reviewapp.reviews import bp, confirmations
 from reviewapp.reviews.context import goals_context
-from reviewapp.reviews.decisions import ACKNOWLEDGE_STATEMENT, POTENTIAL_LABELS, sent_back
+from reviewapp.reviews.decisions import (
+    ACKNOWLEDGE_STATEMENT,
+    POTENTIAL_LABELS,
+    cleared_overrides,
+    sent_back,
+)
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
 from reviewapp.reviews.next_steps import next_steps, next_waiting_for
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD, format_score, partial_side
@@ -113,6 +118,8 @@ def _render(review: Review, *, errors: dict | None = None, values: dict | None =
         conflict=conflict, unsaved=unsaved or [], potential_labels=POTENTIAL_LABELS,
         acknowledge_statement=ACKNOWLEDGE_STATEMENT,
         sent_back=sent_back(review) if ReviewAction.SEE_MANAGER_SIDE in actions else None,
+        cleared_overrides=(cleared_overrides(review)
+                           if ReviewAction.SEE_MANAGER_SIDE in actions else []),
         managers=_active_managers() if ReviewAction.REASSIGN in actions else []), status
 
 

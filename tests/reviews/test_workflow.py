@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from reviewapp.audit.models import AuditEvent
 from reviewapp.metrics.models import Observation
 from reviewapp.numbers import figure
-from reviewapp.reviews.models import Review, ReviewState
+from reviewapp.reviews.models import KpiScore, Review, ReviewState
 from reviewapp.reviews.scoring import format_score
 
 
@@ -319,3 +319,42 @@ def test_text_with_a_direction_mark_survives_a_save_of_its_own_form(
                     data=self_form(fresh(db, review.id), achievements=html.unescape(shown)))
         assert fresh(db, review.id).achievements == text
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events
+
+
+def test_an_override_made_against_figures_that_then_change_is_cleared_and_audited(
+        client, launched, login_as, db):
+    """Computed 2, overridden to 3; corrected data made it 4 and the page said 'computed 4 ->
+    overridden to 3', the signed record 'overridden from 4 to 3', which nobody ever did."""
+    from reviewapp.metrics.importer import apply_import, prepare_import
+
+    review, org = launched.review, launched.org
+    submit_self(client, login_as, review)
+    login_as(org.lead)
+    review = fresh(db, review.id)
+    meetings = next(s for s in review.kpi_scores
+                    if s.cycle_kpi.metric_id == launched.metrics["meetings"].id)
+    chosen = 1 if meetings.computed_score != 1 else 2
+    answer = client.post(f"/reviews/{review.id}/kpis/{meetings.id}/override",
+                         data={"override_score": str(chosen),
+                               "justification": "Two deals slipped."}, follow_redirects=True)
+    assert answer.status_code == 200
+    db.session.expire_all()
+    row = db.session.get(KpiScore, meetings.id)
+    assert row.override_score == chosen
+    computed = row.computed_score
+    new_value = meetings.target * (2 if (meetings.attainment or 0) < 1 else 0.2)
+    plan = prepare_import(org.hr, f"rep_email,period,metric,value\n{org.rep.email},2025-Q4,"
+                          f"meetings,{new_value}\n".encode(), "fix.csv", source="cli")
+    apply_import(org.hr, plan, replace=True)
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.get(KpiScore, meetings.id)
+    assert row.computed_score != computed
+    assert row.override_score is None and row.override_justification == ""
+    event = db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "review.override_cleared"))
+    assert event.before["override_score"] == chosen and event.before["computed"] == computed
+    assert event.after["computed"] == row.computed_score
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "Two deals slipped." not in page
+    assert 'data-testid="override-cleared"' in page and "Override it again" in page
