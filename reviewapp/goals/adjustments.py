@@ -18,6 +18,7 @@ from reviewapp.goals.services import (
     check_parent,
     check_tracking,
     check_version,
+    flush_goal,
     measured_rep_ids,
 )
 
@@ -77,7 +78,7 @@ def adjust_goal(actor: User, goal: Goal, *, reason: str, quarter: str | None,
         before={k: before[k] for k in sorted(changed)},
         after={k: after[k] for k in sorted(changed)})
     db.session.add(adjustment)
-    db.session.flush()
+    flush_goal(goal)
     record(actor, "goal.adjust", "goal", goal.id, before=adjustment.before,
            after=adjustment.after, reason=reason)
     warnings = alerts.goal_warnings(goal, period=goal_period(goal))

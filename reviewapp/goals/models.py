@@ -112,7 +112,8 @@ class Goal(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    # Moved on by every edit and adjustment: a form opened at an older version loses (409).
+    # Moved on by every edit, adjustment and decision: a form opened at an older version loses
+    # (409), and so does a write racing another one (the UPDATE checks the version it read).
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
@@ -132,6 +133,9 @@ class Goal(db.Model):
     adjustments: Mapped[list[GoalAdjustment]] = relationship(
         back_populates="goal", cascade="all, delete-orphan", order_by="GoalAdjustment.id")
 
+    # The services move the version on (check_version); the mapper adds "AND version = <read>"
+    # to every UPDATE and DELETE, so of two writes from the same version one fails.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         sa.CheckConstraint(
             "(scope = 'team' AND team_id IS NOT NULL AND owner_id IS NULL) OR "

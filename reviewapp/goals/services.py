@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from reviewapp import numbers, policy
 from reviewapp.audit.services import record
 from reviewapp.auth.models import Team, User
@@ -316,14 +318,30 @@ class GoalConflict(Conflict):
     """The goal changed after the form was opened."""
 
 
-def check_version(goal: Goal, expected: int | None) -> None:
+CHANGED_MEANWHILE = ("Someone else changed this goal after you opened the form. What you "
+                     "entered is below; check it against the goal as it is now and save again.")
+
+
+def check_version(goal: Goal, expected: int | None, message: str = CHANGED_MEANWHILE) -> None:
     """A form opened at `expected` loses when someone saved the goal since; then moves the
-    version on for this change."""
+    version on for this change, written at once: of two requests that both read the same
+    version, the second's write matches no row and it loses here, before it changes anything."""
     if expected is not None and int(expected) != goal.version:
-        raise GoalConflict("Someone else changed this goal after you opened the form. What you "
-                           "entered is below; check it against the goal as it is now and save "
-                           "again.")
+        raise GoalConflict(message)
+    if goal.id is None:
+        return
     goal.version = (goal.version or 1) + 1
+    flush_goal(goal, message)
+
+
+def flush_goal(goal: Goal, message: str = CHANGED_MEANWHILE) -> None:
+    """Flush; a write that raced another one from the same version (both passed
+    check_version before either wrote) loses as a GoalConflict, never as a lost update."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()  # the session is unusable after a failed flush
+        raise GoalConflict(message) from None
 
 
 def update_goal(actor: User, goal: Goal, draft: GoalDraft,
@@ -337,27 +355,35 @@ def update_goal(actor: User, goal: Goal, draft: GoalDraft,
     resubmitted = goal.state == GoalState.RETURNED and actor.id == goal.owner_id
     if resubmitted:
         goal.state = GoalState.PROPOSED
-    db.session.flush()
+    flush_goal(goal)
     record(actor, "goal.update", "goal", goal.id, before=before, after=snapshot(goal))
     if resubmitted:
         email_events.goal_proposal_waiting(actor, goal)
     return warnings
 
 
-def approve_goal(actor: User, goal: Goal, comment: str = "") -> None:
-    """The manager agrees to a proposed goal."""
+DECIDED_MEANWHILE = ("The proposal changed after you opened it, or someone decided on it: "
+                     "look at it as it is now before you decide.")
+
+
+def approve_goal(actor: User, goal: Goal, comment: str = "",
+                 expected_version: int | None = None) -> None:
+    """The manager agrees to a proposed goal (as it was when they opened it)."""
+    check_version(goal, expected_version, DECIDED_MEANWHILE)
     if goal.state != GoalState.PROPOSED:
         raise ServiceError(f"Only a proposed goal can be approved; this one is "
                            f"{goal.state.label.lower()}.")
     goal.state, goal.approved_by_id, goal.approved_at = GoalState.ACTIVE, actor.id, utcnow()
     if comment.strip():
         db.session.add(GoalComment(goal=goal, author=actor, body=comment.strip()))
-    db.session.flush()
+    flush_goal(goal, DECIDED_MEANWHILE)
     record(actor, "goal.approve", "goal", goal.id, after={"state": goal.state.value})
 
 
-def return_goal(actor: User, goal: Goal, comment: str) -> None:
+def return_goal(actor: User, goal: Goal, comment: str,
+                expected_version: int | None = None) -> None:
     """The manager sends a proposed goal back, saying why."""
+    check_version(goal, expected_version, DECIDED_MEANWHILE)
     if goal.state != GoalState.PROPOSED:
         raise ServiceError(f"Only a proposed goal can be returned; this one is "
                            f"{goal.state.label.lower()}.")
@@ -366,7 +392,7 @@ def return_goal(actor: User, goal: Goal, comment: str) -> None:
                            field="comment")
     goal.state = GoalState.RETURNED
     db.session.add(GoalComment(goal=goal, author=actor, body=comment.strip()))
-    db.session.flush()
+    flush_goal(goal, DECIDED_MEANWHILE)
     record(actor, "goal.return", "goal", goal.id, after={"state": goal.state.value},
            reason=comment.strip())
     email_events.goal_returned(actor, goal, comment.strip())

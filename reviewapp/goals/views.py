@@ -235,7 +235,8 @@ def comment(goal_id: int):
 @login_required
 def approve(goal_id: int):
     goal = _goal_for_action(goal_id, policy.can_manage_goal)
-    outcome = attempt(approve_goal, current_user, goal, request.form.get("comment", ""))
+    outcome = attempt(approve_goal, current_user, goal, request.form.get("comment", ""),
+                      expected_version=request.form.get("version", type=int))
     if not outcome.ok:
         flash(outcome.error.message, "error")
         return redirect(url_for("goals.detail", goal_id=goal_id))
@@ -248,7 +249,8 @@ def return_to_owner(goal_id: int):
     goal = _goal_for_action(goal_id, policy.can_manage_goal)
     form = ReturnForm()
     if form.validate_on_submit():
-        outcome = attempt(return_goal, current_user, goal, form.comment.data)
+        outcome = attempt(return_goal, current_user, goal, form.comment.data,
+                          expected_version=request.form.get("version", type=int))
         if outcome.ok:
             return _done(goal_id, f"The goal went back to {goal.owner_name} with your comment.")
         show_on_form(form, outcome.error)

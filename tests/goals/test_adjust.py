@@ -193,3 +193,59 @@ def test_an_agreed_checklist_moves_to_a_new_period_and_keeps_its_milestones(org)
                     start_date=date(2026, 7, 1), end_date=date(2026, 7, 31), today=IN_Q3)
     assert caught.value.field == "end_date" and "Sign two partners" in caught.value.message
     db.session.rollback()
+
+
+def test_two_saves_of_one_goal_at_the_same_moment_the_later_loses(org, revenue_goal):
+    """Both read version 1 and both passed the check before either wrote: one title vanished
+    (8 of 8 trials on gunicorn). The write itself now checks the version it read."""
+    import sqlalchemy as sa
+
+    from reviewapp.goals.services import GoalConflict, update_goal
+    from tests.goals.conftest import draft
+
+    goal = db.session.get(Goal, revenue_goal.id)
+    assert goal.version == 1
+    # The other request's write lands between this one's check and its own write.
+    db.session.execute(sa.text("UPDATE goals SET version = 2, title = 'The other save' "
+                               "WHERE id = :id"), {"id": goal.id})
+    with pytest.raises(GoalConflict):
+        update_goal(org.lead, goal, draft(owner_id=org.rep.id, title="This save",
+                                          metric_id=goal.metric_id, start_value=0,
+                                          target_value=400), expected_version=1)
+    db.session.rollback()
+
+
+def test_approve_and_return_racing_on_one_proposal_the_later_loses(client, login_as, org):
+    """Both went through: goals 'returned' with approved_by set, or 'active' after the rep
+    was told it came back. And an approval of a proposal changed since it was opened."""
+    from reviewapp.goals.models import GoalState
+    from reviewapp.goals.services import GoalConflict, approve_goal, return_goal
+
+    proposal = set_goal(org.rep, owner_id=org.rep.id, kind="percent", title="Learn the CPQ")
+    assert proposal.state == GoalState.PROPOSED
+    goal = db.session.get(Goal, proposal.id)
+    db.session.execute(db.text("UPDATE goals SET version = version + 1, state = 'returned' "
+                               "WHERE id = :id"), {"id": goal.id})
+    with pytest.raises(GoalConflict):
+        approve_goal(org.lead, goal)
+    db.session.rollback()
+    # Through the page: a form opened before the rep changed the proposal loses.
+    goal = db.session.get(Goal, proposal.id)
+    db.session.execute(db.text("UPDATE goals SET state = 'proposed' WHERE id = :id"),
+                       {"id": goal.id})
+    db.session.commit()
+    login_as(org.lead)
+    page = client.get(f"/goals/{proposal.id}").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    goal = db.session.get(Goal, proposal.id)
+    goal.weight, goal.version = 100.0, goal.version + 1  # the rep edits it meanwhile
+    db.session.commit()
+    answer = client.post(f"/goals/{proposal.id}/approve", data={"version": version},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "changed after you opened" in answer
+    db.session.expire_all()
+    assert db.session.get(Goal, proposal.id).state == GoalState.PROPOSED
+    with pytest.raises(GoalConflict):
+        return_goal(org.lead, db.session.get(Goal, proposal.id), "Narrow it.",
+                    expected_version=int(version))
+    db.session.rollback()
