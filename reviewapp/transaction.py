@@ -17,10 +17,12 @@ from typing import Generic, TypeVar
 
 import click
 from flask import Flask, Response, g, request
+from sqlalchemy.exc import IntegrityError
 
 from reviewapp.errors import (
     FULL,
     OUT_OF_STORAGE,
+    Conflict,
     NotAllowed,
     ServiceError,
     database_fault,
@@ -66,6 +68,23 @@ def _call(service, args, kwargs, on_refusal: Callable[[], None]) -> Outcome:
     except ServiceError as exc:
         on_refusal()
         return Outcome(error=exc)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        # Two requests both found the name (or the pair) free, and this one's insert lost:
+        # a double click, a second tab, a colleague. Nothing of this request is kept.
+        refuse()
+        return Outcome(error=Conflict(SAVED_TWICE))
+
+
+SAVED_TWICE = ("This was saved a moment ago, by a second click, another tab or someone else, "
+               "so it was not saved twice: reload the page to see it.")
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether the database refused a duplicate of a unique key (not some other constraint)."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code == "23505" or "UNIQUE constraint failed" in str(exc.orig)
 
 
 def _keep() -> None:

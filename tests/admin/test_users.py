@@ -138,3 +138,28 @@ def test_role_values_are_checked_by_the_database(app, db, org):
         db.session.flush()
     db.session.rollback()
     assert Role(db.session.get(User, org.rep.id).role) == Role.REP
+
+
+def test_a_create_that_loses_a_race_for_its_name_is_a_conflict_not_a_crash(client, org,
+                                                                           login_as, db):
+    """Double-clicked, both requests found the name free and the second's insert hit the
+    unique constraint: a 500 page. Here the other request's row lands between this one's
+    check and its insert, as it does in the race."""
+    import sqlalchemy as sa
+
+    def the_other_request_wins(session, flush_context, instances):
+        if any(isinstance(o, Team) and o.name == "Delta" for o in session.new):
+            session.connection().execute(sa.text(
+                "INSERT INTO teams (name, created_at) VALUES ('Delta', CURRENT_TIMESTAMP)"))
+
+    login_as(org.hr)
+    sa.event.listen(db.session, "before_flush", the_other_request_wins)
+    try:
+        response = client.post("/admin/teams", data={"name": "Delta", "manager": 0})
+    finally:
+        sa.event.remove(db.session, "before_flush", the_other_request_wins)
+    assert response.status_code in (200, 409, 422)
+    assert "saved a moment ago" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Team).where(
+        Team.name == "Delta")) == 0  # this request's transaction wrote nothing
