@@ -29,7 +29,9 @@ def test_team_goal_template_proposal_check_in_and_tree(page, browser_login, org,
     page.get_by_label("Aligns to").select_option(value=str(team_goal.id))
     page.get_by_role("button", name="Preview").click()
     expect(page.get_by_test_id("assignment-preview")).to_contain_text(org.rep2.name)
-    page.get_by_role("button", name="Assign to 2 reps").click()
+    # Double-clicked, as people do: every rep gets the goal once (it made two each).
+    page.get_by_role("button", name="Assign to 2 reps").dblclick()
+    expect(page.get_by_text("Assigned")).to_be_visible()
     db.session.expire_all()
     assigned = db.session.scalars(db.select(Goal).where(
         Goal.owner_id.in_([org.rep.id, org.rep2.id]))).all()
@@ -64,8 +66,20 @@ def test_team_goal_template_proposal_check_in_and_tree(page, browser_login, org,
     check_ins.get_by_label("Progress (%)").fill("60")
     check_ins.get_by_label("Confidence").select_option(index=4)
     check_ins.get_by_label("Note").fill("Plans done for six of ten accounts.")
-    check_ins.get_by_role("button", name="Save check-in").click()
+    check_ins.get_by_role("button", name="Save check-in").dblclick()
     expect(page.get_by_test_id("check-ins")).to_contain_text("Plans done for six of ten")
+    db.session.expire_all()
+    assert len(db.session.get(Goal, mine.id).check_ins) == 1  # a double click saves one
+    # However fast the second click comes, the page sends the form once.
+    seen = page.evaluate("""() => {
+      const form = document.querySelector("[data-testid=comments] form");
+      const seen = [];
+      window.addEventListener("submit", (e) => { seen.push(e.defaultPrevented);
+                                                  e.preventDefault(); });
+      form.requestSubmit(); form.requestSubmit();
+      return seen; }""")
+    assert seen == [False, True]
+    page.reload()
 
     # The rep's tree shows only what the rep may see...
     page.goto("/goals/tree")

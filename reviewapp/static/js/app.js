@@ -52,3 +52,24 @@ function markScrollRegions() {
 }
 document.addEventListener("DOMContentLoaded", markScrollRegions);
 window.addEventListener("resize", markScrollRegions);
+
+// A second click on a form's button while the first submission is on its way sends nothing:
+// double-clicked, a template assigned to 100 reps made 200 goals, a check-in was recorded twice.
+// (Disabling the button instead would drop its name and value from the submission.) A form that
+// stays on the page, such as a download, can be sent again after a few seconds.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (event.defaultPrevented || !form || (form.method || "").toLowerCase() !== "post") { return; }
+  if (form.hasAttribute("data-submitting")) {
+    event.preventDefault();
+    return;
+  }
+  form.setAttribute("data-submitting", "");
+  window.setTimeout(function () { form.removeAttribute("data-submitting"); }, 5000);
+});
+// Back to a page kept by the browser (back button): its forms may be sent again.
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+    form.removeAttribute("data-submitting");
+  });
+});
