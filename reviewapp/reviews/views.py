@@ -131,9 +131,14 @@ def _active_managers() -> list[User]:
 
 @bp.route("/mine")
 def mine():
+    # The one waiting for the rep first (a self-assessment to write, a shared review to
+    # acknowledge), then the latest: a catch-up cycle for an earlier quarter is no reason to
+    # land on last quarter's finalised record.
+    waiting = sa.case((Review.state == ReviewState.SELF_REVIEW, 0),
+                      (Review.state == ReviewState.SHARED, 1), else_=2)
     review = db.session.scalar(
         sa.select(Review).join(Cycle).where(Review.rep_id == current_user.id)
-        .order_by(Cycle.period_start.desc(), Review.id.desc()).limit(1))
+        .order_by(waiting, Cycle.period_start.desc(), Review.id.desc()).limit(1))
     if review is None:
         return render_template("reviews/none.html")
     return redirect(url_for("reviews.review", review_id=review.id))

@@ -358,3 +358,29 @@ def test_an_override_made_against_figures_that_then_change_is_cleared_and_audite
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
     assert "Two deals slipped." not in page
     assert 'data-testid="override-cleared"' in page and "Override it again" in page
+
+
+def test_my_review_opens_the_one_waiting_for_the_rep(client, launched, login_as, db):
+    """After a catch-up cycle for an earlier quarter, My review opened the latest quarter's
+    review, not the self-assessment the dashboard asked for."""
+    import dataclasses
+
+    from reviewapp.cycles.services import launch, save_cycle
+    from tests.reviews.conftest import make_draft
+
+    org = launched.org
+    submit_self(client, login_as, launched.review)  # the 2025-Q4 review: with the manager
+    catch_up = save_cycle(org.hr, None, dataclasses.replace(
+        make_draft(launched.metrics, team_ids=[org.team.id]), name="Q3 catch-up",
+        period="2025-Q3"))
+    launch(org.hr, catch_up)
+    db.session.commit()
+    earlier = db.session.scalar(sa.select(Review).where(Review.cycle_id == catch_up.id,
+                                                        Review.rep_id == org.rep.id))
+    login_as(org.rep)
+    response = client.get("/reviews/mine")
+    assert response.headers["Location"].endswith(f"/reviews/{earlier.id}")
+    submit_self(client, login_as, earlier)
+    login_as(org.rep)  # nothing waits for them now: the latest quarter's
+    assert client.get("/reviews/mine").headers["Location"].endswith(
+        f"/reviews/{launched.review.id}")
