@@ -178,9 +178,10 @@ def register_cli(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from reviewapp import policy
     from reviewapp.navigation import nav_items
-    from reviewapp.numbers import exact, figure
+    from reviewapp.numbers import attainment, exact, figure
 
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.filters["figure"] = figure
     app.jinja_env.filters["exact"] = exact
+    app.jinja_env.filters["attainment"] = attainment
     app.jinja_env.globals["nav_items"] = nav_items

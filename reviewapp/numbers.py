@@ -49,6 +49,16 @@ def figure(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def attainment(value: float | None) -> str:
+    """An attainment (1.148) as a percentage that never reads as a band it has not reached:
+    rounded down to a tenth, "114.8%", where rounding to whole percents said "115%" beside a
+    score of 4 under the legend "from 115% → 5"; whole ones stay whole ("100%")."""
+    if value is None:
+        return "—"
+    tenths = math.floor(value * 1000 + 1e-6) / 10
+    return f"{tenths:.1f}".removesuffix(".0") + "%"
+
+
 def exact(value: float, *, separators: bool = True) -> str:
     """A value as stored, every digit and no exponent, for the screens where people check
     numbers against their file (the import preview) and for exported files: 1,234,567.89,

@@ -65,3 +65,14 @@ def test_bands_must_increase():
     for bad in ([0.7, 0.9, 1.0], [0.9, 0.7, 1.0, 1.2], [0, 0.5, 1, 2]):
         with pytest.raises(ValueError):
             validate_bands(bad)
+
+
+@pytest.mark.parametrize("value, shown", [
+    (31 / 27, "114.8%"), (1.15, "115%"), (1.0, "100%"), (0.7325, "73.2%"), (0.0, "0%"),
+    (None, "—"), (2.5, "250%"),
+])
+def test_an_attainment_never_reads_as_a_band_it_has_not_reached(value, shown):
+    """31 / 27 = 114.8 % read '115%' with a score of 4, under the legend 'from 115% -> 5'."""
+    from reviewapp.numbers import attainment
+
+    assert attainment(value) == shown
