@@ -70,7 +70,8 @@ def index():
 def people():
     policy.require(policy.can_view_people_list(current_user))
     if policy.can_manage_users(current_user):  # HR's People list is the one with the accounts
-        return redirect(url_for("admin.users"))
+        # With what was asked (search, sort, page): a bookmark of /people keeps working.
+        return redirect(url_for("admin.users", **request.args.to_dict(flat=True)))
     return render_template("people/list.html", page=_people_page(),
                            role_counts=role_counts(current_user), roles=list(Role))
 

@@ -170,3 +170,23 @@ def test_the_command_line_maps_and_ignores_a_wide_files_columns(runner, corpus_o
     assert result.exit_code == 0, result.output
     values = db.session.execute(sa.select(Metric.key, Observation.value).join(Metric)).all()
     assert [(k, v) for k, v in values] == [("calls", 40.0)]
+
+
+def test_sorting_team_metrics_keeps_the_search(client, runner, corpus_org, login_as,
+                                               tmp_path):
+    """The column links dropped ?q=: a search for one rep went back to everyone on a click."""
+    _import(runner, tmp_path)
+    login_as(corpus_org.lead)
+    body = client.get("/metrics/team?period=2026-Q1&q=ana").get_data(as_text=True)
+    links = re.findall(r'href="(/metrics/team\?[^"]*sort=[^"]*)"', body)
+    assert links and all("q=ana" in link for link in links)
+    empty = client.get("/metrics/team?period=2026-Q1&q=nobody-here").get_data(as_text=True)
+    assert "No rep matches" in empty and "No reps in scope" not in empty
+
+
+def test_hrs_people_link_keeps_the_search_sort_and_page(client, corpus_org, login_as):
+    login_as(corpus_org.hr)
+    response = client.get("/people?q=orion&sort=-name&page=3")
+    location = response.headers["Location"]
+    assert location.startswith("/admin/users?")
+    assert all(part in location for part in ("q=orion", "sort=-name", "page=3"))
