@@ -53,10 +53,13 @@ def person(user_id: int):
                            grain=grain, coarser=coarser)
 
 
-def _team_reps(team_id: int | None) -> sa.Select:
-    """The active reps the viewer may see (policy's SQL clause), of one team if asked."""
-    query = sa.select(User).where(User.role == Role.REP, User.active,
+def _team_reps(team_id: int | None, *, active: bool = True) -> sa.Select:
+    """The reps the viewer may see (policy's SQL clause), active ones only unless asked, of
+    one team if asked."""
+    query = sa.select(User).where(User.role == Role.REP,
                                   policy.visible_people_clause(current_user))
+    if active:
+        query = query.where(User.active)
     return query.where(User.team_id == team_id) if team_id else query
 
 
@@ -83,13 +86,18 @@ def team():
     policy.require(policy.can_view_team_metrics(current_user))
     grain = _grain_arg()
     team_id = request.args.get("team", type=int)
-    reps = _team_reps(team_id)
+    reps = _team_reps(team_id, active=False)
     # Only the period shown is read, from the roll-up table; the others only name themselves.
     periods, with_data = rollups.periods_and_metrics(reps.with_only_columns(User.id), grain)
     labels = [_label(grain, p) for p in periods]
     chosen = request.args.get("period") or (labels[-1] if labels else "")
     if request.args.get("period") and chosen not in labels:
         return _unknown_period(grain)
+    # The active reps, and those who have left but have figures in the period shown: a past
+    # quarter's team total is theirs too.
+    reps = reps.where(sa.or_(User.active, User.id.in_(
+        rollups.reps_with_data(grain, periods[labels.index(chosen)]))
+        if chosen in labels else User.active))
     metrics = [m for m in list_metrics() if m.id in with_data]
     by_key = {m.key: m for m in metrics}
     asked = _asked(set(by_key) if chosen in labels else set())

@@ -301,6 +301,11 @@ def period_table(rep_ids: Iterable[int], grain: Grain | str,
     return table
 
 
+def reps_with_data(grain: Grain | str, start: date) -> sa.Select:
+    """The ids of the reps with any value in one period (SELECT, to filter people by)."""
+    return sa.select(_view(grain, start=start).c.rep_id)
+
+
 def period_values(metric_id: int, grain: Grain | str, start: date) -> sa.Subquery:
     """(rep_id, value) of one metric in one period under its rule, as a subquery to join (the
     team table sorts its reps by it in SQL)."""

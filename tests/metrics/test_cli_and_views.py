@@ -190,3 +190,20 @@ def test_hrs_people_link_keeps_the_search_sort_and_page(client, corpus_org, logi
     location = response.headers["Location"]
     assert location.startswith("/admin/users?")
     assert all(part in location for part in ("q=orion", "sort=-name", "page=3"))
+
+
+def test_team_metrics_keep_someone_who_left_in_the_periods_they_worked(
+        client, runner, corpus_org, login_as, tmp_path, db):
+    """Ben's 2026-Q1 figures were in the KPI run and on his own page, but not in the team's
+    table or CSV once his account was deactivated: the past team total came out short."""
+    _import(runner, tmp_path)  # Ben has 2026-Q1 only
+    ben = corpus_org.reps["ben"]
+    ben.active = False
+    db.session.commit()
+    login_as(corpus_org.lead)
+    q1 = client.get("/metrics/team?period=2026-Q1").get_data(as_text=True)
+    assert "Ben</a> <span class=\"muted\">(left)</span>" in q1
+    csv_text = client.get("/metrics/team?period=2026-Q1&format=csv").get_data(as_text=True)
+    assert ben.email in csv_text
+    q2 = client.get("/metrics/team?period=2026-Q2").get_data(as_text=True)
+    assert ">Ben</a>" not in q2  # no figures then: not on the team's list
