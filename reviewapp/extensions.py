@@ -47,6 +47,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         # request gets 503 (reviewapp/errors.py).
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # lower() for every script (SQLite's folds only A-Z): the search (pagination.folded).
+        dbapi_connection.create_function("reviewapp_lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def init_migrations(app):

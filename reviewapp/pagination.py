@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app, request, url_for
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from reviewapp.extensions import db
 
@@ -149,6 +151,25 @@ class Page:
         return "descending" if self.descending else "ascending"
 
 
+class folded(FunctionElement):
+    """lower(text) that folds every letter: SQLite's own lower() folds only A-Z, so 'Åsa'
+    stayed 'Åsa' and a search for 'åsa' found nobody (on SQLite it calls reviewapp_lower,
+    Python's str.lower, registered on each connection in reviewapp/extensions.py)."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(folded)
+def _folded(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element, compiler, **kw):
+    return f"reviewapp_lower({compiler.process(element.clauses, **kw)})"
+
+
 def search_clause(q: str, columns: Sequence) -> sa.ColumnElement[bool]:
     """Every word of q appears in one of the columns (case-insensitive, % and _ literal)."""
     words = q.lower().split()
@@ -158,7 +179,7 @@ def search_clause(q: str, columns: Sequence) -> sa.ColumnElement[bool]:
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = f"%{escaped}%"
-        clauses.append(sa.or_(*(sa.func.lower(c).like(like, escape="\\") for c in columns)))
+        clauses.append(sa.or_(*(folded(c).like(like, escape="\\") for c in columns)))
     return sa.and_(*clauses)
 
 

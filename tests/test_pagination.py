@@ -491,3 +491,14 @@ def test_the_dashboard_counts_every_goal_at_risk_and_lists_the_first(client, log
     assert "Goal of Rep 49" not in html
     login_as(aligned.other)
     assert "Goal of Rep" not in client.get("/dashboard").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["åsa", "ÅSA", "Åsa Öberg", "öberg"])
+def test_search_finds_names_with_capitals_beyond_ascii(app, big_team, typed):
+    """SQLite's lower() folds only A-Z: 'Åsa', 'Öberg', 'Émile' found nobody, even typed
+    exactly as stored."""
+    person = create_user(Role.REP, name="Åsa Öberg", email="asa.oberg@example.com",
+                         commit=True)
+    found = db.session.scalars(sa.select(User).where(
+        search_clause(typed, [User.name, User.email]))).all()
+    assert [u.id for u in found] == [person.id]
