@@ -21,7 +21,7 @@ from reviewapp.admin.services import (
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.auth.services import make_set_password_token
 from reviewapp.dashboard.people import PEOPLE_SORTS, people_page, people_query
-from reviewapp.errors import show_on_form
+from reviewapp.errors import Conflict, show_on_form
 from reviewapp.extensions import db
 from reviewapp.pagination import read_request
 from reviewapp.transaction import attempt, refuse
@@ -110,12 +110,14 @@ def user_edit(user_id: int):
             role=form.role.data,
             manager=db.session.get(User, form.manager.data) if form.manager.data else None,
             team=db.session.get(Team, form.team.data) if form.team.data else None,
-            active=form.active.data)
+            active=form.active.data, expected_version=request.form.get("version", type=int))
         if outcome.ok:
             flash(f"{user.name} was updated.", "success")
             return redirect(url_for("admin.users"))
         user = db.get_or_404(User, user_id)
         show_on_form(form, outcome.error)
+        if isinstance(outcome.error, Conflict):
+            return render_template("admin/user_form.html", form=form, user=user), 409
     return render_template("admin/user_form.html", form=form, user=user)
 
 

@@ -66,6 +66,9 @@ class User(UserMixin, db.Model):
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # Moves on with every set-password link made: only the newest link works.
     password_link_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Moves on with every edit of the account (admin.services.update_user): an edit form
+    # opened before another one was saved loses instead of putting the old values back.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     manager: Mapped[User | None] = relationship(

@@ -78,6 +78,8 @@ class Cycle(db.Model):
     peer_reviewers: Mapped[int] = mapped_column(default=5)
     peer_min_responses: Mapped[int] = mapped_column(default=3)
     peer_due: Mapped[date | None]
+    # Moves on with every save of the draft: an editor opened before another save loses.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     teams: Mapped[list[Team]] = relationship(secondary=cycle_teams, order_by="Team.name")
     people: Mapped[list[User]] = relationship(secondary=cycle_people, order_by="User.name")

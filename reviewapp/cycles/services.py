@@ -18,7 +18,7 @@ from reviewapp.cycles.models import (
     CycleKpiTarget,
     CycleStatus,
 )
-from reviewapp.errors import ActionUnavailable, FieldErrors, ServiceError
+from reviewapp.errors import ActionUnavailable, Conflict, FieldErrors, ServiceError
 from reviewapp.extensions import db
 from reviewapp.kpis.queries import made_kpi_by
 from reviewapp.kpis.status import status_words
@@ -99,11 +99,19 @@ def _check_draft(draft: CycleDraft, cycle: Cycle | None) -> None:
         raise FieldErrors(problems)
 
 
-def save_cycle(actor: User, cycle: Cycle | None, draft: CycleDraft) -> Cycle:
-    """Create or edit a draft cycle. A launched cycle's rules cannot change."""
+def save_cycle(actor: User, cycle: Cycle | None, draft: CycleDraft,
+               expected_version: int | None = None) -> Cycle:
+    """Create or edit a draft cycle (from an editor opened at `expected_version`: one opened
+    before another save loses). A launched cycle's rules cannot change."""
     require_cycle_manager(actor)
     if cycle is not None and cycle.launched:
         raise ServiceError("This cycle has been launched; its scoring rules are frozen.")
+    if cycle is not None:
+        if expected_version is not None and int(expected_version) != cycle.version:
+            raise Conflict("Someone saved this draft after you opened the editor (perhaps you, "
+                           "in another tab): reload the page to see it as it is now, or save "
+                           "again to put in what you entered below.")
+        cycle.version = (cycle.version or 1) + 1
     _check_draft(draft, cycle)
     period = parse_period(draft.period)
     created = cycle is None

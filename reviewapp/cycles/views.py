@@ -180,7 +180,8 @@ def _cycle_editor(cycle: Cycle | None):
         form_ok, errors = form.validate_on_submit(), editor.kpi_problems(rows)
         if form_ok and not errors:
             outcome = attempt(lambda: save_cycle(
-                current_user, cycle, editor.draft_from(form, rows, {c.id for c in offered})))
+                current_user, cycle, editor.draft_from(form, rows, {c.id for c in offered}),
+                expected_version=request.form.get("version", type=int)))
             if outcome.ok:
                 flash(f"{outcome.value.name} was saved as a draft. Launch it when the checks "
                       "are green.", "success")

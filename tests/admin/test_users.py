@@ -163,3 +163,35 @@ def test_a_create_that_loses_a_race_for_its_name_is_a_conflict_not_a_crash(clien
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Team).where(
         Team.name == "Delta")) == 0  # this request's transaction wrote nothing
+
+
+def test_a_stale_edit_form_does_not_put_a_persons_old_team_and_manager_back(client, org,
+                                                                            login_as, db):
+    """HR moved Rita to Omega under Otto in one tab; a tab opened before, used to fix her
+    name, put her back in Alpha under Leo: who sees whom changed without anyone meaning it."""
+    import re
+
+    login_as(org.hr)
+    url = f"/admin/users/{org.rep.id}/edit"
+    stale = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', stale).group(1)
+    form = {"email": org.rep.email, "name": org.rep.name, "role": "rep", "active": "y"}
+    moved = client.post(url, data={**form, "manager": org.other_manager.id,
+                                   "team": org.other_team.id, "version": version})
+    assert moved.status_code == 302
+    renamed = client.post(url, data={**form, "name": "Rita Renamed",
+                                     "manager": org.lead.id, "team": org.team.id,
+                                     "version": version})
+    assert renamed.status_code == 409
+    page = renamed.get_data(as_text=True)
+    assert "Someone changed this person after you opened the form" in page
+    assert 'value="Rita Renamed"' in page
+    db.session.expire_all()
+    rita = db.session.get(User, org.rep.id)
+    assert (rita.name, rita.manager_id, rita.team_id) == (
+        "Rita Rep", org.other_manager.id, org.other_team.id)
+    again = client.post(url, data={**form, "name": "Rita Renamed", "manager":
+                                   org.other_manager.id, "team": org.other_team.id,
+                                   "version": re.search(r'name="version" value="(\d+)"',
+                                                        page).group(1)})
+    assert again.status_code == 302

@@ -205,3 +205,24 @@ def test_a_large_target_survives_editing_to_the_last_digit(client, kpis, login_a
     page = client.get(f"/cycles/{cycle.id}/edit").get_data(as_text=True)
     assert 'value="1234567"' in page and 'value="1.25"' in page
     assert "1,234,567" in client.get(f"/cycles/{cycle.id}").get_data(as_text=True)
+
+
+def test_a_stale_editor_does_not_put_a_drafts_old_values_back(client, kpis, login_as, db):
+    import re
+
+    org = kpis.org
+    login_as(org.hr)
+    client.post("/cycles/new", data=cycle_form(org, [(kpis.meetings, 12, 1)]))
+    [cycle] = _cycles(db)
+    url = f"/cycles/{cycle.id}/edit"
+    version = re.search(r'name="version" value="(\d+)"',
+                        client.get(url).get_data(as_text=True)).group(1)
+    first = client.post(url, data={**cycle_form(org, [(kpis.meetings, 12, 1)],
+                                                quant_weight="0.6"), "version": version})
+    assert first.status_code == 302
+    stale = client.post(url, data={**cycle_form(org, [(kpis.meetings, 12, 1)],
+                                                name="Renamed"), "version": version})
+    assert stale.status_code != 302
+    assert "Someone saved this draft after you opened the editor" in stale.get_data(as_text=True)
+    [cycle] = _cycles(db)
+    assert (cycle.name, cycle.quant_weight) == ("Q3 2026 reviews", 0.6)
