@@ -78,14 +78,17 @@ def _cycle_reviews(cycle: Cycle, actor: User) -> sa.Select:
 
 
 def review_page(cycle: Cycle, actor: User, asked: PageRequest, state: ReviewState | None = None,
-                today: date | None = None) -> Page:
-    """One page of the cycle's reviews the actor may see, searched and sorted in SQL; each item
-    is a row with its deadline and whether the actor may see its scores."""
+                today: date | None = None, reviewer_id: int | None = None) -> Page:
+    """One page of the cycle's reviews the actor may see (those one reviewer writes, if
+    asked), searched and sorted in SQL; each item is a row with its deadline and whether the
+    actor may see its scores."""
     today = today or date.today()
     query = _cycle_reviews(cycle, actor).options(
         joinedload(Review.rep).joinedload(User.team), joinedload(Review.manager))
     if state is not None:
         query = query.where(Review.state == state)
+    if reviewer_id is not None:
+        query = query.where(Review.manager_id == reviewer_id)
     page = paginate(query, asked, REVIEW_SORTS, tiebreak=[Review.id],
                     search=[REP.name, REP.email, REVIEWER.name, Team.name])
     rows = []

@@ -241,10 +241,14 @@ def cycle(cycle_id: int):
         counts = queries.review_counts(cycle, current_user)
         state = STATES.get(request.args.get("state", ""))
         asked = read_request(queries.REVIEW_SORTS, "rep")
+        # ?reviewer=me: the reviews the viewer writes (the To do's "Write 32 reviews"), not
+        # those of the managers below them too.
+        mine = request.args.get("reviewer") == "me"
         context.update(
-            counts=counts, total=sum(counts.values()), state=state,
+            counts=counts, total=sum(counts.values()), state=state, mine=mine,
             overdue=queries.overdue_count(cycle, counts),
-            page=queries.review_page(cycle, current_user, asked, state),
+            page=queries.review_page(cycle, current_user, asked, state,
+                                     reviewer_id=current_user.id if mine else None),
             pending_by_manager=queries.pending_by_manager(cycle, current_user) if hr else [])
     elif hr:
         context["check"] = launch_check(cycle)

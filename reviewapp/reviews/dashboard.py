@@ -81,7 +81,7 @@ def _counted_task(cycle: Cycle, state: ReviewState, n: int, today: date) -> Task
     if state == ReviewState.CALIBRATION and not cycle.managers_share:
         return None
     words, due = _COUNTED[state]
-    return Task(url_for("cycles.cycle", cycle_id=cycle.id, state=state.value),
+    return Task(url_for("cycles.cycle", cycle_id=cycle.id, state=state.value, reviewer="me"),
                 words.format(n=n, cycle=cycle.name), getattr(cycle, due))
 
 

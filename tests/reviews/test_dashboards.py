@@ -77,3 +77,27 @@ def test_outsider_sees_no_task_of_others(client, launched, login_as):
     login_as(launched.org.outsider)
     body = client.get("/dashboard").get_data(as_text=True)
     assert "Nothing to do right now." in body
+
+
+def test_the_counted_to_do_lists_the_reviews_the_manager_writes_not_those_below(
+        client, launched, login_as, db, monkeypatch):
+    """'Write 32 reviews' opened a list of 37: the five of a manager below came with them."""
+    import re
+
+    from reviewapp.reviews import dashboard
+    from reviewapp.reviews.models import Review, ReviewState
+
+    org, cycle = launched.org, launched.cycle
+    db.session.execute(sa.update(Review).where(Review.cycle_id == cycle.id).values(
+        state=ReviewState.MANAGER_REVIEW, self_skipped=True))
+    db.session.commit()
+    monkeypatch.setattr(dashboard, "TASKS_NAMED", 0)  # count every group, as for 200 reports
+    login_as(org.boss)
+    body = client.get("/dashboard").get_data(as_text=True)
+    link = re.search(r'href="([^"]*reviewer=me[^"]*)"[^>]*>\s*Write 1 reviews', body)
+    assert link, body[body.find("To do"):][:800]
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert 'data-testid="reviewer-me"' in listed
+    assert org.boss_rep.name in listed and org.rep.name not in listed
+    everyone = client.get(f"/cycles/{cycle.id}?state=manager_review").get_data(as_text=True)
+    assert org.boss_rep.name in everyone and org.rep.name in everyone
