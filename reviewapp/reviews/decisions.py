@@ -276,7 +276,7 @@ def finalize(actor: User, review: Review, *, today: date | None = None,
     # Flush the last score change while the review is still open: once its row says
     # finalized, the database refuses any change to its ratings and KPI scores. The state
     # change below moves the version on, once for the one decision.
-    flush_review(review)
+    flush_review(review, actor)
     review.finalized_at, review.finalized_by_id = now(), actor.id
     unacknowledged = review.state == ReviewState.SHARED
     transition(actor, review, ReviewAction.FINALIZE, today=today,

@@ -81,16 +81,19 @@ def authorize(actor: User | None, review: Review, action: ReviewAction, *,
     return policy.REVIEW_ACTIONS[action].to
 
 
-def flush_review(review: Review) -> None:
+def flush_review(review: Review, actor: User | None = None) -> None:
     """Flush; a write that collides with another one's at the same moment (both read the same
-    version) loses as a ReviewConflict, never as a crash."""
+    version) loses as a ReviewConflict, never as a crash (and says "you" when the other write
+    was the actor's own: a double click, a second tab)."""
     review_id = review.id
+    actor_id = actor.id if actor is not None else None
     try:
         db.session.flush()
     except StaleDataError:
         # The session is unusable after a failed flush; what the other save wrote is current.
         db.session.rollback()
-        raise ReviewConflict(db.session.get(Review, review_id)) from None
+        raise ReviewConflict(db.session.get(Review, review_id),
+                             db.session.get(User, actor_id) if actor_id else None) from None
 
 
 def touch(actor: User | None, review: Review) -> None:
@@ -98,7 +101,7 @@ def touch(actor: User | None, review: Review) -> None:
     changed (its own columns or its ratings' and KPI scores' rows)."""
     review.updated_by_id = actor.id if actor else None
     review.updated_at = now()
-    flush_review(review)
+    flush_review(review, actor)
 
 
 def transition(actor: User | None, review: Review, action: ReviewAction, *,

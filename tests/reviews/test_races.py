@@ -217,6 +217,9 @@ def test_two_sessions_saving_the_manager_side_at_once_one_wins_one_gets_409(
     won, lost = winner_and_loser(answers)
     mine, theirs = ("AAA", "BBB")[won], ("AAA", "BBB")[lost]
     assert f"{theirs} strengths" in text_of(answers[lost]), "the loser's text is not kept"
+    # One manager, two tabs at the same moment: the other save was their own (it named them
+    # in the third person).
+    assert "You saved this review in another window or tab" in text_of(answers[lost])
     after = fresh(review.id)
     assert after.version == opened + 1
     assert after.strengths == f"{mine} strengths" and after.overall_comment == f"{mine} overall"
