@@ -34,6 +34,7 @@ from reviewapp.reviews.scoring import (
     attainment,
     band_score,
     combine,
+    format_score,
 )
 
 
@@ -437,7 +438,8 @@ def submit_manager(actor: User, review: Review) -> None:
     scores = scores_of(review)  # refuse before changing anything
     if scores.divergent and not review.reconciliation_note:
         raise ServiceError(
-            f"The KPI score ({scores.quant:.1f}) and the competency score ({scores.qual:.1f}) "
+            f"The KPI score ({format_score(scores.quant)}) and the competency score "
+            f"({format_score(scores.qual)}) "
             f"differ by {DIVERGENCE_THRESHOLD:g} or more. Write a reconciliation note "
             "explaining why before submitting.", field="reconciliation_note")
     refresh_scores(review)

@@ -207,6 +207,8 @@ def test_divergent_scores_need_a_reconciliation_note(client, launched, login_as,
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "Write a reconciliation note" in body and "Seen in three customer" in body
+    # Scores with two decimals, as every page shows them (it said "(5.0)" and "(2.2)").
+    assert "The KPI score (5.00) and the competency score (2.00)" in body
     review = fresh(db, review.id)
     assert review.state == ReviewState.MANAGER_REVIEW
     assert review.ratings[0].manager_rating == 2  # what was typed is kept
