@@ -188,6 +188,9 @@ def save_team(actor: User, team: Team | None, *, name: str, manager: User | None
     return team
 
 
+COLUMN_ORDER = {"email": 1, "name": 2, "role": 3, "manager_email": 4, "team": 5}
+
+
 @dataclass
 class ImportRowError:
     line: int
@@ -206,8 +209,16 @@ def import_users_csv(actor: User | None, data: bytes) -> UserImportResult:
     """Create users from CSV `email,name,role,manager_email,team`: all rows, or none.
 
     Managers and teams may be defined further down the same file. Teams that do not exist yet
-    are created. On any error nothing is added and every bad row is reported with its line.
+    are created. On any error nothing is added and every bad row is reported with its line,
+    in the file's order (the checks of the whole file run after those of each row: listed as
+    found, a line 7 came before a line 5).
     """
+    result = _read_users(actor, data)
+    result.errors.sort(key=lambda e: (e.line, COLUMN_ORDER.get(e.column or "", 0)))
+    return result
+
+
+def _read_users(actor: User | None, data: bytes) -> UserImportResult:
     result = UserImportResult()
     errors = result.errors
     try:

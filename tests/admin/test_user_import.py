@@ -100,3 +100,21 @@ def test_cli_import_and_create(runner, org, db, tmp_path):
     result = runner.invoke(args=["users", "create", "--email", "cli@x.test", "--name", "C",
                                  "--role", "rep", "--password-stdin"], input="a-long-password\n")
     assert result.exit_code != 0 and "already exists" in result.output
+
+
+def test_the_errors_of_a_file_are_listed_in_its_order(client, org, login_as, db):
+    """A duplicate of line 3 on line 7 was listed before line 5's missing name."""
+    import re
+
+    login_as(org.hr)
+    text = HEADER + (
+        "vp@x.test,Victor,manager,,\n"
+        "erik@x.test,Erik,manager,vp@x.test,Nordics\n"
+        "bad-email,Someone,rep,erik@x.test,Nordics\n"
+        "x@x.test,,rep,nobody@x.test,Nordics\n"
+        "y@x.test,Y Person,rep,erik@x.test,\n"
+        "erik@x.test,Erik Dup,manager,,Nordics\n"
+    )
+    body = upload(client, text).get_data(as_text=True)
+    lines = [int(n) for n in re.findall(r"<tr>\s*<td[^>]*>(\d+)</td>", body)]
+    assert lines and lines == sorted(lines), lines
