@@ -108,6 +108,15 @@ def _already_has(title: str, rep_ids: list[int], start: date, end: date) -> set[
         Goal.end_date >= start)))
 
 
+def _has_from_template(template_id: int, rep_ids: list[int], start: date,
+                       end: date) -> set[int]:
+    """Reps who already have a goal made from this template overlapping the period: a second
+    assignment is a resubmitted page or a double click, not a second goal."""
+    return set(db.session.scalars(sa.select(Goal.owner_id).where(
+        among(Goal.owner_id, rep_ids), Goal.template_id == template_id,
+        Goal.start_date <= end, Goal.end_date >= start)))
+
+
 def assign_template(actor: User, template: GoalTemplate, *, rep_ids: list[int],
                     team_id: int | None, quarter: str | None, start_date: date | None,
                     end_date: date | None, parent_id: int | None = None,
@@ -122,8 +131,14 @@ def assign_template(actor: User, template: GoalTemplate, *, rep_ids: list[int],
     plan = AssignmentPlan(template.title, describe_period(label, start, end), start_value,
                           target_value, rows=[])
     already = _already_has(template.title, [r.id for r in reps], start, end)
+    assigned = _has_from_template(template.id, [r.id for r in reps], start, end)
     for rep in reps:
         row = AssignmentRow(rep.id, rep.name)
+        if rep.id in assigned:
+            row.errors.append(f"{rep.name} already has this template's goal in this period "
+                              "(assigned before): leave them out.")
+            plan.rows.append(row)
+            continue
         draft = GoalDraft(
             scope=GoalScope.INDIVIDUAL.value, title=template.title, kind=template.kind.value,
             description=template.description, owner_id=rep.id, quarter=label,

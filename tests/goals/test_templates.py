@@ -108,3 +108,16 @@ def test_failed_confirm_through_the_page_saves_nothing(client, login_as, org, te
     assert response.status_code == 200 and "nothing was assigned" in body
     assert "Bob Direct" in body
     assert len(goals_from(mine)) == 0
+
+
+def test_assigning_a_template_again_to_the_same_reps_and_period_is_refused(org, template):
+    """Sent twice (a double click, a resubmitted page), every rep got the goal twice: 200
+    agreed goals for 100 reps. A rep who has a goal from this template in the period is told
+    so, and nothing is assigned."""
+    assign(org.lead, template, rep_ids=[org.rep2.id])
+    db.session.commit()
+    with pytest.raises(AssignmentError) as caught:
+        assign(org.lead, template, rep_ids=[org.rep2.id])
+    (row,) = caught.value.plan.rows
+    assert "already has this template's goal" in row.errors[0]
+    assert [g.owner_id for g in goals_from(template)] == [org.rep2.id]
