@@ -45,6 +45,18 @@ def set_goal(actor, **fields):
     return goal
 
 
+def agreed_checklist(org, title: str, milestones: str):
+    """Rita's agreed checklist with its first milestone ticked."""
+    from reviewapp.goals.models import GoalState
+
+    goal = set_goal(org.lead, owner_id=org.rep.id, kind="checklist", title=title,
+                    milestones=milestones)
+    goal.state = GoalState.ACTIVE
+    goal.milestones[0].done = True
+    db.session.commit()
+    return goal
+
+
 @pytest.fixture
 def metrics(app, org):
     """revenue (outcome, sum), calls (activity, mean, not predictive), churn (lower, sum);

@@ -174,13 +174,10 @@ def test_a_stale_adjust_form_loses_too(app, client, login_as, org, revenue_goal)
 
 
 def test_an_agreed_checklist_moves_to_a_new_period_and_keeps_its_milestones(org):
-    from reviewapp.goals.models import GoalState
+    from tests.goals.conftest import agreed_checklist
 
-    goal = set_goal(org.lead, owner_id=org.rep.id, kind="checklist", title="Partner channel",
-                    milestones="2026-08-15 Sign two partners\nFirst joint webinar")
-    goal.state = GoalState.ACTIVE
-    goal.milestones[0].done = True
-    db.session.commit()
+    goal = agreed_checklist(org, "Partner channel",
+                            "2026-08-15 Sign two partners\nFirst joint webinar")
     adjust_goal(org.lead, goal, reason="Partner season ends early", quarter=None,
                 start_date=date(2026, 7, 1), end_date=date(2026, 8, 31), today=IN_Q3)
     db.session.commit()

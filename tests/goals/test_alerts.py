@@ -77,11 +77,7 @@ def test_too_many_activity_goals_is_micromanagement_territory(app, org, metrics)
 
 
 def test_the_form_warns_before_the_fourth_activity_goal(client, login_as, org, metrics):
-    for i in range(3):
-        metric = make_metric(f"activity_{i}", kind="activity")
-        observe(org.rep, metric, "2026-07", 5)
-        set_goal(org.lead, owner_id=org.rep.id, metric_id=metric.id, start_value=0,
-                 target_value=10, title=metric.key)
+    three_activity_goals(org)
     login_as(org.rep)
     body = client.get(f"/goals/new?quarter={Q3}").get_data(as_text=True)
     assert "already has 3 goals on activity metrics in 2026-Q3" in body
@@ -104,11 +100,7 @@ def test_a_target_against_the_metric_direction(org, metrics):
 def test_the_form_does_not_warn_about_activity_goals_for_a_goal_that_is_not_one(
         client, login_as, org, metrics, kind, metric_key):
     """An outcome goal is what the warning itself recommends; a checklist is no activity."""
-    for i in range(3):
-        metric = make_metric(f"activity_{i}", kind="activity")
-        observe(org.rep, metric, "2026-07", 5)
-        set_goal(org.lead, owner_id=org.rep.id, metric_id=metric.id, start_value=0,
-                 target_value=10, title=metric.key)
+    three_activity_goals(org)
     login_as(org.lead)
     body = client.post("/goals/new", data={  # refused (no title): the form comes back
         "owner": org.rep.id, "title": "", "quarter": Q3, "kind": kind,
@@ -116,3 +108,12 @@ def test_the_form_does_not_warn_about_activity_goals_for_a_goal_that_is_not_one(
         "weight": "1"}).get_data(as_text=True)
     assert "Enter a title" in body or "This field is required" in body
     assert "micromanagement territory" not in body
+
+
+def three_activity_goals(org) -> None:
+    """Rita's three agreed goals on activity metrics in Q3, with data."""
+    for i in range(3):
+        metric = make_metric(f"activity_{i}", kind="activity")
+        observe(org.rep, metric, "2026-07", 5)
+        set_goal(org.lead, owner_id=org.rep.id, metric_id=metric.id, start_value=0,
+                 target_value=10, title=metric.key)

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from reviewapp.errors import ServiceError
 from reviewapp.extensions import db
 from reviewapp.goals.checkins import add_check_in
-from reviewapp.goals.models import Goal, GoalState
+from reviewapp.goals.models import Goal
 from reviewapp.goals.services import GoalDraft, check_parent, create_goal, update_goal
-from tests.goals.conftest import IN_Q3, Q3, draft, set_goal
+from tests.goals.conftest import IN_Q3, Q3, agreed_checklist, draft, set_goal
 
 
 def goal_count() -> int:
@@ -168,11 +168,8 @@ def test_a_weight_is_at_most_100(org):
 
 
 def test_editing_an_agreed_checklist_keeps_its_milestones(org):
-    goal = set_goal(org.lead, owner_id=org.rep.id, kind="checklist", title="Onboarding",
-                    milestones="Shadow two calls\nFirst demo\n2026-09-01 First proposal")
-    goal.state = GoalState.ACTIVE
-    goal.milestones[0].done = True
-    db.session.commit()
+    goal = agreed_checklist(org, "Onboarding",
+                            "Shadow two calls\nFirst demo\n2026-09-01 First proposal")
     update_goal(org.lead, goal, draft(owner_id=org.rep.id, kind="checklist",
                                       title="Onboarding, renamed",
                                       milestones="Totally new milestone"))
@@ -197,11 +194,7 @@ def test_a_period_far_from_today_is_refused_as_a_typo(org, fields):
 def test_the_edit_form_of_an_agreed_checklist_shows_its_milestones_read_only(client, login_as,
                                                                              org):
     """The form used to offer a milestones box whose changes were silently dropped."""
-    goal = set_goal(org.lead, owner_id=org.rep.id, kind="checklist", title="Onboarding",
-                    milestones="Shadow two calls\n2026-09-01 First proposal")
-    goal.state = GoalState.ACTIVE
-    goal.milestones[0].done = True
-    db.session.commit()
+    goal = agreed_checklist(org, "Onboarding", "Shadow two calls\n2026-09-01 First proposal")
     login_as(org.lead)
     page = client.get(f"/goals/{goal.id}/edit").get_data(as_text=True)
     assert 'name="milestones"' not in page

@@ -16,6 +16,13 @@ def _cycles(db) -> list[Cycle]:
     return list(db.session.scalars(sa.select(Cycle).order_by(Cycle.id)))
 
 
+def _draft_and_its_editor(client, kpis, db, rows) -> tuple[Cycle, str]:
+    """HR saves a new draft with these KPI rows; the draft and its editor page."""
+    client.post("/cycles/new", data=cycle_form(kpis.org, rows))
+    [cycle] = _cycles(db)
+    return cycle, client.get(f"/cycles/{cycle.id}/edit").get_data(as_text=True)
+
+
 def test_new_cycle_form_offers_defaults(client, kpis, login_as):
     login_as(kpis.org.hr)
     client.post("/cycles/competencies/defaults")
@@ -53,9 +60,7 @@ def test_hr_saves_a_draft_cycle(client, kpis, login_as, db):
 def test_hr_edits_a_draft(client, kpis, login_as, db):
     org = kpis.org
     login_as(org.hr)
-    client.post("/cycles/new", data=cycle_form(org, [(kpis.meetings, 12, 1)]))
-    [cycle] = _cycles(db)
-    page = client.get(f"/cycles/{cycle.id}/edit").get_data(as_text=True)
+    cycle, page = _draft_and_its_editor(client, kpis, db, [(kpis.meetings, 12, 1)])
     assert 'value="Q3 2026 reviews"' in page and 'value="12"' in page
     response = client.post(f"/cycles/{cycle.id}/edit", data=cycle_form(
         org, [(kpis.proposals, 5, 1)], name="Renamed", teams=[], competencies=[]))
@@ -198,11 +203,8 @@ def _draft_like(cycle: Cycle):
 def test_a_large_target_survives_editing_to_the_last_digit(client, kpis, login_as, db):
     """The editor wrote a saved target back as 1.23457e+06, so saving the draft again made a
     target of 1,234,567 into 1,234,570, and the cycle page showed the exponent."""
-    org = kpis.org
-    login_as(org.hr)
-    client.post("/cycles/new", data=cycle_form(org, [(kpis.meetings, 1234567, 1.25)]))
-    [cycle] = _cycles(db)
-    page = client.get(f"/cycles/{cycle.id}/edit").get_data(as_text=True)
+    login_as(kpis.org.hr)
+    cycle, page = _draft_and_its_editor(client, kpis, db, [(kpis.meetings, 1234567, 1.25)])
     assert 'value="1234567"' in page and 'value="1.25"' in page
     assert "1,234,567" in client.get(f"/cycles/{cycle.id}").get_data(as_text=True)
 
