@@ -50,24 +50,33 @@ def kpi_rows(metrics: list[Metric], cycle: Cycle | None, posted=None) -> list[di
              "own_targets": len(saved[m.id].targets) if m.id in saved else 0} for m in metrics]
 
 
-def parse_kpis(rows: list[dict]) -> list[tuple[int, float, float]]:
-    """(metric, target, weight) of the chosen rows; FieldErrors naming every unreadable target
-    and weight (target_<metric id>, weight_<metric id>) when there are any."""
+def _read_kpis(rows: list[dict]) -> tuple[list[tuple[int, float, float]], dict[str, str]]:
+    """(metric, target, weight) of the chosen rows that read, and {field: message} for the
+    unreadable targets and weights (target_<metric id>, weight_<metric id>)."""
     out, problems = [], {}
     for row in (r for r in rows if r["chosen"]):
         metric = row["metric"]
-        values = {}
+        values, mine = {}, {}
         for part in ("target", "weight"):  # in the row's order, for the error summary
             try:
                 values[part] = parse_number(row[part])
             except ValueError as exc:
-                problems[f"{part}_{metric.id}"] = (
+                mine[f"{part}_{metric.id}"] = (
                     f"{metric.name}: the {part} “{exc}” is not a number.")
             if part == "target" and values.get("target", 0) is None:
-                problems[f"target_{metric.id}"] = f"Enter a target for {metric.name}."
-        if not problems:
+                mine[f"target_{metric.id}"] = f"Enter a target for {metric.name}."
+        if mine:
+            problems.update(mine)
+        else:
             weight = values["weight"]
             out.append((metric.id, values["target"], 1.0 if weight is None else weight))
+    return out, problems
+
+
+def parse_kpis(rows: list[dict]) -> list[tuple[int, float, float]]:
+    """(metric, target, weight) of the chosen rows; FieldErrors naming every unreadable target
+    and weight (target_<metric id>, weight_<metric id>) when there are any."""
+    out, problems = _read_kpis(rows)
     if problems:
         raise FieldErrors(problems)
     return out
@@ -75,14 +84,26 @@ def parse_kpis(rows: list[dict]) -> list[tuple[int, float, float]]:
 
 def kpi_problems(rows: list[dict]) -> dict[str, str]:
     """What parse_kpis refuses in the rows, as {field: message} (empty when they read)."""
+    return _read_kpis(rows)[1]
+
+
+def rule_problems(form: CycleForm, rows: list[dict], offered_ids: set[int],
+                  cycle: Cycle | None) -> dict[str, str]:
+    """The cycle's rules (period, deadline order, bands, targets…) checked on what the form
+    holds, the readable KPI rows included, while some row does not read: every problem is
+    listed at once instead of the rules' only once the rows are fixed. Nothing is saved."""
+    from reviewapp.cycles.services import check_draft
+
+    draft = draft_from(form, rows, offered_ids, kpis=_read_kpis(rows)[0])
     try:
-        parse_kpis(rows)
+        check_draft(draft, cycle)
     except FieldErrors as exc:
         return exc.errors
     return {}
 
 
-def draft_from(form: CycleForm, rows: list[dict], offered_ids: set[int]) -> CycleDraft:
+def draft_from(form: CycleForm, rows: list[dict], offered_ids: set[int],
+               kpis: list[tuple[int, float, float]] | None = None) -> CycleDraft:
     """The draft the form describes (competencies limited to those offered)."""
     return CycleDraft(
         name=form.name.data, period=form.period.data, self_due=form.self_due.data,
@@ -91,7 +112,7 @@ def draft_from(form: CycleForm, rows: list[dict], offered_ids: set[int]) -> Cycl
         bands=[f.data / 100 for f in form.band_fields()],
         team_ids=form.teams.data or [], person_ids=form.people.data or [],
         competency_ids=[i for i in form.competencies.data or [] if i in offered_ids],
-        kpis=parse_kpis(rows), peer=form.peer_settings())
+        kpis=parse_kpis(rows) if kpis is None else kpis, peer=form.peer_settings())
 
 
 def suggested_period(today=None):

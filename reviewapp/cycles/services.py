@@ -52,7 +52,7 @@ class CycleDraft:
     peer: PeerSettings = field(default_factory=PeerSettings)  # peer feedback (off by default)
 
 
-def _check_draft(draft: CycleDraft, cycle: Cycle | None) -> None:
+def check_draft(draft: CycleDraft, cycle: Cycle | None) -> None:
     """Refuse a draft with FieldErrors naming every problem at once, each on its field."""
     problems: dict[str, str] = {}
     name = (draft.name or "").strip()
@@ -112,7 +112,7 @@ def save_cycle(actor: User, cycle: Cycle | None, draft: CycleDraft,
                            "in another tab): reload the page to see it as it is now, or save "
                            "again to put in what you entered below.")
         cycle.version = (cycle.version or 1) + 1
-    _check_draft(draft, cycle)
+    check_draft(draft, cycle)
     period = parse_period(draft.period)
     created = cycle is None
     if created:

@@ -178,6 +178,10 @@ def _cycle_editor(cycle: Cycle | None):
     else:
         # Every problem at once: the form's own, the KPI rows', then (when those read) the rules'.
         form_ok, errors = form.validate_on_submit(), editor.kpi_problems(rows)
+        if form_ok and errors:  # the rules too, on what reads
+            for field_name, message in editor.rule_problems(
+                    form, rows, {c.id for c in offered}, cycle).items():
+                show_on_form(form, ServiceError(message, field=field_name or "form"), errors)
         if form_ok and not errors:
             outcome = attempt(lambda: save_cycle(
                 current_user, cycle, editor.draft_from(form, rows, {c.id for c in offered}),

@@ -228,3 +228,17 @@ def test_a_stale_editor_does_not_put_a_drafts_old_values_back(client, kpis, logi
     assert "Someone saved this draft after you opened the editor" in stale.get_data(as_text=True)
     [cycle] = _cycles(db)
     assert (cycle.name, cycle.quant_weight) == ("Q3 2026 reviews", 0.6)
+
+
+def test_every_problem_is_listed_at_once_an_unreadable_kpi_row_too(client, kpis, login_as, db):
+    """A KPI row that did not read hid the bad period, the deadlines out of order, the bands
+    and another row's negative target until it was fixed."""
+    login_as(kpis.org.hr)
+    response = client.post("/cycles/new", data=cycle_form(
+        kpis.org, [(kpis.meetings, "twelve", 1), (kpis.proposals, -3, 1)], period="2026-Q5",
+        manager_due=(date.today() + timedelta(days=2)).isoformat(), band_3="60"))
+    page = response.get_data(as_text=True)
+    for field in (f"target_{kpis.meetings.id}", "period", "manager_due", "bands", "kpis"):
+        assert f'id="{field}-error"' in page or f'href="#{field}"' in page, field
+    assert "“twelve” is not a number" in page and "Proposals needs a positive target" in page
+    assert "Nothing was saved." in page and _cycles(db) == []
