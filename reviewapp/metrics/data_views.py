@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, render_template, request
 from flask_login import current_user
+from sqlalchemy.orm import aliased
 
 from reviewapp import policy
 from reviewapp.auth.models import Role, Team, User
@@ -79,6 +80,7 @@ def _asked(metric_keys: set[str]) -> PageRequest:
 
 
 NAME_SORT = Sort.by(sa.func.lower(User.name))
+MANAGER = aliased(User)
 
 
 @bp.route("/team")
@@ -113,7 +115,11 @@ def team():
         everyone = list(db.session.scalars(ordered))
         table = _table([r.id for r in everyone], grain, periods, labels, chosen)
         return _team_csv(everyone, metrics, table, chosen)
-    page = paginate(reps, asked, sorts, search=[User.name, User.email], tiebreak=tiebreak)
+    # The search reads the name, email, team and manager, as every list's does.
+    reps = reps.outerjoin(Team, Team.id == User.team_id).outerjoin(
+        MANAGER, MANAGER.id == User.manager_id)
+    page = paginate(reps, asked, sorts, search=[User.name, User.email, Team.name, MANAGER.name],
+                    tiebreak=tiebreak)
     table = _table([r.id for r in page.items], grain, periods, labels, chosen)
     # Each cell formatted here, once: a page of 50 reps by 6 metrics is 300 cells, and
     # formatting them in the template cost more than everything else the page does per rep.

@@ -207,3 +207,15 @@ def test_team_metrics_keep_someone_who_left_in_the_periods_they_worked(
     assert ben.email in csv_text
     q2 = client.get("/metrics/team?period=2026-Q2").get_data(as_text=True)
     assert ">Ben</a>" not in q2  # no figures then: not on the team's list
+
+
+def test_team_metrics_search_reads_the_team_and_the_manager_too(client, runner, corpus_org,
+                                                                login_as, tmp_path):
+    """As the README says of every list: it read only the name and the email."""
+    _import(runner, tmp_path)
+    login_as(corpus_org.hr)
+    ana = corpus_org.reps["ana"]
+    for words in (ana.team.name, corpus_org.lead.name) if ana.team else (corpus_org.lead.name,):
+        body = client.get("/metrics/team", query_string={"period": "2026-Q1", "q": words}
+                          ).get_data(as_text=True)
+        assert ">Ana</a>" in body, words
