@@ -69,6 +69,16 @@ def add_check_in(actor: User, goal: Goal, *, held_on: date | None, confidence: i
         snapshot["progress"] = now.percent
         if goal.kind == GoalKind.METRIC:
             snapshot.update(metric_id=goal.metric_id, metric_value=now.current)
+    same = sa.select(CheckIn.id).where(
+        CheckIn.goal_id == goal.id, CheckIn.author_id == actor.id, CheckIn.held_on == held_on,
+        CheckIn.confidence == confidence, CheckIn.note == note)
+    if goal.kind == GoalKind.PERCENT:
+        same = same.where(CheckIn.progress == snapshot["progress"])
+    if db.session.scalar(same.limit(1)) is not None:
+        # The same check-in sent again: a second click, a resubmitted page, another tab.
+        raise ServiceError(f"This check-in of {held_on.strftime('%-d %b %Y')} is saved "
+                           "already; change the note or the confidence to add another.",
+                           field="note")
     check_in = CheckIn(goal=goal, author=actor, held_on=held_on, confidence=confidence,
                        note=note, **snapshot)
     db.session.add(check_in)

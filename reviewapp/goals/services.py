@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from reviewapp import numbers, policy
@@ -305,6 +306,8 @@ def create_goal(actor: User, draft: GoalDraft) -> tuple[Goal, list[GoalWarning]]
     if state == GoalState.ACTIVE:
         goal.approved_by_id, goal.approved_at = actor.id, utcnow()
     warnings = _apply(actor, goal, draft, tracked=True)
+    if state == GoalState.PROPOSED:
+        _not_proposed_already(goal, owner)
     db.session.add(goal)
     db.session.flush()
     record(actor, "goal.propose" if state == GoalState.PROPOSED else "goal.create", "goal",
@@ -312,6 +315,19 @@ def create_goal(actor: User, draft: GoalDraft) -> tuple[Goal, list[GoalWarning]]
     if state == GoalState.PROPOSED:
         email_events.goal_proposal_waiting(actor, goal)
     return goal, warnings
+
+
+def _not_proposed_already(goal: Goal, owner: User) -> None:
+    """The same proposal sent again (a second click, a resubmitted page) waits once, and its
+    manager gets one email, not two."""
+    with db.session.no_autoflush:  # the new goal may sit in the session, half made
+        waiting = db.session.scalar(sa.select(Goal.id).where(
+            Goal.owner_id == owner.id, Goal.state == GoalState.PROPOSED,
+            Goal.title == goal.title, Goal.start_date == goal.start_date,
+            Goal.end_date == goal.end_date).limit(1))
+    if waiting is not None:
+        raise ServiceError("You proposed this goal already; it waits for your manager's "
+                           "decision.", field="title")
 
 
 class GoalConflict(Conflict):

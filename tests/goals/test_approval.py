@@ -1,6 +1,7 @@
 """A rep proposes their own goal; the manager approves it or returns it with a comment."""
 
 import pytest
+import sqlalchemy as sa
 
 from reviewapp.extensions import db
 from reviewapp.goals.models import Goal, GoalState
@@ -124,3 +125,17 @@ def test_a_rep_without_a_manager_is_told_before_proposing_a_goal_nobody_could_ap
     assert caught.value.field == "owner"
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Goal)) == 0
+
+
+def test_the_same_proposal_sent_twice_waits_once(client, login_as, org):
+    """Sent twice, the proposal was created twice and the manager got two emails."""
+    from reviewapp.errors import ServiceError
+    from reviewapp.goals.services import create_goal
+    from tests.goals.conftest import draft
+
+    create_goal(org.rep, draft(owner_id=org.rep.id, kind="percent", title="Learn the CPQ"))
+    db.session.commit()
+    with pytest.raises(ServiceError, match="You proposed this goal already"):
+        create_goal(org.rep, draft(owner_id=org.rep.id, kind="percent", title="Learn the CPQ"))
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Goal)) == 1

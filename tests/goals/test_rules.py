@@ -224,3 +224,17 @@ def test_a_refusal_never_names_someone_outside_the_managers_people(client, login
         assert person.name not in page
     assert org.other_team.name not in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Goal)) == 0
+
+
+def test_the_same_check_in_sent_twice_is_saved_once(client, login_as, org):
+    """A double POST (a second tab, a resubmitted page: what the page's script cannot stop)
+    recorded the check-in twice."""
+    goal = set_goal(org.lead, owner_id=org.rep.id, kind="percent", title="Certify")
+    login_as(org.rep)
+    form = {"held_on": IN_Q3.isoformat(), "confidence": "4", "progress": "40",
+            "note": "Module two done."}
+    assert client.post(f"/goals/{goal.id}/check-ins", data=form).status_code == 302
+    again = client.post(f"/goals/{goal.id}/check-ins", data=form)
+    assert again.status_code == 422 and "is saved already" in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert len(db.session.get(Goal, goal.id).check_ins) == 1
