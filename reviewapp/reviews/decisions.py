@@ -24,7 +24,7 @@ from reviewapp.notifications import events as email_events
 from reviewapp.notifications.services import notify
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import Acknowledgement, Review, ReviewState
-from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD, format_score
+from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
 from reviewapp.reviews.services import (
     authorize,
     flush_review,
@@ -205,11 +205,9 @@ def _unreconciled(review: Review) -> str | None:
     scores = scores_of(review)
     if not scores.divergent or review.reconciliation_note.strip():
         return None
-    return (f"The KPI score ({format_score(scores.quant)}) and the competency score "
-            f"({format_score(scores.qual)}) "
-            f"of {review.rep.name}'s review now differ by {DIVERGENCE_THRESHOLD:g} or more, and "
-            "no reconciliation note explains why. Return it to its manager to write one before "
-            "it is shared.")
+    return (f"{scores.both_sides} of {review.rep.name}'s review now differ by "
+            f"{DIVERGENCE_THRESHOLD:g} or more, and no reconciliation note explains why. Return "
+            "it to its manager to write one before it is shared.")
 
 
 def _same_name(typed: str, name: str) -> bool:

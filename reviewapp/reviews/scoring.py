@@ -74,6 +74,13 @@ class Scores:
     def divergent(self) -> bool:
         return is_divergent(self.quant, self.qual)
 
+    @property
+    def both_sides(self) -> str:
+        """"The KPI score (4.50) and the competency score (2.00)", for the refusals that
+        name a divergence."""
+        return (f"The KPI score ({format_score(self.quant)}) and the competency score "
+                f"({format_score(self.qual)})")
+
 
 def weighted_mean(values: Sequence[tuple[float | None, float]]) -> float | None:
     """Mean of (value, weight) pairs, ignoring missing values; None when nothing is there."""
