@@ -34,7 +34,6 @@ from reviewapp.reviews.scoring import (
     attainment,
     band_score,
     combine,
-    format_score,
 )
 
 
@@ -194,8 +193,8 @@ def refresh_scores(review: Review) -> Scores:
         lines = kpi_lines(review)
     for line in lines:
         if (cleared := _outdated_override(review, line)) is not None:
-            line.row.override_score, line.row.override_justification = None, ""
-            line.row.overridden_by_id, line.row.overridden_at = None, None
+            for name, value in NO_OVERRIDE.items():
+                setattr(line.row, name, value)
             _audit_cleared(review, cleared)
         line.row.actual, line.row.attainment = line.actual, line.attainment
         line.row.computed_score = line.computed_score
@@ -206,6 +205,11 @@ def refresh_scores(review: Review) -> Scores:
 
 
 FOLLOWING = (ReviewState.SELF_REVIEW, ReviewState.MANAGER_REVIEW)
+
+
+# A KPI line's columns with no override on it.
+NO_OVERRIDE = {"override_score": None, "override_justification": "", "overridden_by_id": None,
+               "overridden_at": None}
 
 
 def _outdated_override(review: Review, line: KpiLine) -> dict | None:
@@ -256,12 +260,8 @@ def refresh_following(box: rollups.Box | None) -> int:
                 if (cleared := _outdated_override(review, line)) is not None:
                     db.session.execute(
                         sa.update(KpiScore).where(KpiScore.id == row.id)
-                        .values(override_score=None, override_justification="",
-                                overridden_by_id=None, overridden_at=None)
-                        .execution_options(synchronize_session=False))
-                    for name, value in (("override_score", None),
-                                        ("override_justification", ""),
-                                        ("overridden_by_id", None), ("overridden_at", None)):
+                        .values(**NO_OVERRIDE).execution_options(synchronize_session=False))
+                    for name, value in NO_OVERRIDE.items():
                         set_committed_value(row, name, value)  # as stored, not a new edit
                     _audit_cleared(review, cleared)
                 if (row.actual, row.attainment, row.computed_score) != (
@@ -438,10 +438,8 @@ def submit_manager(actor: User, review: Review) -> None:
     scores = scores_of(review)  # refuse before changing anything
     if scores.divergent and not review.reconciliation_note:
         raise ServiceError(
-            f"The KPI score ({format_score(scores.quant)}) and the competency score "
-            f"({format_score(scores.qual)}) "
-            f"differ by {DIVERGENCE_THRESHOLD:g} or more. Write a reconciliation note "
-            "explaining why before submitting.", field="reconciliation_note")
+            f"{scores.both_sides} differ by {DIVERGENCE_THRESHOLD:g} or more. Write a "
+            "reconciliation note explaining why before submitting.", field="reconciliation_note")
     refresh_scores(review)
     review.manager_submitted_at = now()
     transition(actor, review, ReviewAction.SUBMIT_MANAGER)
