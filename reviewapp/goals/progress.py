@@ -121,12 +121,11 @@ def counted_on(grain: str, start: str) -> tuple[str, str]:
     week counts on its Thursday, as the roll-ups place it (W27 of 2026, from Monday 29 June,
     is July's); a month or a quarter only where the goal holds all of it, so that a July goal
     never takes the whole of Q3's revenue."""
-    if grain == Grain.DAY.value:
-        return start, start
-    if grain == Grain.WEEK.value:
-        thursday = (date.fromisoformat(start) + timedelta(days=3)).isoformat()
-        return thursday, thursday
-    return start, Period(Grain(grain), date.fromisoformat(start)).end.isoformat()
+    period = Period(Grain(grain), date.fromisoformat(start))
+    if period.grain in (Grain.DAY, Grain.WEEK):  # counted on one day: its own, or Thursday
+        day = period.anchor.isoformat()
+        return day, day
+    return start, period.end.isoformat()
 
 
 def goal_values(pairs: Iterable[tuple], observations: Iterable[tuple]) -> dict[int, float]:

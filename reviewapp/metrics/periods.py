@@ -175,13 +175,18 @@ class Period:
         """Whether the date falls inside this period."""
         return self.start <= day <= self.end
 
+    @property
+    def anchor(self) -> dt.date:
+        """The day that places this period in coarser ones: a week's Thursday, else its first
+        day."""
+        return self.start + dt.timedelta(days=3) if self.grain is Grain.WEEK else self.start
+
     def containing(self, grain: Grain | str) -> Period:
         """The period of a coarser (or equal) grain containing this one (weeks: by Thursday)."""
         target = Grain(grain)
         if target < self.grain:
             raise ValueError(f"cannot map a {self.grain.value} to a finer {target.value}")
-        anchor = self.start + dt.timedelta(days=3) if self.grain is Grain.WEEK else self.start
-        return period_of(anchor, target)
+        return period_of(self.anchor, target)
 
     def __str__(self) -> str:
         return self.label
