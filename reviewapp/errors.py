@@ -62,6 +62,14 @@ class Conflict(ServiceError):
     """Someone else changed the record after this user opened it (a page answers 409)."""
 
 
+def claim_version(record, expected: int | None, conflict: Conflict) -> None:
+    """A form opened at `expected` loses (`conflict`) when the record was saved since; else
+    the record's version moves on for this change (goals, accounts, draft cycles)."""
+    if expected is not None and int(expected) != record.version:
+        raise conflict
+    record.version = (record.version or 1) + 1
+
+
 class OutOfStorage(ServiceError):
     """The database has no room left for what the actor wanted to write; nothing was written."""
 

@@ -12,7 +12,7 @@ from reviewapp.auth import sessions
 from reviewapp.auth.models import Role, Team, User, normalise_email
 from reviewapp.auth.scope import forget_scope_cache, would_form_cycle
 from reviewapp.auth.services import set_password
-from reviewapp.errors import Conflict, ServiceError
+from reviewapp.errors import Conflict, ServiceError, claim_version
 from reviewapp.extensions import db
 
 IMPORT_COLUMNS = ["email", "name", "role", "manager_email", "team"]
@@ -109,11 +109,10 @@ def update_user(
 ) -> User:
     """Change a user's details, reporting line, team or active flag (from a form opened at
     `expected_version`: one opened before another edit was saved loses)."""
-    if expected_version is not None and int(expected_version) != user.version:
-        raise Conflict("Someone changed this person after you opened the form (perhaps you, in "
-                       "another tab): reload the page to see them as they are now, or save "
-                       "again to put in what you entered below.")
-    user.version = (user.version or 1) + 1
+    claim_version(user, expected_version, Conflict(
+        "Someone changed this person after you opened the form (perhaps you, in another tab): "
+        "reload the page to see them as they are now, or save again to put in what you entered "
+        "below."))
     before = snapshot(user)
     email = check_email(email)
     name = text_limits.check(name, text_limits.NAME, "name", "The name")

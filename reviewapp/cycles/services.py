@@ -18,7 +18,13 @@ from reviewapp.cycles.models import (
     CycleKpiTarget,
     CycleStatus,
 )
-from reviewapp.errors import ActionUnavailable, Conflict, FieldErrors, ServiceError
+from reviewapp.errors import (
+    ActionUnavailable,
+    Conflict,
+    FieldErrors,
+    ServiceError,
+    claim_version,
+)
 from reviewapp.extensions import db
 from reviewapp.kpis.queries import made_kpi_by
 from reviewapp.kpis.status import status_words
@@ -107,11 +113,10 @@ def save_cycle(actor: User, cycle: Cycle | None, draft: CycleDraft,
     if cycle is not None and cycle.launched:
         raise ServiceError("This cycle has been launched; its scoring rules are frozen.")
     if cycle is not None:
-        if expected_version is not None and int(expected_version) != cycle.version:
-            raise Conflict("Someone saved this draft after you opened the editor (perhaps you, "
-                           "in another tab): reload the page to see it as it is now, or save "
-                           "again to put in what you entered below.")
-        cycle.version = (cycle.version or 1) + 1
+        claim_version(cycle, expected_version, Conflict(
+            "Someone saved this draft after you opened the editor (perhaps you, in another "
+            "tab): reload the page to see it as it is now, or save again to put in what you "
+            "entered below."))
     check_draft(draft, cycle)
     period = parse_period(draft.period)
     created = cycle is None

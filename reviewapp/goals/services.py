@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from reviewapp import numbers, policy
 from reviewapp.audit.services import record
 from reviewapp.auth.models import Team, User
-from reviewapp.errors import Conflict, ServiceError
+from reviewapp.errors import Conflict, ServiceError, claim_version
 from reviewapp.extensions import db
 from reviewapp.goals import alerts, tracking
 from reviewapp.goals.alerts import GoalWarning, latest_validation_for  # noqa: F401 (public)
@@ -342,11 +342,9 @@ def check_version(goal: Goal, expected: int | None, message: str = CHANGED_MEANW
     """A form opened at `expected` loses when someone saved the goal since; then moves the
     version on for this change, written at once: of two requests that both read the same
     version, the second's write matches no row and it loses here, before it changes anything."""
-    if expected is not None and int(expected) != goal.version:
-        raise GoalConflict(message)
     if goal.id is None:
         return
-    goal.version = (goal.version or 1) + 1
+    claim_version(goal, expected, GoalConflict(message))
     flush_goal(goal, message)
 
 
