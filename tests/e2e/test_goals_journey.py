@@ -70,7 +70,9 @@ def test_team_goal_template_proposal_check_in_and_tree(page, browser_login, org,
     expect(page.get_by_test_id("check-ins")).to_contain_text("Plans done for six of ten")
     db.session.expire_all()
     assert len(db.session.get(Goal, mine.id).check_ins) == 1  # a double click saves one
-    # However fast the second click comes, the page sends the form once.
+    # However fast the second click comes, the page sends the form once (app.js is deferred:
+    # the text above can show before it has run, so wait for the page to finish loading).
+    page.wait_for_load_state("load")
     seen = page.evaluate("""() => {
       const form = document.querySelector("[data-testid=comments] form");
       const seen = [];
