@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reviewapp.reviews.scoring import SCORE_DECIMALS
+
 LEVEL = 0.95
 MIN_GROUP = 4  # fewer people than this: an average would point at someone, so it is hidden
 LIFT = 0.5  # "rates high": the manager's mean qualitative this far above the organisation's
@@ -266,7 +268,8 @@ def divergences(scores: pd.DataFrame, threshold: float) -> list[Divergence]:
     first."""
     both = scores.dropna(subset=["quant", "qual"])
     found = [Divergence(r.review, float(r.quant), float(r.qual))
-             for r in both.itertuples(index=False) if abs(r.quant - r.qual) >= threshold]
+             for r in both.itertuples(index=False)
+             if round(abs(r.quant - r.qual), SCORE_DECIMALS) >= threshold]
     return sorted(found, key=lambda d: -abs(d.gap))
 
 

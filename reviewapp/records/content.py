@@ -24,6 +24,7 @@ from reviewapp.metrics.periods import parse_period
 from reviewapp.peers.record import peer_record
 from reviewapp.reviews.context import goals_context
 from reviewapp.reviews.models import CompetencyRating, KpiScore, Review, ReviewState
+from reviewapp.reviews.scoring import SCORE_DECIMALS, format_score
 from reviewapp.reviews.services import kpi_lines, scores_of
 
 SCHEMA = 1
@@ -79,12 +80,16 @@ def _scores(review: Review, lines) -> dict:
         how = (f"Only the {side} side has scores, so the overall is that side alone (weights "
                f"renormalised; the cycle's weight is {w:.0%} KPIs).")
     else:
-        how = (f"Overall = {w:.2f} × KPI score {scores.quant:.2f} + {1 - w:.2f} × competency "
-               f"score {scores.qual:.2f} = {scores.overall:.2f}.")
-    return {"quant": _round(scores.quant), "qual": _round(scores.qual),
-            "overall": _round(scores.overall), "weight": _round(w),
+        how = (f"Overall = {w:.2f} × KPI score {format_score(scores.quant)} + {1 - w:.2f} × "
+               f"competency score {format_score(scores.qual)} = {format_score(scores.overall)}.")
+    # Kept at the decimals scoring reads them at, and printed by format_score, as the review
+    # page prints them: rounded to 4 places first, 3.12496 became 3.125 and read "3.13".
+    places = SCORE_DECIMALS
+    return {"quant": _round(scores.quant, places), "qual": _round(scores.qual, places),
+            "overall": _round(scores.overall, places), "weight": _round(w),
             "weight_used": _round(scores.weight_used), "renormalised": scores.renormalised,
-            "divergence": _round(scores.divergence), "divergent": scores.divergent, "how": how}
+            "divergence": _round(scores.divergence, places), "divergent": scores.divergent,
+            "how": how}
 
 
 def _kpis(lines) -> list[dict]:

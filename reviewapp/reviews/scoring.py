@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 DIVERGENCE_THRESHOLD = 1.5
+# Scores are means of small integers, computed in binary floating point: 0.3·4 + 0.7·3 is
+# 3.2999999999999998. Comparisons and rounding read them at this many decimals first, so that
+# a gap of 1.50 on the page is a gap of 1.5 to the rule (static/js/scores.js does the same).
+SCORE_DECIMALS = 9
 # Cap for attainment: reaching zero on a lower-is-better KPI is as good as it gets, not a
 # division by zero, and a stored number must stay finite on every database.
 MAX_ATTAINMENT = 10.0
@@ -58,7 +62,8 @@ def band_ranges(bands: Sequence[float]) -> list[tuple[int, str]]:
 
 def is_divergent(quant: float | None, qual: float | None) -> bool:
     """The two sides disagree enough that the manager must explain (|quant − qual| ≥ 1.5)."""
-    return quant is not None and qual is not None and abs(quant - qual) >= DIVERGENCE_THRESHOLD
+    return (quant is not None and qual is not None
+            and round(abs(quant - qual), SCORE_DECIMALS) >= DIVERGENCE_THRESHOLD)
 
 
 @dataclass(frozen=True)
@@ -108,11 +113,13 @@ def combine(kpi_scores: Sequence[tuple[int | None, float]], ratings: Sequence[in
 
 
 def format_score(value: float | None) -> str:
-    """A score as every page shows it: two decimals, halves rounded up ("3.55"), "—" when
-    missing. static/js/scores.js rounds the same way (toFixed on the same binary value)."""
+    """A score as every page and the record show it: two decimals, halves rounded up ("3.55",
+    1.325 -> "1.33" though its binary value is 1.32499...), "—" when missing.
+    static/js/scores.js rounds the same way."""
     if value is None:
         return "—"
-    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    figure = Decimal(repr(round(value, SCORE_DECIMALS)))
+    return str(figure.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def partial_side(quant: float | None, qual: float | None) -> str | None:

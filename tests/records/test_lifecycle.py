@@ -297,3 +297,26 @@ def test_a_record_whose_job_was_lost_can_be_rendered_from_the_cycle_page(app, si
     db.session.expire_all()
     [record] = _records()
     assert record.status == RecordStatus.RENDERED
+
+
+def test_the_record_prints_scores_as_the_review_page_does(app):
+    # The page prints 3.125 as 3.13 (halves up); the record printed 3.12 (Python's "{:.2f}"
+    # rounds half to even), and 1.325 (binary 1.32499...) as 1.32 on both.
+    from reviewapp.records import content as record_content
+    from reviewapp.records.render import record_html
+    from reviewapp.records.services import draft_visibility, organisation
+    from reviewapp.reviews.scoring import format_score
+
+    org = builders.launched_cycle(1)
+    review = org.reviews[0]
+    builders.write_review(org, review)
+    content = record_content.build(review, document_id="DRAFT-1", version=0,
+                                   organisation=organisation(),
+                                   seen=draft_visibility(org.hr, review), draft=True)
+    content["scores"].update(overall=3.125, quant=0.5 * 1.25 + 0.5 * 1.40, qual=3.0,
+                             divergence=None, divergent=False)
+    with app.test_request_context():
+        html = record_html(content, "0" * 64)
+    assert format_score(3.125) == "3.13" and format_score(0.5 * 1.25 + 0.5 * 1.40) == "1.33"
+    assert '<span class="value">3.13</span>' in html
+    assert '<span class="value">1.33</span>' in html

@@ -20,6 +20,7 @@ from reviewapp.extensions import db
 from reviewapp.numbers import figure
 from reviewapp.records.content import canonical
 from reviewapp.records.signing import outside_event_loop
+from reviewapp.reviews.scoring import format_score
 from tests.records import builders
 from tests.records.conftest import configure_key, pdf_text, render_pending
 
@@ -66,9 +67,10 @@ def test_the_record_says_who_when_and_the_scores(stored):
                      "01 Oct 2025 – 31 Dec 2025", "Northwind Sales"):
         assert expected in text, expected
     scores = c["scores"]
-    assert f"{scores['overall']:.2f}" in text and f"{scores['quant']:.2f}" in text
-    assert (f"Overall = 0.50 × KPI score {scores['quant']:.2f} + 0.50 × competency score "
-            f"{scores['qual']:.2f} = {scores['overall']:.2f}.") in text
+    shown = {k: format_score(scores[k]) for k in ("overall", "quant", "qual")}
+    assert shown["overall"] in text and shown["quant"] in text
+    assert (f"Overall = 0.50 × KPI score {shown['quant']} + 0.50 × competency score "
+            f"{shown['qual']} = {shown['overall']}.") in text
 
 
 def test_the_kpi_table_carries_its_evidence_and_the_override(stored):

@@ -76,3 +76,25 @@ def test_an_attainment_never_reads_as_a_band_it_has_not_reached(value, shown):
     from reviewapp.numbers import attainment
 
     assert attainment(value) == shown
+
+
+@pytest.mark.parametrize("kpis,ratings", [
+    ([(4, 0.3), (3, 0.7)], [2, 2, 2, 1, 2]),           # 3.30 against 1.80: 3.2999999999999998
+    ([(4, 1.0), (3, 1.0), (3, 1.0)], [5, 5, 5, 5, 5, 4]),  # 3.33 against 4.83
+])
+def test_a_gap_of_exactly_one_and_a_half_is_divergent(kpis, ratings):
+    # The sides are computed in binary floating point; a gap of 1.5 in the figures people see
+    # came out as 1.4999999999999998 and went to calibration without a reconciliation note.
+    scores = combine(kpis, ratings, 0.5)
+    assert scores.divergent
+    assert not combine([(4, 1.0)], [2.51], 0.5).divergent
+
+
+@pytest.mark.parametrize("value,shown", [
+    (3.125, "3.13"), (1.325, "1.33"), (0.5 * 1.25 + 0.5 * 1.40, "1.33"),
+    (0.3 * 4 + 0.7 * 3, "3.30"), (2.005, "2.01"), (3.1249, "3.12"), (None, "—"),
+])
+def test_scores_round_half_up_on_the_decimal_figure(value, shown):
+    from reviewapp.reviews.scoring import format_score
+
+    assert format_score(value) == shown

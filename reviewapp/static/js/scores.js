@@ -5,9 +5,15 @@
 "use strict";
 
 (function () {
-  // format_score(): two decimals, halves up, on the same binary value.
+  // scoring.py's SCORE_DECIMALS: a score is read at 9 decimals before it is compared or rounded
+  // (0.3 * 4 + 0.7 * 3 is 3.2999999999999998 in binary, 3.30 on the page).
+  function settle(value) { return Math.round(value * 1e9) / 1e9; }
+
+  // format_score(): two decimals, halves up, on the decimal figure (1.325 reads 1.33).
   function formatScore(value) {
-    return value === null ? "\u2014" : value.toFixed(2);
+    if (value === null) { return "\u2014"; }
+    var hundredths = Math.round(Number((settle(value) * 100).toFixed(6)));
+    return (hundredths / 100).toFixed(2);
   }
 
   function combine(quant, qual, weight) {
@@ -57,7 +63,7 @@
     panel.querySelector("[data-testid=overall-side]").textContent = side;
     show(panel.querySelector("[data-renormalised]"), result.renormalised);
     show(panel.querySelector("[data-weighted]"), !result.renormalised && result.overall !== null);
-    var divergent = result.divergence !== null && result.divergence >= threshold;
+    var divergent = result.divergence !== null && settle(result.divergence) >= threshold;
     show(panel.querySelector("[data-testid=divergence]"), divergent);
     var amount = panel.querySelector("[data-divergence]");
     if (amount && divergent) { amount.textContent = formatScore(result.divergence); }
