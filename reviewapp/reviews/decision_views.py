@@ -130,4 +130,5 @@ def history(review_id: int):
 
 # Events whose values belong to one side of the review.
 SIDE_OF_EVENT = {"review.self_save": "self", "review.manager_save": "manager",
-                 "review.kpi_override": "manager", "review.potential": "manager"}
+                 "review.kpi_override": "manager", "review.override_cleared": "manager",
+                 "review.potential": "manager"}
