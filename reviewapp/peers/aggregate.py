@@ -30,9 +30,14 @@ class Round:
     answered: int
     minimum: int
     due: date | None
+    # The review has been finalised: its record holds the answers as they were, and a reopen
+    # does not reopen peer feedback (a later answer would show in the difference).
+    finalised: bool = False
 
     def closed(self, today: date) -> bool:
         """No further answer can change what is shown."""
+        if self.finalised:
+            return True
         past_due = self.due is not None and today > self.due
         return past_due or (self.answered >= self.minimum and self.pending == 0)
 

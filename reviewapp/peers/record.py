@@ -16,7 +16,6 @@ from reviewapp.peers.aggregate import LEVELS, summarise
 from reviewapp.peers.models import PeerAnswer
 from reviewapp.peers.services import round_of
 from reviewapp.reviews.models import Review
-from reviewapp.reviews.states import ReviewState
 
 
 def peer_record(review: Review, *, shows_manager_side: bool,
@@ -26,8 +25,7 @@ def peer_record(review: Review, *, shows_manager_side: bool,
     if not review.cycle.peer_feedback or not shows_manager_side:
         return None
     rnd = round_of(review)
-    complete = review.state == ReviewState.FINALIZED or rnd.closed(today or date.today())
-    shown = rnd.enough() and complete
+    shown = rnd.enough() and rnd.closed(today or date.today())  # closed once finalised
     out = {"minimum": rnd.minimum, "asked": rnd.asked, "shown": shown,
            "answered": rnd.answered if shown else None, "competencies": []}
     if not shown:

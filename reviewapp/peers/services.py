@@ -26,6 +26,7 @@ from reviewapp.peers.aggregate import Round
 from reviewapp.peers.models import HOLDING, PeerAnswer, PeerRequest, PeerRequestState
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import Review
+from reviewapp.reviews.states import ReviewState
 
 S = PeerRequestState
 MAX_REVIEWERS = 12  # the database allows at most this many peers per review
@@ -85,6 +86,14 @@ def requests_of(review: Review) -> list[PeerRequest]:
         .options(sa.orm.contains_eager(PeerRequest.peer)).order_by(User.name)))
 
 
+def was_finalised(review: Review) -> bool:
+    """Whether the review is or has been finalised (a record of it exists)."""
+    from reviewapp.records.models import ReviewRecord
+
+    return review.state == ReviewState.FINALIZED or bool(db.session.scalar(
+        sa.select(sa.exists().where(ReviewRecord.review_id == review.id))))
+
+
 def round_of(review: Review, requests: list[PeerRequest] | None = None) -> Round:
     """Counts of the review's requests (from the requests if given, else one query)."""
     if requests is None:
@@ -96,7 +105,7 @@ def round_of(review: Review, requests: list[PeerRequest] | None = None) -> Round
     pending, answered = counts.get(S.REQUESTED, 0), counts.get(S.ANSWERED, 0)
     return Round(asked=pending + answered + counts.get(S.DECLINED, 0), pending=pending,
                  answered=answered, minimum=review.cycle.peer_min_responses,
-                 due=review.cycle.peer_due)
+                 due=review.cycle.peer_due, finalised=was_finalised(review))
 
 
 CANDIDATES_SHOWN = 50  # the picker's length; a search finds anyone else
@@ -273,11 +282,24 @@ def add(actor: User, review: Review, peer_id: int | None, *,
 # The peer answers ----------------------------------------------------------------------------
 
 
+CLOSED_AT_FINALISING = ("This review was finalised with the answers given by then, so peer "
+                        "feedback on it is closed.")
+
+
+def is_open(request: PeerRequest, actor: User, today: date | None = None) -> bool:
+    """Whether the actor may still answer or decline this request."""
+    return (request.state == S.REQUESTED and request.peer_id == actor.id
+            and policy.may(actor, request.review, ReviewAction.ANSWER_PEER, today)
+            and not was_finalised(request.review))
+
+
 def _own_open_request(actor: User, request: PeerRequest, today: date) -> None:
     if request.peer_id != actor.id:
         raise NotAllowed("Only the colleague asked may answer this request.")
     policy.authorize_review_action(actor, request.review, ReviewAction.ANSWER_PEER, today)
     _own_open_request_state(request)
+    if was_finalised(request.review):
+        raise ActionUnavailable(CLOSED_AT_FINALISING)
 
 
 def _own_open_request_state(request: PeerRequest) -> None:

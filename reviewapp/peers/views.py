@@ -59,7 +59,11 @@ def index():
         .options(selectinload(PeerRequest.review).selectinload(Review.rep),
                  selectinload(PeerRequest.review).selectinload(Review.cycle))
         .order_by(Cycle.period_start.desc(), PeerRequest.id)).all()
-    return render_template("peers/index.html", requests=requests, today=date.today())
+    today = date.today()
+    # Asked and not answered, but past the deadline or finalised: closed, no longer "to answer".
+    open_ids = {r.id for r in requests if services.is_open(r, current_user, today)}
+    return render_template("peers/index.html", requests=requests, today=today,
+                           open_ids=open_ids)
 
 
 def _render_request(found: PeerRequest, *, errors: dict | None = None,
@@ -67,8 +71,7 @@ def _render_request(found: PeerRequest, *, errors: dict | None = None,
     review = found.review
     return render_template(
         "peers/request.html", req=found, review=review, cycle=review.cycle,
-        can_answer=policy.may(current_user, review, ReviewAction.ANSWER_PEER)
-        and found.state == services.S.REQUESTED,
+        can_answer=services.is_open(found, current_user),
         answers={a.cycle_competency_id: a for a in found.answers},
         errors=errors or {}, values=values or {}, today=date.today()), status
 

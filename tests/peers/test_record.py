@@ -58,3 +58,37 @@ def test_a_record_below_the_minimum_says_so(app, client, login_as, peer_cycle,
     text = pdf_text(record.pdf)
     assert "Not enough responses to keep them anonymous" in text and "Hidden marker" not in text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewRecord)) == 1
+
+
+def test_a_request_still_open_at_finalising_stays_closed_after_a_reopen(
+        app, client, login_as, peer_cycle, unsigned):  # noqa: F811
+    """Finalised with 3 of 4 answers, reopened, the fourth peer answered and the second record
+    showed 4 of 4: the two records side by side told what that peer said."""
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    asked(client, login_as, review, peers[:4])
+    for i, peer in enumerate(peers[:3]):
+        answer(client, login_as, review, peer, ratings={"Learning": str(2 + i)})
+    review = move(review, ReviewState.ACKNOWLEDGED)
+    decisions.finalize(org.hr, fresh_review(review.id))
+    db.session.commit()
+    [first] = render_pending()
+    assert first.content["peers"]["shown"] and first.content["peers"]["answered"] == 3
+    # The review's own page says what the record says: shown, not "once everyone answered".
+    login_as(org.rep)
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "shown once everyone asked has answered" not in page
+
+    decisions.reopen(org.hr, fresh_review(review.id), "Wrong KPI target.")
+    db.session.commit()
+    late = peers[3]
+    answer(client, login_as, review, late, expect=422)
+    login_as(late)
+    listed = client.get("/peers/").get_data(as_text=True)
+    assert "to answer" not in listed and "closed" in listed
+    from reviewapp.auth.models import Role
+    from tests.factories import create_user
+
+    newcomer = create_user(Role.REP, name="Nia Newcomer")
+    login_as(org.lead)  # nor may anyone new be asked
+    assert client.post(f"/peers/reviews/{review.id}/add",
+                       data={"peer": newcomer.id}).status_code == 422
