@@ -170,3 +170,29 @@ def goal_returned(actor: User, goal, comment: str) -> None:
         facts=[("Goal", goal.title)], note=comment)
     notify(owner.id, f"Your goal proposal was returned: {goal.title}", f"/goals/{goal.id}")
     enqueue(owner, MailKind.GOAL_RETURNED, email, actor=actor)
+
+
+# Peer feedback -------------------------------------------------------------------------------
+
+
+def peer_feedback_requested(actor: User, review, request) -> None:
+    """A colleague is asked for feedback on a rep's work: the email and the notification link
+    to the feedback form (the peer may not open the review itself). The rep's name is the one
+    thing about another rep a rep is told, because answering needs it."""
+    peer, rep, cycle = request.peer, review.rep, review.cycle
+    by_rep = actor is not None and actor.id == rep.id or request.nominated_by_id == rep.id
+    who = f"{rep.name} would value" if by_rep else \
+        f"{actor.name}, who writes {rep.name}'s review, asks for"
+    email = Email(
+        subject=f"Feedback on {rep.name}'s work ({cycle.name})",
+        what=f"{who} your feedback on {rep.name}'s work in the {cycle.review_label}. Rate "
+             "the competencies you have seen, each with one concrete example, or decline "
+             "with a reason. Your answer is anonymous: it is shown only together with other "
+             "colleagues' answers, and never with your name.",
+        link=page_url("peers.request_page", request_id=request.id),
+        action="Give your feedback", facts=[("Colleague", rep.name), ("Cycle", cycle.name)],
+        due=cycle.peer_due)
+    notify(peer.id, f"{who} your feedback for the {cycle.review_label}"
+           + (f", by {email.due_text}" if cycle.peer_due else "")
+           + ". Your answer is anonymous.", f"/peers/requests/{request.id}")
+    enqueue(peer, MailKind.PEER_FEEDBACK_REQUESTED, email, actor=actor, cycle_id=cycle.id)

@@ -43,6 +43,7 @@ class MailKind(enum.StrEnum):
     CONVERSATION_REQUESTED = "conversation_requested"
     GOAL_PROPOSAL_WAITING = "goal_proposal_waiting"
     GOAL_RETURNED = "goal_returned"
+    PEER_FEEDBACK_REQUESTED = "peer_feedback_requested"
     DEADLINE_REMINDER = "deadline_reminder"
     DIGEST = "digest"  # the daily email that carries reminders and held messages
 
@@ -61,6 +62,7 @@ KIND_LABELS = {
     MailKind.CONVERSATION_REQUESTED: "A rep asks for a conversation about their review",
     MailKind.GOAL_PROPOSAL_WAITING: "A goal proposal waits for your approval",
     MailKind.GOAL_RETURNED: "Your goal proposal is returned to you",
+    MailKind.PEER_FEEDBACK_REQUESTED: "You are asked for feedback on a colleague's work",
     MailKind.DEADLINE_REMINDER: "Reminders: 7 days and 1 day before a deadline, and when overdue",
     MailKind.DIGEST: "The daily digest",
 }

@@ -24,11 +24,12 @@ from reviewapp.notifications.models import (
 K = MailKind
 # Which kinds each role can receive (and so sees on the preferences page), in page order.
 AUDIENCE = {
-    Role.REP: [K.SELF_ASSESSMENT_OPEN, K.REVIEW_SHARED, K.GOAL_RETURNED, K.DEADLINE_REMINDER],
+    Role.REP: [K.SELF_ASSESSMENT_OPEN, K.REVIEW_SHARED, K.GOAL_RETURNED,
+               K.PEER_FEEDBACK_REQUESTED, K.DEADLINE_REMINDER],
     Role.MANAGER: [K.SELF_SUBMITTED, K.REVIEW_RETURNED, K.REVIEW_REASSIGNED,
                    K.CALIBRATION_OPEN, K.CONVERSATION_REQUESTED, K.GOAL_PROPOSAL_WAITING,
-                   K.DEADLINE_REMINDER],
-    Role.HR_ADMIN: [K.CALIBRATION_OPEN, K.DEADLINE_REMINDER],
+                   K.PEER_FEEDBACK_REQUESTED, K.DEADLINE_REMINDER],
+    Role.HR_ADMIN: [K.CALIBRATION_OPEN, K.PEER_FEEDBACK_REQUESTED, K.DEADLINE_REMINDER],
 }
 # Reminders always travel in the daily digest: for them "right away" means the same.
 MODES = {kind: [DeliveryMode.IMMEDIATE, DeliveryMode.DIGEST, DeliveryMode.OFF] for kind in K}
@@ -36,7 +37,7 @@ MODES[K.DEADLINE_REMINDER] = [DeliveryMode.DIGEST, DeliveryMode.OFF]
 # Kinds about a review cycle: only these can be required by a cycle.
 CYCLE_KINDS = [K.SELF_ASSESSMENT_OPEN, K.SELF_SUBMITTED, K.REVIEW_RETURNED,
                K.REVIEW_REASSIGNED, K.CALIBRATION_OPEN, K.REVIEW_SHARED,
-               K.CONVERSATION_REQUESTED, K.DEADLINE_REMINDER]
+               K.CONVERSATION_REQUESTED, K.PEER_FEEDBACK_REQUESTED, K.DEADLINE_REMINDER]
 # A cycle nobody has set requires that a shared review reaches its rep.
 DEFAULT_REQUIRED = [K.REVIEW_SHARED]
 ALL_KINDS = "*"

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from reviewapp import policy, text_limits
 from reviewapp.audit.services import record
-from reviewapp.auth.models import User
+from reviewapp.auth.models import Role, User
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
 from reviewapp.extensions import db
 from reviewapp.model_types import among
@@ -126,11 +126,15 @@ class Candidates:
 
 
 def candidates(review: Review, requests: list[PeerRequest], q: str = "") -> Candidates:
-    """Active colleagues who could still be asked: not the rep, not the reviewer, not already
-    nominated, asked, removed or declined. An organisation of thousands is not one drop-down of
-    thousands: the list holds the nearest CANDIDATES_SHOWN and `q` (name or email words)
-    finds the rest, both in SQL."""
+    """Active colleagues who could still be asked: not the rep, the reviewer or the managers
+    above the rep, not already nominated, asked, removed or declined. An organisation of
+    thousands is not one drop-down of thousands: the list holds the nearest CANDIDATES_SHOWN
+    and `q` (name or email words) finds the rest, both in SQL."""
     taken = {r.peer_id for r in requests} | {review.rep_id, review.manager_id}
+    boss = review.rep.manager  # the managers above the rep read the aggregate: never peers
+    while boss is not None and boss.id not in taken:
+        taken.add(boss.id)
+        boss = boss.manager
     q = " ".join(q.split())[:MAX_QUERY_LENGTH]
     query = sa.select(User).where(User.active, ~among(User.id, {t for t in taken if t}),
                                   search_clause(q, [User.name, User.email]))
@@ -157,8 +161,10 @@ def _refuse_if_closed(review: Review, requests: list[PeerRequest], today: date) 
             "would let the aggregate before and after their answer be compared.")
 
 
-def _peer(review: Review, requests: list[PeerRequest], peer_id: int | None, field: str) -> User:
-    """A colleague who may be asked about this review."""
+def _peer(review: Review, requests: list[PeerRequest], peer_id: int | None, field: str, *,
+          by_manager: bool = False) -> User:
+    """A colleague who may be asked about this review (one the manager removed only by the
+    manager)."""
     user = db.session.get(User, peer_id) if peer_id is not None else None
     if user is None or not user.active:
         raise ServiceError("Choose active colleagues from the list.", field=field)
@@ -167,7 +173,16 @@ def _peer(review: Review, requests: list[PeerRequest], peer_id: int | None, fiel
     if user.id == review.manager_id:
         raise ServiceError(f"{user.name} writes this review; peers are other colleagues.",
                            field=field)
+    if user.role == Role.MANAGER and policy.in_scope(user, review.rep_id):
+        # They read the aggregate from calibration on: their own answer taken out of it
+        # would show the others'.
+        raise ServiceError(f"{user.name} is one of {review.rep.name}'s managers and reads "
+                           "the peers' answers together; peers are other colleagues.",
+                           field=field)
     earlier = next((r for r in requests if r.peer_id == user.id), None)
+    if earlier is not None and earlier.state == S.REMOVED and not by_manager:
+        raise ServiceError(f"{user.name} was removed by the manager; choose someone else.",
+                           field=field)
     if earlier is not None and earlier.state != S.REMOVED:
         raise ServiceError(f"{user.name} is already {earlier.state.label}.", field=field)
     return user
@@ -194,11 +209,10 @@ def _ask(review: Review, requests: list[PeerRequest], user: User, actor: User,
     return request
 
 
-def _tell_peer(review: Review, request: PeerRequest) -> None:
-    due = review.cycle.peer_due
-    notify(request.peer_id, f"{review.rep.name} would value your feedback for the "
-           f"{review.cycle.review_label}" + (f", by {due:%d %b %Y}" if due else "")
-           + ". Your answer is anonymous.", f"/peers/requests/{request.id}")
+def _tell_peer(actor: User, review: Review, request: PeerRequest) -> None:
+    from reviewapp.notifications import events
+
+    events.peer_feedback_requested(actor, review, request)
 
 
 def nominate(actor: User, review: Review, peer_ids: Iterable[int], *,
@@ -241,7 +255,7 @@ def approve(actor: User, review: Review, *, today: date | None = None) -> list[P
         request.state, request.decided_by_id = S.REQUESTED, actor.id
     db.session.flush()
     for request in proposed:
-        _tell_peer(review, request)
+        _tell_peer(actor, review, request)
     record(actor, "review.peer_approve", "review", review.id,
            after={"peers": [r.peer.name for r in proposed]})
     return proposed
@@ -270,11 +284,11 @@ def add(actor: User, review: Review, peer_id: int | None, *,
     policy.authorize_review_action(actor, review, ReviewAction.DECIDE_PEERS, today)
     requests = requests_of(review)
     _refuse_if_closed(review, requests, today)
-    user = _peer(review, requests, peer_id, "peer")
+    user = _peer(review, requests, peer_id, "peer", by_manager=True)
     _room(review, requests, 1, "peer")
     request = _ask(review, requests, user, actor, S.REQUESTED)
     db.session.flush()
-    _tell_peer(review, request)
+    _tell_peer(actor, review, request)
     record(actor, "review.peer_add", "review", review.id, after={"peer": user.name})
     return request
 

@@ -351,3 +351,57 @@ def test_the_picker_lists_the_nearest_colleagues_and_finds_the_rest(client, logi
     # the list shown.
     nominate(client, login_as, review, crowd[-3:])
     assert [r.peer_id for r in requests_on(review)] == [p.id for p in crowd[-3:]]
+
+
+def _mail_to(user):
+    from reviewapp.notifications.models import OutboxMessage
+
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.user_id == user.id).order_by(OutboxMessage.id)))
+
+
+def test_a_peer_is_emailed_when_asked_with_a_link_to_the_form(client, login_as, peer_cycle):
+    """Peers got an in-app notification only: their first email was the digest a week before
+    the deadline, though the README promised the request by email."""
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    asked(client, login_as, review, peers[:3])
+    [mail] = _mail_to(peers[0])
+    request = request_of(review, peers[0])
+    assert mail.kind.value == "peer_feedback_requested"
+    assert org.rep.name in mail.subject
+    assert f"/peers/requests/{request.id}" in mail.link and f"/reviews/{review.id}" not in \
+        mail.body_text
+    assert "anonymous" in mail.body_text
+    # Asked by the manager, the peer is told so (it said the rep "would value" it).
+    login_as(org.lead)
+    assert client.post(f"/peers/reviews/{review.id}/add",
+                       data={"peer": str(peers[3].id)}).status_code == 302
+    [added] = _mail_to(peers[3])
+    assert org.lead.name in added.body_text
+    assert any(org.lead.name in m for m in _notes(peers[3]))
+    # The kind is on the peer's preferences page, to be turned to the digest or off.
+    page = login_as(peers[0]).get("/account/notifications").get_data(as_text=True)
+    assert "asked for feedback on a colleague" in page
+
+
+def test_managers_above_the_rep_are_not_peers_and_removed_ones_stay_removed(
+        client, login_as, peer_cycle):
+    """The manager above reads the aggregate from calibration on: as a peer they could take
+    their own answer out of it. A colleague the manager removed came back when the rep posted
+    the nomination again."""
+    review, peers, org = peer_cycle.review, peer_cycle.peers, peer_cycle.org
+    response = nominate(client, login_as, review, [org.boss, *peers[:2]], expect=422)
+    assert "manager" in response.get_data(as_text=True) and requests_on(review) == []
+    nominate(client, login_as, review, peers[:3])
+    first = request_of(review, peers[0])
+    login_as(org.lead)
+    assert client.post(
+        f"/peers/reviews/{review.id}/requests/{first.id}/remove").status_code == 302
+    response = nominate(client, login_as, review, [peers[0]], expect=422)
+    assert "removed" in response.get_data(as_text=True)
+    assert request_of(review, peers[0]).state == S.REMOVED
+    login_as(org.lead)  # the manager who removed them may still ask them
+    assert client.post(f"/peers/reviews/{review.id}/add",
+                       data={"peer": str(peers[0].id)}).status_code == 302
+    assert request_of(review, peers[0]).state == S.REQUESTED
