@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from reviewapp import compression, security
+from reviewapp import compression, errors, security
 from reviewapp import config as default_config
 from reviewapp.collector import collector_paused
 from reviewapp.extensions import csrf, db, init_migrations, login_manager
@@ -43,6 +43,7 @@ def _build(test_config: dict | None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.url_map.converters["int"] = errors.BoundedInt  # before any route is added
     _configure_database(app)
     _configure_secret_key(app)
     _configure_cookies(app)

@@ -7,8 +7,9 @@ from contextlib import contextmanager, suppress
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, g, jsonify, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 from werkzeug.exceptions import Conflict as HTTPConflict
-from werkzeug.exceptions import Forbidden, HTTPException
+from werkzeug.routing import IntegerConverter
 
 from reviewapp.extensions import db, login_manager
 
@@ -202,6 +203,28 @@ def show_on_form(form, exc: ServiceError, extra: dict[str, str] | None = None) -
         flash(exc.message, "error")
 
 
+# The largest id a table holds (PostgreSQL's integer): /<int:id> above it matches no route.
+MAX_ID = 2**31 - 1
+
+
+class BoundedInt(IntegerConverter):
+    """The <int:...> of our routes: an id no table can hold is a 404 without asking the
+    database (SQLite cannot even bind one above 2**63 - 1: OverflowError, a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def out_of_range(error: BaseException) -> bool:
+    """A number in the request too large for the database: SQLite's OverflowError while
+    binding it, PostgreSQL's numeric_value_out_of_range (22003)."""
+    if isinstance(error, OverflowError):
+        return "SQLite INTEGER" in str(error) or "too large to convert" in str(error)
+    orig = getattr(error, "orig", error)
+    return getattr(orig, "sqlstate", None) == "22003"
+
+
 def init_app(app: Flask) -> None:
     """Render our own page for HTTP errors; never leak a traceback or internals."""
 
@@ -231,6 +254,9 @@ def init_app(app: Flask) -> None:
             return http_error(error)
         if database_fault(error) is not None:  # down, restarting, locked or full: not a bug
             return database_unavailable(error)
+        if out_of_range(error):  # ?owner=10**23, a form's id: what it names cannot exist
+            rollback_quietly()
+            return http_error(BadRequest("A number in the request is too large."))
         app.logger.exception("Unhandled error")
         rollback_quietly()
         title, text = MESSAGES[500]

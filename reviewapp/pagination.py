@@ -21,6 +21,7 @@ from reviewapp.extensions import db
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 10**6  # ?page=10**23 made an OFFSET SQLite cannot bind; past the last page anyway
 MAX_QUERY_LENGTH = 100
 
 
@@ -64,7 +65,7 @@ def read_request(sorts: Mapping[str, Sort], default_sort: str,
                  args: Mapping | None = None) -> PageRequest:
     """?page=, ?size=, ?q= and ?sort= (a key, or -key for descending) read leniently."""
     args = request.args if args is None else args
-    page = max(1, _int_arg(args, "page") or 1)
+    page = min(max(1, _int_arg(args, "page") or 1), MAX_PAGE)
     size = _int_arg(args, "size") or page_size()
     size = min(max(size, 1), MAX_PAGE_SIZE)
     q = " ".join(str(args.get("q", "")).split())[:MAX_QUERY_LENGTH]
