@@ -88,7 +88,7 @@ def _open_reviews(cycle_id: int | None = None) -> list[Review]:
     return list(db.session.scalars(query))
 
 
-def open_items(cycle_id: int | None = None) -> list[Item]:
+def open_items(cycle_id: int | None = None, today: date | None = None) -> list[Item]:
     """Every deadline someone owns in the launched cycles: the rep's self-assessment and
     acknowledgement, the manager's review, HR's calibration (one item per cycle)."""
     items: list[Item] = []
@@ -123,7 +123,7 @@ def open_items(cycle_id: int | None = None) -> list[Item]:
                                   f"({cycle.name})", cycle.calibration_due, link, cycle.id))
     from reviewapp.peers.tasks import reminder_items  # peer feedback requests to answer
 
-    items += reminder_items(cycle_id)
+    items += reminder_items(cycle_id, today)  # `today` decides which are still open
     return [i for i in items if i.user.active]
 
 
@@ -154,7 +154,7 @@ def send_digests(today: date | None = None) -> DigestRun:
     digest; each reminder is given once (flush only: the command commits)."""
     today = today or date.today()
     run = DigestRun()
-    due = [(item, stage) for item in open_items() if (stage := item.stage(today))]
+    due = [(item, stage) for item in open_items(today=today) if (stage := item.stage(today))]
     given = _given({i.user.id for i, _ in due}, (WEEK, DAY, OVERDUE))
     later = {DAY: (OVERDUE,), WEEK: (DAY, OVERDUE), OVERDUE: ()}
     per_user: dict[int, tuple[User, list[tuple[Item, str]], list[OutboxMessage]]] = {}
@@ -230,7 +230,7 @@ def _today_key(today: date) -> str:
 def owners(cycle: Cycle, *, overdue_only: bool, today: date) -> dict[int, list[Item]]:
     """The people with an open step in the cycle (only overdue ones, if asked), and the steps."""
     found: dict[int, list[Item]] = defaultdict(list)
-    for item in open_items(cycle.id):
+    for item in open_items(cycle.id, today):
         if not overdue_only or item.days_left(today) < 0:
             found[item.user.id].append(item)
     return found

@@ -405,3 +405,18 @@ def test_managers_above_the_rep_are_not_peers_and_removed_ones_stay_removed(
     assert client.post(f"/peers/reviews/{review.id}/add",
                        data={"peer": str(peers[0].id)}).status_code == 302
     assert request_of(review, peers[0]).state == S.REQUESTED
+
+
+def test_no_peer_reminder_once_the_deadline_has_passed(client, login_as, peer_cycle, runner):
+    """`flask reminders send --today` the day after the deadline sent every peer 'overdue since
+    ...' for a form that answers 'closed': the peer query used the real date."""
+    from datetime import timedelta
+
+    from reviewapp.notifications.reminders import open_items
+
+    review, peers = peer_cycle.review, peer_cycle.peers
+    asked(client, login_as, review, peers[:3])
+    due = review.cycle.peer_due
+    before = [i for i in open_items(today=due - timedelta(days=1)) if i.user.id == peers[0].id]
+    after = [i for i in open_items(today=due + timedelta(days=1)) if i.user.id == peers[0].id]
+    assert len(before) == 1 and after == []
