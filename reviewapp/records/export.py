@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 
 from reviewapp import policy
 from reviewapp.auth.models import Team, User
+from reviewapp.exports import safe_text
 from reviewapp.extensions import db
 from reviewapp.records.models import RecordStatus, ReviewRecord
 from reviewapp.reviews.models import Review
@@ -99,11 +100,14 @@ def record_file_name(record) -> str:
 
 
 def team_in_view(cycle, actor: User, team_id: int) -> bool:
-    """Whether the team has a review in the cycle that the actor may take the records of: a
-    team of the cycle the actor has no one in, or no such team at all, is not theirs to ask."""
+    """Whether the team has a review in the cycle that the actor may take the records of (the
+    team its record froze, else the rep's team now): a team of the cycle the actor has no one
+    in, or no such team at all, is not theirs to ask."""
+    current = sa.and_(ReviewRecord.review_id == Review.id, ReviewRecord.superseded.is_(False))
     return db.session.scalar(
         sa.select(sa.literal(True)).select_from(Review).join(User, User.id == Review.rep_id)
-        .where(Review.cycle_id == cycle.id, User.team_id == team_id,
+        .outerjoin(ReviewRecord, current)
+        .where(Review.cycle_id == cycle.id, _frozen_team_id(User.team_id) == team_id,
                policy.cycle_records_clause(actor, Review.rep_id, Review.manager_id))
         .limit(1)) is not None
 
@@ -112,6 +116,13 @@ def _frozen(path: tuple[str, ...], current):
     """What the record's frozen content says at `path` (the people as they were called when
     the review was finalised), or, for a record without content, what they are called now."""
     return sa.func.coalesce(ReviewRecord.content[path].as_string(), current)
+
+
+def _frozen_team_id(current):
+    """The rep's team when the review was finalised (records since 4 December 2026 keep its
+    id), else their team now: a rep who moved team after the cycle is in the old team's ZIP,
+    as the record and the manifest say."""
+    return sa.func.coalesce(ReviewRecord.content[("rep", "team_id")].as_integer(), current)
 
 
 def cycle_entries(cycle, actor: User | None, team_id: int | None = None) -> list[Entry]:
@@ -129,11 +140,11 @@ def cycle_entries(cycle, actor: User | None, team_id: int | None = None) -> list
              .outerjoin(manager, manager.id == Review.manager_id)
              .where(Review.cycle_id == cycle.id, ReviewRecord.superseded.is_(False),
                     ReviewRecord.status == RecordStatus.RENDERED)
-             .order_by(rep.name, rep.id))
+             .order_by(_frozen(("rep", "name"), rep.name), rep.id))
     if actor is not None:
         query = query.where(policy.cycle_records_clause(actor, Review.rep_id, Review.manager_id))
     if team_id is not None:
-        query = query.where(rep.team_id == team_id)
+        query = query.where(_frozen_team_id(rep.team_id) == team_id)
     entries, used = [], set()
     for (rid, doc, version, sha, size, signer, finalized, rep_name, email, team, mgr) \
             in db.session.execute(query):
@@ -150,8 +161,9 @@ def manifest_csv(entries: list[Entry]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(MANIFEST_COLUMNS)
-    for entry in entries:
-        writer.writerow(entry.manifest_row())
+    for entry in entries:  # names as text a spreadsheet shows, never runs ("=HYPERLINK(...")
+        writer.writerow([safe_text(v) if isinstance(v, str) else v
+                         for v in entry.manifest_row()])
     return out.getvalue().encode("utf-8")
 
 

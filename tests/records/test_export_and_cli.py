@@ -312,3 +312,32 @@ def test_a_draft_of_a_rep_with_a_chinese_name_downloads_under_that_name(app, sig
     assert f"filename*=UTF-8''{quote('2025-Q4_review_王伟_DRAFT.pdf')}" in disposition
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Repr-Digest"].startswith("sha-256=:")
+
+
+def test_the_manifest_is_safe_text_and_a_team_zip_follows_the_frozen_team(app, signing, client,
+                                                                         login_as):
+    """A name like '@SUM(1+1)*cmd' went into manifest.csv raw, for a spreadsheet to run; a rep
+    who moved team after finalising left the old team's ZIP (and joined the new team's, whose
+    manifest said the old team)."""
+    from reviewapp.auth.models import Team
+    from tests.factories import create_team
+
+    org = builders.launched_cycle(2)
+    moved, stayed = org.reps[0], org.reps[1]
+    stayed.name = "@SUM(1+1)*cmd"  # as the record freezes it
+    for i, review in enumerate(org.reviews):
+        builders.write_review(org, review, i)
+        builders.finalise(org, review)
+    db.session.commit()
+    render_pending()
+    south = create_team("South", manager=org.manager)
+    moved.team_id = south.id
+    db.session.commit()
+    north = db.session.scalar(sa.select(Team).where(Team.name == "North"))
+    login_as(org.hr)
+    rows, _ = _zip(client.get(f"/records/cycles/{org.cycle.id}.zip?team={north.id}").data)
+    assert sorted(r["rep_email"] for r in rows) == sorted([moved.email, stayed.email])
+    assert {r["team"] for r in rows} == {"North"}
+    assert client.get(f"/records/cycles/{org.cycle.id}.zip?team={south.id}").status_code == 404
+    names = {r["rep"] for r in rows}
+    assert "'@SUM(1+1)*cmd" in names and "@SUM(1+1)*cmd" not in names
