@@ -169,14 +169,28 @@ def _history(review: Review) -> list[dict]:
     events = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.entity_type == "review",
                                     AuditEvent.entity_id == review.id,
-                                    AuditEvent.action == "review.state")
+                                    AuditEvent.action.in_(["review.state", "review.reassign"]))
         .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id))
     out = []
     for e in events:
-        before, after = (e.before or {}).get("state"), (e.after or {}).get("state")
-        out.append({"at": _iso(e.at), "from": _state_label(before), "to": _state_label(after),
-                    "by": e.actor.name if e.actor else "ReviewApp", "reason": e.reason or ""})
+        entry = {"at": _iso(e.at), "by": e.actor.name if e.actor else "ReviewApp",
+                 "reason": e.reason or "", "kind": "state"}
+        if e.action == "review.reassign":  # who wrote the manager's side, and why it moved
+            entry.update(kind="reassign", manager_from=(e.before or {}).get("manager") or "",
+                         manager_to=(e.after or {}).get("manager") or "")
+            entry["from"] = f"Reviewer: {entry['manager_from'] or 'nobody'}"
+            entry["to"] = f"Reviewer: {entry['manager_to'] or 'nobody'}"
+        else:
+            entry["from"] = _state_label((e.before or {}).get("state"))
+            entry["to"] = _state_label((e.after or {}).get("state"))
+        out.append(entry)
     return out
+
+
+def _earlier_managers(history: list[dict], manager: str) -> list[str]:
+    """The reviewers the review was reassigned from, in order, without the one it ended with."""
+    names = [e["manager_from"] for e in history if e["kind"] == "reassign"]
+    return [n for n in dict.fromkeys(names) if n and n != manager]
 
 
 def _state_label(value: str | None) -> str:
@@ -193,13 +207,15 @@ def build(review: Review, *, document_id: str, version: int, organisation: str,
     cycle, rep = review.cycle, review.rep
     lines = kpi_lines(review)
     ack = review.acknowledgement
+    history = _history(review)
+    manager = review.manager.name if review.manager else ""
     content = {
         "schema": SCHEMA, "document_id": document_id, "version": version, "draft": draft,
         "organisation": organisation,
         "signature": {"signer": signer} if signer and not draft else None,
         "rep": {"name": rep.name, "email": rep.email, "team": rep.team.name if rep.team else "",
                 "team_id": rep.team_id},
-        "manager": review.manager.name if review.manager else "",
+        "manager": manager, "earlier_managers": _earlier_managers(history, manager),
         "cycle": {"name": cycle.name, "period": cycle.period_label,
                   "start": _iso(cycle.period_start), "end": _iso(cycle.period_end),
                   "bands": [float(b) for b in cycle.bands]},
@@ -233,7 +249,7 @@ def build(review: Review, *, document_id: str, version: int, organisation: str,
         "conversation": {"at": _iso(review.conversation_requested_at),
                          "note": review.conversation_note}
         if review.conversation_requested_at else None,
-        "history": _history(review) if seen.history else [],
+        "history": history if seen.history else [],
     }
     return content
 

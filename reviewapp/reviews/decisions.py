@@ -348,7 +348,7 @@ def reassign(actor: User, review: Review, manager: User | None, reason: str, *,
     reason = _reason(reason, "the reassignment")
     before = review.manager.name if review.manager else None
     previous = review.manager_id
-    review.manager_id = manager.id
+    review.manager = manager  # the relationship too: a record built next names the new one
     touch(actor, review)
     record(actor, "review.reassign", "review", review.id, before={"manager": before},
            after={"manager": manager.name}, reason=reason)

@@ -320,3 +320,27 @@ def test_the_record_prints_scores_as_the_review_page_does(app):
     assert format_score(3.125) == "3.13" and format_score(0.5 * 1.25 + 0.5 * 1.40) == "1.33"
     assert '<span class="value">3.13</span>' in html
     assert '<span class="value">1.33</span>' in html
+
+
+def test_a_reassigned_review_says_so_in_its_record(app, signing):
+    """Marcus wrote every rating, HR reassigned the review to Sofia, and the signed record
+    said 'Manager: Sofia' with no trace of Marcus or of why it moved."""
+    from reviewapp.auth.models import Role
+    from tests.factories import create_user
+
+    org = builders.launched_cycle(1)
+    review = org.reviews[0]
+    builders.write_review(org, review)
+    sofia = create_user(Role.MANAGER, name="Sofia Marin", manager=org.boss)
+    decisions.reassign(org.hr, review, sofia, "Marcus left the company.")
+    builders.finalise(org, review)
+    db.session.commit()
+    [record] = render_pending()
+    assert record.content["manager"] == "Sofia Marin"
+    assert record.content["earlier_managers"] == ["Marcus Cole"]
+    [moved] = [e for e in record.content["history"] if e["kind"] == "reassign"]
+    assert moved["reason"] == "Marcus left the company." and moved["by"] == org.hr.name
+    text = " ".join(pdf_text_of(record.pdf, app).split())
+    assert "Sofia Marin (reassigned from Marcus Cole" in text
+    assert "Reviewer: Marcus Cole" in text and "Marcus left the company." in text
+
