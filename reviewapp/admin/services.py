@@ -130,6 +130,8 @@ def update_user(
         )
     if actor.id == user.id and (not active or role != Role.HR_ADMIN):
         raise ServiceError("You cannot remove your own HR access or deactivate yourself.")
+    if user.active and not active:
+        _refuse_if_reviews_wait_for(user)
     user.email, user.name, user.role = email, name.strip(), role
     if user.active and not active:
         sessions.end_all(user)
@@ -142,10 +144,35 @@ def update_user(
     return user
 
 
+def _refuse_if_reviews_wait_for(user: User) -> None:
+    """A manager who leaves with reviews still to write would leave them stuck (nobody else can
+    write them): HR reassigns them first (the cycle page's *Reassign*)."""
+    from reviewapp.cycles.models import Cycle, CycleStatus
+    from reviewapp.reviews.models import Review, ReviewState
+
+    if user.role != Role.MANAGER:
+        return
+    waiting = db.session.execute(
+        db.select(Cycle.name, db.func.count(Review.id)).join(Cycle, Cycle.id == Review.cycle_id)
+        .where(Review.manager_id == user.id, Cycle.status == CycleStatus.LAUNCHED,
+               Review.state.in_([ReviewState.NOT_STARTED, ReviewState.SELF_REVIEW,
+                                 ReviewState.MANAGER_REVIEW]))
+        .group_by(Cycle.name).order_by(Cycle.name)).all()
+    if waiting:
+        total = sum(n for _, n in waiting)
+        where = ", ".join(f"{n} in {name}" for name, n in waiting)
+        raise ServiceError(
+            f"{user.name} still has {total} review{'s' if total != 1 else ''} to write "
+            f"({where}). Reassign them to another manager on the cycle page first: nobody "
+            "else can write them.", field="active")
+
+
 def set_active(actor: User, user: User, active: bool) -> None:
     """Deactivate (or reactivate) a user; deactivated users cannot log in."""
     if actor.id == user.id and not active:
         raise ServiceError("You cannot deactivate yourself.")
+    if user.active and not active:
+        _refuse_if_reviews_wait_for(user)
     if user.active != active:
         before = snapshot(user)
         if not active:

@@ -609,3 +609,27 @@ def test_the_audit_trail_does_not_show_a_draft_before_its_side_may_be_seen(clien
     login_as(review.manager)
     assert "My private draft verdict." in client.get(
         f"/reviews/{review.id}/history").get_data(as_text=True)
+
+
+def test_a_manager_with_reviews_to_write_is_not_deactivated_until_they_are_reassigned(
+        client, launched, login_as, db):
+    """Deactivated with open reviews, the manager left them stuck: nobody else could write
+    them and the cycle page did not say why."""
+
+    review, org = launched.review, launched.org
+    waiting = db.session.scalar(sa.select(sa.func.count(Review.id)).where(
+        Review.manager_id == org.lead.id))
+    login_as(org.hr)
+    client.post(f"/admin/users/{org.lead.id}/active", data={"active": "0"})
+    db.session.expire_all()
+    assert db.session.get(User, org.lead.id).active is True
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert f"still has {waiting} review" in page and "Reassign them" in page
+    new_manager = create_user(Role.MANAGER, name="Nadia New")
+    for other in db.session.scalars(sa.select(Review).where(Review.manager_id == org.lead.id)):
+        assert client.post(f"/reviews/{other.id}/reassign", data={
+            "manager": str(new_manager.id), "reason": "Leo leaves."}).status_code == 302
+    client.post(f"/admin/users/{org.lead.id}/active", data={"active": "0"})
+    db.session.expire_all()
+    assert db.session.get(User, org.lead.id).active is False
+    assert fresh(db, review.id).manager_id == new_manager.id
