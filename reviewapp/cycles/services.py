@@ -202,6 +202,10 @@ def launch_check(cycle: Cycle) -> LaunchCheck:
                             "validated at two period ends in a row may score a review.")
     if not cycle.competencies:
         problems.append("Choose at least one competency for the qualitative side.")
+    if cycle.peer_feedback and cycle.peer_due is not None and cycle.peer_due < date.today():
+        problems.append(f"Peer feedback is on, but its last day to answer "
+                        f"({cycle.peer_due:%d %b %Y}) has passed: nobody could be asked. Move "
+                        "it on, or turn peer feedback off.")
     low, high = weight_bounds()
     if not low <= cycle.quant_weight <= high:
         problems.append(f"The quantitative weight {cycle.quant_weight:.2f} is outside HR's "

@@ -103,7 +103,9 @@ def build_panel(actor: User, review: Review, today: date | None = None,
     rnd = round_of(review, requests if sees_requests or not enabled else None)
     can_nominate = policy.may(actor, review, ReviewAction.NOMINATE_PEERS, today)
     can_decide = policy.may(actor, review, ReviewAction.DECIDE_PEERS, today)
-    manager_view = can_decide or policy.may(actor, review, ReviewAction.SEE_PEER_AUTHORS, today)
+    # The reviewer keeps the decline reasons and removed nominations after their part is done.
+    manager_view = can_decide or actor.id == review.manager_id or policy.may(
+        actor, review, ReviewAction.SEE_PEER_AUTHORS, today)
     lines = None
     if sees_requests:
         lines = [RequestLine(r.id, r.peer.name, SHOWN_STATE[r.state],

@@ -160,6 +160,16 @@ def test_decline_needs_a_reason_and_tells_the_manager(client, login_as, peer_cyc
     assert any("We have not worked together" in m for m in _notes(org.lead))
     page = login_as(org.lead).get(f"/reviews/{review.id}").get_data(as_text=True)
     assert "declined: “We have not worked together this quarter.”" in page
+    # Still there for the reviewer once the review is in calibration (it went missing when
+    # the manager could no longer change the peers).
+    from reviewapp.reviews.states import ReviewState
+    from tests.peers.helpers import move
+
+    move(review, ReviewState.CALIBRATION)
+    page = login_as(org.lead).get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "declined: “We have not worked together this quarter.”" in page
+    page = login_as(org.rep).get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "We have not worked together" not in page
 
 
 def test_one_more_nomination_is_one_colleague(client, login_as, peer_cycle):

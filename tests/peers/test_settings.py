@@ -94,3 +94,16 @@ def test_customer_voice_beside_customer_satisfaction(client, login_as, peer_cycl
     login_as(org.rep)
     assert client.get("/peers/settings").status_code == 403
     assert client.post("/peers/settings", data={"metric": ""}).status_code == 403
+
+
+def test_a_cycle_whose_peer_deadline_has_passed_is_not_launched(org):
+    """Launched with the peers' last day already behind it, the review promised answers 'once
+    at least 3 have answered' that nobody could ever give."""
+    from reviewapp.cycles.services import LaunchRefused, launch, save_cycle
+    from tests.peers.conftest import peer_draft
+
+    cycle = save_cycle(org.hr, None, peer_draft(org, due_days=-1))
+    with pytest.raises(LaunchRefused) as refused:
+        launch(org.hr, cycle)
+    assert any("last day to answer" in p and "has passed" in p
+               for p in refused.value.problems)
