@@ -246,6 +246,14 @@ def _version() -> int | None:
     return _int_or_none(request.form.get("version"))
 
 
+def _edit_version() -> int:
+    """The version of the review an edit form (self-assessment, manager review, a KPI
+    override) was opened at. Those forms always carry one; a post without it (a script, a
+    hand-made request) is taken as opened at no version, so it loses to what is saved (409)
+    instead of skipping the check and writing over a newer save."""
+    return _version() or 0
+
+
 @bp.route("/<int:review_id>/self", methods=["POST"])
 def self_assessment(review_id: int):
     found = _load(review_id)
@@ -256,7 +264,7 @@ def self_assessment(review_id: int):
         ratings=_ratings_from_form("self", found))
     return _save_then_submit(
         found,
-        lambda: save_self(current_user, found, data, expected_version=_version()),
+        lambda: save_self(current_user, found, data, expected_version=_edit_version()),
         lambda: submit_self(current_user, found), action=ReviewAction.SUBMIT_SELF,
         submitted_message="Your self-assessment is submitted. Your manager can read it now.",
         saved_message="Draft saved. Only you can see it until you submit.")
@@ -273,7 +281,7 @@ def manager_review(review_id: int):
         ratings=_ratings_from_form("manager", found))
     return _save_then_submit(
         found,
-        lambda: save_manager(current_user, found, data, expected_version=_version()),
+        lambda: save_manager(current_user, found, data, expected_version=_edit_version()),
         lambda: submit_manager(current_user, found), action=ReviewAction.SUBMIT_MANAGER,
         submitted_message=f"The review of {found.rep.name} went to calibration.",
         saved_message="Saved.")
@@ -300,7 +308,7 @@ def kpi_override(review_id: int, score_id: int):
         abort(404)
     outcome = attempt(override_kpi, current_user, found, score_id,
                       _int_or_none(request.form.get("override_score")),
-                      request.form.get("justification", ""), expected_version=_version())
+                      request.form.get("justification", ""), expected_version=_edit_version())
     if not outcome.ok and (isinstance(outcome.error, Conflict) or not outcome.error.field):
         return _refused(review_id, outcome.error)  # a conflict, or not possible in this state
     if not outcome.ok:  # bad input: nothing stored (attempt rolled back), the choice kept

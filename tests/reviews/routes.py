@@ -10,6 +10,17 @@ from reviewapp.metrics.models import KpiStatus, Observation
 from reviewapp.reviews.models import Review, ReviewState
 from tests.test_route_matrix import LOGIN, RITA_SCOPE, Case
 
+# The edit forms carry the version of the review they were opened at (a post without one
+# loses to any save): _opened puts the review's version in the form as it makes the URL.
+SELF_FORM: dict = {"action": "save"}
+MANAGER_FORM: dict = {"action": "save"}
+
+
+def _opened(org, form: dict, path: str) -> str:
+    review = _review(org)
+    form["version"] = str(review.version)
+    return f"/reviews/{review.id}/{path}"
+
 
 def _review(org) -> Review:
     """Rita's review in a launched cycle over team Alpha, made on first use; only the cases of
@@ -90,11 +101,11 @@ ROUTES = {
              {"anon": LOGIN, "lead": 200, "boss": 200, "hr": 200, "*": 404}),
     ],
     "reviews.self_assessment": [
-        Case("POST", lambda o: f"/reviews/{_review(o).id}/self",
-             {**WRITER_ELSEWHERE, "rep": 302, "*": 403}, data={"action": "save"})],
+        Case("POST", lambda o: _opened(o, SELF_FORM, "self"),
+             {**WRITER_ELSEWHERE, "rep": 302, "*": 403}, data=SELF_FORM)],
     "reviews.manager_review": [
-        Case("POST", lambda o: f"/reviews/{_review(o).id}/manager",
-             {**WRITER_ELSEWHERE, "lead": 422, "*": 403}, data={"action": "save"})],
+        Case("POST", lambda o: _opened(o, MANAGER_FORM, "manager"),
+             {**WRITER_ELSEWHERE, "lead": 422, "*": 403}, data=MANAGER_FORM)],
     "reviews.skip_self_assessment": [
         Case("POST", lambda o: f"/reviews/{_review(o).id}/skip-self",
              # Before the self-assessment deadline the reviewer is refused with a message

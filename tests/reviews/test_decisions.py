@@ -381,10 +381,11 @@ def test_a_finalised_review_refuses_every_edit_path(client, finalized, login_as,
                 [(k.actual, k.override_score) for k in review.kpi_scores])
     cid = review.ratings[0].cycle_competency_id
     attempts = [
-        (review.rep, f"/reviews/{review.id}/self", {"action": "save", "achievements": "x"}),
+        (review.rep, f"/reviews/{review.id}/self", {"action": "save", "achievements": "x",
+                                                    "version": str(review.version)}),
         (review.manager, f"/reviews/{review.id}/manager", manager_form(review, note="late")),
         (review.manager, f"/reviews/{review.id}/kpis/{review.kpi_scores[0].id}/override",
-         {"override_score": "5", "justification": "late"}),
+         {"override_score": "5", "justification": "late", "version": str(review.version)}),
         (review.manager, f"/reviews/{review.id}/potential", {"potential": "1"}),
         (_hr(db), f"/reviews/{review.id}/calibrate/{cid}",
          {f"calibrated_{cid}": "1", f"reason_{cid}": "late"}),

@@ -173,12 +173,13 @@ def test_override_needs_justification_and_is_audited(client, launched, login_as,
     review = fresh(db, review.id)
     score = review.kpi_scores[0]
     url = f"/reviews/{review.id}/kpis/{score.id}/override"
-    response = client.post(url, data={"override_score": "5", "justification": " "},
-                           follow_redirects=True)
+    response = client.post(url, data={"override_score": "5", "justification": " ",
+                                      "version": review.version}, follow_redirects=True)
     assert response.status_code == 200 and response.request.path == f"/reviews/{review.id}"
     assert "Explain why the computed score" in response.get_data(as_text=True)
     assert fresh(db, review.id).kpi_scores[0].override_score is None
-    client.post(url, data={"override_score": "5", "justification": "Two deals slipped a week."})
+    client.post(url, data={"override_score": "5", "justification": "Two deals slipped a week.",
+                           "version": review.version})
     review = fresh(db, review.id)
     assert review.kpi_scores[0].override_score == 5
     body = client.get(f"/reviews/{review.id}").get_data(as_text=True)
@@ -187,7 +188,8 @@ def test_override_needs_justification_and_is_audited(client, launched, login_as,
         AuditEvent.action == "review.kpi_override"))
     assert event.after["override_score"] == 5 and event.after["justification"]
     # Taking the override back says so (it said "The KPI score was overridden").
-    cleared = client.post(url, data={"override_score": "", "justification": ""},
+    cleared = client.post(url, data={"override_score": "", "justification": "",
+                                     "version": review.version},
                           follow_redirects=True).get_data(as_text=True)
     assert "The computed KPI score counts again" in cleared
     assert fresh(db, review.id).kpi_scores[0].override_score is None
@@ -200,7 +202,8 @@ def test_divergent_scores_need_a_reconciliation_note(client, launched, login_as,
     review = fresh(db, review.id)
     for score in review.kpi_scores:  # push the KPI side to 5
         client.post(f"/reviews/{review.id}/kpis/{score.id}/override",
-                    data={"override_score": "5", "justification": "Exceptional quarter."})
+                    data={"override_score": "5", "justification": "Exceptional quarter.",
+                          "version": fresh(db, review.id).version})
     review = fresh(db, review.id)
     response = client.post(f"/reviews/{review.id}/manager",
                            data=manager_form(review, rating="2", action="submit"))
@@ -337,7 +340,7 @@ def test_an_override_made_against_figures_that_then_change_is_cleared_and_audite
                     if s.cycle_kpi.metric_id == launched.metrics["meetings"].id)
     chosen = 1 if meetings.computed_score != 1 else 2
     answer = client.post(f"/reviews/{review.id}/kpis/{meetings.id}/override",
-                         data={"override_score": str(chosen),
+                         data={"override_score": str(chosen), "version": review.version,
                                "justification": "Two deals slipped."}, follow_redirects=True)
     assert answer.status_code == 200
     db.session.expire_all()
@@ -391,3 +394,27 @@ def test_my_review_opens_the_one_waiting_for_the_rep(client, launched, login_as,
     login_as(org.rep)  # nothing waits for them now: the latest quarter's
     assert client.get("/reviews/mine").headers["Location"].endswith(
         f"/reviews/{launched.review.id}")
+
+
+@pytest.mark.parametrize("form", ["self", "manager", "override"])
+def test_an_edit_posted_without_its_version_loses_instead_of_writing_over(
+        client, launched, login_as, db, form):
+    """The pages always send the version the form was opened at; a script that left it out
+    skipped the lost-update check and wrote over a newer save."""
+    review, org = launched.review, launched.org
+    if form == "self":
+        login_as(org.rep)
+        data, url = self_form(review), f"/reviews/{review.id}/self"
+    else:
+        submit_self(client, login_as, review)
+        login_as(org.lead)
+        review = fresh(db, review.id)
+        if form == "manager":
+            data, url = manager_form(review), f"/reviews/{review.id}/manager"
+        else:
+            data = {"override_score": "5", "justification": "A script's override."}
+            url = f"/reviews/{review.id}/kpis/{review.kpi_scores[0].id}/override"
+    data.pop("version", None)
+    before = fresh(db, review.id).version
+    assert client.post(url, data=data).status_code == 409
+    assert fresh(db, review.id).version == before
