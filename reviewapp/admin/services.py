@@ -132,6 +132,8 @@ def update_user(
         raise ServiceError("You cannot remove your own HR access or deactivate yourself.")
     if user.active and not active:
         _refuse_if_reviews_wait_for(user)
+    elif user.role == Role.MANAGER and role != Role.MANAGER:  # only managers write reviews
+        _refuse_if_reviews_wait_for(user, field="role")
     user.email, user.name, user.role = email, name.strip(), role
     if user.active and not active:
         sessions.end_all(user)
@@ -144,14 +146,12 @@ def update_user(
     return user
 
 
-def _refuse_if_reviews_wait_for(user: User) -> None:
-    """A manager who leaves with reviews still to write would leave them stuck (nobody else can
-    write them): HR reassigns them first (the cycle page's *Reassign*)."""
+def _refuse_if_reviews_wait_for(user: User, field: str = "active") -> None:
+    """A reviewer who leaves (or stops being a manager) with reviews still to write would leave
+    them stuck (nobody else can write them): HR reassigns them first (*Reassign*)."""
     from reviewapp.cycles.models import Cycle, CycleStatus
     from reviewapp.reviews.models import Review, ReviewState
 
-    if user.role != Role.MANAGER:
-        return
     waiting = db.session.execute(
         db.select(Cycle.name, db.func.count(Review.id)).join(Cycle, Cycle.id == Review.cycle_id)
         .where(Review.manager_id == user.id, Cycle.status == CycleStatus.LAUNCHED,
@@ -164,7 +164,7 @@ def _refuse_if_reviews_wait_for(user: User) -> None:
         raise ServiceError(
             f"{user.name} still has {total} review{'s' if total != 1 else ''} to write "
             f"({where}). Reassign them to another manager on the cycle page first: nobody "
-            "else can write them.", field="active")
+            "else can write them.", field=field)
 
 
 def set_active(actor: User, user: User, active: bool) -> None:

@@ -161,7 +161,8 @@ def users_import():
             refuse()
         else:
             links = [(u, _set_link(u)) for u in result.created]
-            flash(f"{len(links)} users were added.", "success")
+            flash(f"{len(links)} {'person was' if len(links) == 1 else 'people were'} added.",
+                  "success")
             return render_template("admin/users_imported.html", links=links)
     return render_template("admin/users_import.html", form=form, result=result)
 

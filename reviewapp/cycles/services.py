@@ -30,6 +30,7 @@ from reviewapp.kpis.queries import made_kpi_by
 from reviewapp.kpis.status import status_words
 from reviewapp.metrics.models import KpiStatus, Metric
 from reviewapp.metrics.periods import Grain, PeriodError, parse_period
+from reviewapp.model_types import among
 from reviewapp.notifications import events as email_events
 from reviewapp.peers.services import PeerSettings
 from reviewapp.peers.services import apply_settings as apply_peer_settings
@@ -179,8 +180,10 @@ class LaunchCheck:
     reps: list[User]
 
 
-def launch_check(cycle: Cycle) -> LaunchCheck:
-    """Everything that would stop a launch, in words HR can act on."""
+def launch_check(cycle: Cycle, today: date | None = None) -> LaunchCheck:
+    """Everything that would stop a launch on `today` (the real day unless a demo replays an
+    earlier one), in words HR can act on."""
+    today = today or date.today()
     problems: list[str] = []
     if cycle.launched:
         problems.append("The cycle has already been launched.")
@@ -191,6 +194,23 @@ def launch_check(cycle: Cycle) -> LaunchCheck:
     if without_manager:
         problems.append("These reps have no manager to review them: "
                         + ", ".join(without_manager) + ".")
+    departed = [r.name for r in reps if r.manager is not None and not r.manager.active]
+    if departed:  # the review would go to someone who can no longer sign in
+        problems.append("These reps' manager has left (account deactivated): "
+                        + ", ".join(departed) + ". Give them an active manager first.")
+    twice = _reviewed_already(cycle, reps)
+    if twice:
+        problems.append(f"These reps already have a review for {cycle.period_label}: "
+                        + "; ".join(f"{name} ({where})" for name, where in twice)
+                        + ". Take them out of this cycle, or choose another period.")
+    passed = [(label, due) for label, due in (
+        ("self-assessment", cycle.self_due), ("manager review", cycle.manager_due),
+        ("calibration", cycle.calibration_due), ("acknowledgement", cycle.acknowledgement_due))
+        if due is not None and due < today]
+    if passed:
+        problems.append("These deadlines have passed, so every review would start overdue: "
+                        + ", ".join(f"{label} ({due:%d %b %Y})" for label, due in passed)
+                        + ". Move them on.")
     if len(cycle.kpis) > MAX_KPIS:
         problems.append(f"{len(cycle.kpis)} KPIs chosen; at most {MAX_KPIS} (more is "
                         "micromanagement).")
@@ -202,7 +222,7 @@ def launch_check(cycle: Cycle) -> LaunchCheck:
                             "validated at two period ends in a row may score a review.")
     if not cycle.competencies:
         problems.append("Choose at least one competency for the qualitative side.")
-    if cycle.peer_feedback and cycle.peer_due is not None and cycle.peer_due < date.today():
+    if cycle.peer_feedback and cycle.peer_due is not None and cycle.peer_due < today:
         problems.append(f"Peer feedback is on, but its last day to answer "
                         f"({cycle.peer_due:%d %b %Y}) has passed: nobody could be asked. Move "
                         "it on, or turn peer feedback off.")
@@ -213,10 +233,26 @@ def launch_check(cycle: Cycle) -> LaunchCheck:
     return LaunchCheck(not problems, problems, reps)
 
 
-def launch(actor: User, cycle: Cycle) -> list[Review]:
-    """Freeze the cycle's rules and evidence and open one review per rep in self-review."""
+def _reviewed_already(cycle: Cycle, reps: list[User]) -> list[tuple[str, str]]:
+    """(rep, cycle) for each of these reps with a review of the same period in another
+    launched or closed cycle: a quarter is reviewed once."""
+    if not reps:
+        return []
+    rows = db.session.execute(
+        sa.select(User.name, Cycle.name).select_from(Review)
+        .join(Cycle, Cycle.id == Review.cycle_id).join(User, User.id == Review.rep_id)
+        .where(Cycle.id != cycle.id, Cycle.status != CycleStatus.DRAFT,
+               Cycle.period_start == cycle.period_start, Cycle.period_end == cycle.period_end,
+               among(Review.rep_id, [r.id for r in reps]))
+        .order_by(User.name))
+    return [tuple(r) for r in rows]
+
+
+def launch(actor: User, cycle: Cycle, *, today: date | None = None) -> list[Review]:
+    """Freeze the cycle's rules and evidence and open one review per rep in self-review
+    (`today`: the day of the launch, for a demo that replays earlier quarters)."""
     require_cycle_manager(actor)
-    check = launch_check(cycle)
+    check = launch_check(cycle, today)
     if not check.ok:
         raise LaunchRefused(check.problems)
     for kpi in cycle.kpis:

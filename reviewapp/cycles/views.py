@@ -265,7 +265,8 @@ def launch_cycle(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     outcome = attempt(launch, current_user, cycle)
     if outcome.ok:
-        flash(f"{cycle.name} was launched: {len(outcome.value)} reviews are open for "
+        n = len(outcome.value)
+        flash(f"{cycle.name} was launched: {n} review{' is' if n == 1 else 's are'} open for "
               "self-assessment.", "success")
     elif isinstance(outcome.error, LaunchRefused):
         flash(f"{cycle.name} was not launched. Fix these first:", "error")

@@ -220,7 +220,8 @@ def _launch(hr: User, name: str, period, dues: list[date]) -> list[Review]:
         team_ids=list(db.session.scalars(sa.select(Team.id))),
         competency_ids=[c.id for c in ensure_default_competencies()],
         kpis=[(m.id, TARGETS[m.key], 1.0) for m in kpis])
-    return launch(hr, save_cycle(hr, None, draft))
+    # Launched, in the story, two weeks before the self-assessment was due.
+    return launch(hr, save_cycle(hr, None, draft), today=dues[0] - timedelta(days=14))
 
 
 def _acknowledge(review: Review, comment: str = "") -> None:

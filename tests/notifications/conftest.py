@@ -117,8 +117,8 @@ def make_cycle(org, *, name="2026 Q3 review", self_due: date | None = None,
         acknowledgement_due=self_due + timedelta(days=21), team_ids=[org.team.id],
         competency_ids=[c.id for c in ensure_default_competencies()])
     cycle = save_cycle(org.hr, None, draft)
-    if launch_it:
-        launch(org.hr, cycle)
+    if launch_it:  # launched a week before the self-assessment is due, as far back as needed
+        launch(org.hr, cycle, today=min(date.today(), self_due - timedelta(days=7)))
     db.session.commit()
     return cycle
 

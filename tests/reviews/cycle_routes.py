@@ -26,14 +26,15 @@ NOT_FOUND = {"anon": LOGIN, "rep": 403, "outsider": 403, "*": 404}
 HR_NOT_FOUND = {"anon": LOGIN, "*": 403, "hr": 404}
 
 
-def _new_cycle(org, name: str):
+def _new_cycle(org, name: str, period: str = "2025-Q2"):
+    # (the review and records routes launch 2026 quarters, and a quarter is reviewed once)
     soon = date.today() + timedelta(days=5)
     metric = db.session.scalar(sa.select(Metric).where(Metric.key == "matrix_meetings"))
     if metric is None:
         metric = add_metric(None, key="matrix_meetings", name="Meetings", kind="activity",
                             direction="higher", rollup="sum")
     draft = CycleDraft(
-        name=name, period="2026-Q3", self_due=soon, manager_due=soon + timedelta(days=5),
+        name=name, period=period, self_due=soon, manager_due=soon + timedelta(days=5),
         calibration_due=soon + timedelta(days=10), acknowledgement_due=soon + timedelta(days=15),
         team_ids=[org.team.id], competency_ids=[c.id for c in ensure_default_competencies()],
         kpis=[(metric.id, 10.0, 1.0)])

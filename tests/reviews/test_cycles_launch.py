@@ -138,3 +138,42 @@ def test_launch_freezes_kpi_evidence(client, kpis, login_as, db):
     assert MEETINGS_SENTENCE in page and f'href="/kpis/runs/{kpis.run.id}"' in page
     assert "Meetings has since gone under review" in page
     assert "Meetings (renamed)" not in page
+
+
+def test_launch_refuses_a_departed_manager_a_second_review_of_a_quarter_and_passed_deadlines(
+        launched, db):
+    """Probe: a rep whose manager had left got a review nobody could write; a second cycle for
+    the same quarter gave its reps two reviews and two self-assessments to write; a cycle whose
+    deadlines were all in 2020 showed 'Ready to launch'."""
+    from datetime import date, timedelta
+
+    import pytest
+
+    from reviewapp.auth.models import Role
+    from reviewapp.cycles.services import LaunchRefused, launch, launch_check, save_cycle
+    from tests.factories import create_team, create_user
+    from tests.reviews.conftest import make_draft
+
+    org, metrics = launched.org, launched.metrics
+    again = save_cycle(org.hr, None, make_draft(metrics, name="Same quarter again",
+                                                team_ids=[org.team.id]))
+    problems = " ".join(launch_check(again).problems)
+    assert "already have a review for" in problems and org.rep.name in problems
+    assert "2025 Q4 review" in problems
+    with pytest.raises(LaunchRefused):
+        launch(org.hr, again)
+
+    gone = create_user(Role.MANAGER, name="Gil Gone")
+    team = create_team("Beta", manager=gone)
+    create_user(Role.REP, name="Bea Beta", manager=gone, team=team)
+    gone.active = False
+    late = save_cycle(org.hr, None, make_draft(
+        metrics, name="Beta catch-up", team_ids=[team.id],
+        self_due=date.today() - timedelta(days=30)))
+    db.session.flush()
+    problems = " ".join(launch_check(late).problems)
+    assert "manager has left" in problems and "Bea Beta" in problems
+    assert "deadlines have passed" in problems and "self-assessment" in problems
+    # A demo replaying an earlier quarter launches on the day it is set in.
+    replay = launch_check(late, today=date.today() - timedelta(days=40)).problems
+    assert not any("passed" in p for p in replay)

@@ -626,6 +626,17 @@ def test_a_manager_with_reviews_to_write_is_not_deactivated_until_they_are_reass
     assert db.session.get(User, org.lead.id).active is True
     page = client.get("/admin/users").get_data(as_text=True)
     assert f"still has {waiting} review" in page and "Reassign them" in page
+    # Nor by making them HR (or a rep) first, then deactivating them (probe: it went through).
+    from reviewapp.admin.services import update_user
+    from reviewapp.errors import ServiceError
+
+    lead = db.session.get(User, org.lead.id)
+    with pytest.raises(ServiceError, match="still has") as refused:
+        update_user(org.hr, lead, email=lead.email, name=lead.name, role=Role.HR_ADMIN,
+                    manager=None, team=None, active=True)
+    assert refused.value.field == "role"
+    db.session.rollback()
+    assert db.session.get(User, org.lead.id).role == Role.MANAGER
     new_manager = create_user(Role.MANAGER, name="Nadia New")
     for other in db.session.scalars(sa.select(Review).where(Review.manager_id == org.lead.id)):
         assert client.post(f"/reviews/{other.id}/reassign", data={
