@@ -48,8 +48,13 @@ def _user_key() -> str:
 
 
 def _token_key() -> str:
-    # Keyed by a hash of what was presented: the secret never reaches the limiter's storage.
-    presented = request.headers.get("Authorization", "")
+    # Keyed by a hash of the token as the API reads it, so that "bearer  x" and "Bearer x" are
+    # one count (keyed by the header's spelling, each spelling got a fresh allowance); the
+    # secret never reaches the limiter's storage.
+    from reviewapp.api.services import bearer_token  # the API's views import this module
+
+    presented = bearer_token(request.headers.get("Authorization")) or \
+        request.headers.get("Authorization", "")
     return "token:" + hashlib.sha256(presented.encode()).hexdigest()
 
 

@@ -131,6 +131,11 @@ def test_api_has_a_limit_per_token(app, client, create_user, db):
     other_endpoint = client.post("/api/v1/observations", json={"rows": []},
                                  headers={"Authorization": f"Bearer {first}"})
     assert other_endpoint.status_code == 429
+    # Nor one per way of writing the header (each spelling got a fresh allowance).
+    for spelling in (f"bearer {first}", f"BEARER {first}", f"Bearer   {first}",
+                     f" Bearer {first} "):
+        assert client.get("/api/v1/metrics",
+                          headers={"Authorization": spelling}).status_code == 429, spelling
 
 
 def test_api_failed_authentication_is_throttled_per_address(app, client):
