@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from reviewapp.admin.services import create_user, import_users_csv
+from reviewapp.admin.services import create_user, import_users_csv, save_team
 from reviewapp.auth.models import Role, Team
 from reviewapp.auth.services import find_by_email, make_set_password_token
 from reviewapp.extensions import db
@@ -26,6 +26,9 @@ def create_command(email, name, role, manager_email, team_name, password_stdin):
     """Create one user (asks for the password unless --password-stdin)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+        if not password:  # an empty variable in a script: refused, not an account without one
+            raise click.ClickException("No password on standard input; leave out "
+                                       "--password-stdin to be asked for one.")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     manager = None
@@ -34,12 +37,12 @@ def create_command(email, name, role, manager_email, team_name, password_stdin):
         if manager is None:
             raise click.ClickException(f"No user with email {manager_email}.")
     team = None
-    if team_name:
-        team = db.session.scalar(db.select(Team).where(Team.name == team_name))
-        if team is None:
-            team = Team(name=team_name)
-            db.session.add(team)
     with command_transaction():
+        if team_name:
+            team = db.session.scalar(db.select(Team).where(
+                db.func.lower(Team.name) == " ".join(team_name.split()).lower()))
+            if team is None:  # made as HR's Teams page makes it, with its checks
+                team = save_team(None, None, name=team_name, manager=None)
         user = create_user(None, email=email, name=name, role=role, manager=manager, team=team,
                            password=password)
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")

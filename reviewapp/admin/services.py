@@ -192,7 +192,8 @@ def sign_out_everywhere(actor: User, user: User) -> None:
 
 def save_team(actor: User, team: Team | None, *, name: str, manager: User | None) -> Team:
     """Create or rename a team and set its manager."""
-    name = (name or "").strip()
+    # Inner spaces collapsed: "Team  000" looked exactly like "Team 000" in every list.
+    name = " ".join(text_limits.check(name, text_limits.NAME, "name", "The team name").split())
     if not name:
         raise ServiceError("Enter a team name.", field="name")
     query = db.select(Team.id).where(db.func.lower(Team.name) == name.lower())

@@ -4,6 +4,7 @@ import re
 
 import sqlalchemy as sa
 
+from reviewapp import text_limits
 from reviewapp.audit.services import record
 from reviewapp.auth.models import User
 from reviewapp.errors import ServiceError
@@ -31,6 +32,21 @@ def snapshot(metric: Metric) -> dict:
     }
 
 
+UNIT = 32  # the column's length, as the form's
+DESCRIPTION = 2000
+
+
+def _texts(name: str, unit: str, description: str) -> tuple[str, str, str]:
+    """A metric's name, unit and description, stripped and within their limits (the form
+    checks them too; the command line and the services did not, and PostgreSQL refused a
+    500-character name with a traceback)."""
+    name = text_limits.check(name, text_limits.NAME, "name", "The name")
+    if not name:
+        raise ServiceError("Enter a name.", field="name")
+    return (name, text_limits.check(unit, UNIT, "unit", "The unit"),
+            text_limits.check(description, DESCRIPTION, "description", "The description"))
+
+
 def add_metric(actor: User | None, *, key: str, name: str, kind, direction, rollup,
                unit: str = "", description: str = "") -> Metric:
     """Add a metric; new activity metrics start as KPI candidates."""
@@ -41,8 +57,7 @@ def add_metric(actor: User | None, *, key: str, name: str, kind, direction, roll
             f"(got '{key}').", field="key")
     if db.session.scalar(sa.select(Metric.id).where(Metric.key == key)) is not None:
         raise ServiceError(f"A metric with key '{key}' already exists.", field="key")
-    if not (name or "").strip():
-        raise ServiceError("Enter a name.", field="name")
+    name, unit, description = _texts(name, unit, description)
     kind = _enum(MetricKind, kind, "kind")
     metric = Metric(
         key=key, name=name.strip(), unit=(unit or "").strip(), kind=kind,
@@ -59,8 +74,7 @@ def add_metric(actor: User | None, *, key: str, name: str, kind, direction, roll
 def update_metric(actor: User, metric: Metric, *, name: str, unit: str, direction, rollup,
                   description: str) -> Metric:
     """Edit what a metric means; its key, kind and KPI status are not edited here."""
-    if not (name or "").strip():
-        raise ServiceError("Enter a name.", field="name")
+    name, unit, description = _texts(name, unit, description)
     before = snapshot(metric)
     metric.name = name.strip()
     metric.unit = (unit or "").strip()

@@ -12,7 +12,7 @@ from reviewapp.auth.services import find_by_email
 from reviewapp.exports import csv_text, write_xlsx
 from reviewapp.extensions import db
 from reviewapp.metrics.catalogue import add_metric, list_metrics
-from reviewapp.metrics.importer import apply_import, prepare_import
+from reviewapp.metrics.importer import apply_import, can_import, prepare_import
 from reviewapp.metrics.models import Direction, Metric, MetricKind, Observation, Rollup
 from reviewapp.metrics.periods import Grain, Period
 from reviewapp.transaction import command_transaction
@@ -51,6 +51,9 @@ def _actor(email: str | None) -> User:
         user = find_by_email(email)
         if user is None:
             raise click.ClickException(f"No user with email {email}.")
+        if not can_import(user):  # (the service would answer 403: a traceback here)
+            raise click.ClickException(f"{user.email} may not import metric data: only "
+                                       "managers (for their people) and HR may, while active.")
         return user
     user = db.session.scalar(sa.select(User).where(User.role == Role.HR_ADMIN, User.active)
                              .order_by(User.id))

@@ -33,7 +33,8 @@ def _cycle(name: str) -> Cycle:
 @records_cli.command("keygen")
 @click.option("--out", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for signing-key.pem and signing-cert.pem (default: instance/).")
-@click.option("--days", default=3 * 365, show_default=True, help="Validity of the certificate.")
+@click.option("--days", default=3 * 365, show_default=True, type=click.IntRange(min=1),
+              help="Validity of the certificate.")
 @click.option("--force", is_flag=True, help="Replace an existing pair.")
 def keygen_command(directory: Path | None, days: int, force: bool):
     """Make a self-signed signing key and certificate for evaluation (key mode 0600)."""
@@ -78,8 +79,9 @@ def _wait(ids: list[int], handles: list, timeout: float) -> dict[RecordStatus, i
 
 @records_cli.command("render")
 @click.option("--cycle", "cycle_name", required=True, help="The cycle's name.")
-@click.option("--workers", type=int, help="Render in a local pool of this many processes "
-                                          "instead of the configured backend.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Render in a local pool of this many processes instead of the configured "
+                   "backend.")
 @click.option("--timeout", default=3600.0, show_default=True,
               help="Seconds to wait for the workers.")
 def render_command(cycle_name: str, workers: int | None, timeout: float):
