@@ -33,7 +33,13 @@ def deliver_command(ignore_backoff: bool, retry_failed: bool):
     click.echo(str(report))
     for line in report.errors:
         click.echo(f"  {line}", err=True)
-    if report.retrying or report.failed:
+    # Exit 1 while anything fails, this run or an earlier one whose retry is not due yet: a
+    # run between two retries sent nothing and said so, and cron's check read it as success.
+    waiting, failed = delivery.failing_counts()
+    if report.retrying or report.failed or waiting or failed:
+        if not (report.retrying or report.failed):
+            click.echo(f"Still failing: {waiting} waiting to be retried, {failed} failed "
+                       "for good (see the outbox).", err=True)
         raise SystemExit(1)
 
 

@@ -40,8 +40,17 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{self.sent} sent, {self.logged} written to the log (no mail server), "
-                f"{self.retrying} to retry, {self.failed} failed")
+        logged = f", {self.logged} written to the log (no mail server)" if self.logged else ""
+        return f"{self.sent} sent{logged}, {self.retrying} to retry, {self.failed} failed"
+
+
+def failing_counts() -> tuple[int, int]:
+    """(emails waiting for a retry after a failed attempt, emails failed for good)."""
+    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts > 0)) or 0
+    failed = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.FAILED)) or 0
+    return waiting, failed
 
 
 class PermanentFailure(Exception):

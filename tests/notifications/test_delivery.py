@@ -136,9 +136,12 @@ def test_outbox_survives_a_failing_server_and_delivers_when_it_returns(org, smtp
     assert all(m.attempts == 1 and m.last_error for m in messages)
     first_retry = aware(messages[0].next_attempt_at)
     assert first_retry > delivery.now() + timedelta(seconds=30)
-    # Back-off: running again straight away does not try them.
-    deliver(runner)
+    # Back-off: running again straight away does not try them, but still exits 1 (it said
+    # "0 sent, 0 to retry, 0 failed" and exited 0, which cron's check read as all well).
+    between = deliver(runner)
     assert all(m.attempts == 1 for m in outbox())
+    assert between.exit_code == 1 and "3 waiting to be retried" in between.output
+    assert "no mail server" not in between.output
     # HR sees the failures on the outbox page.
     login_as(org.hr)
     page = client.get("/mail/outbox?show=failing")
