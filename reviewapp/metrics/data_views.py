@@ -17,7 +17,14 @@ from reviewapp.metrics.catalogue import list_metrics
 from reviewapp.metrics.charts import sparkline
 from reviewapp.metrics.periods import Grain, Period
 from reviewapp.numbers import figure
-from reviewapp.pagination import PageRequest, Sort, order_by, paginate, read_request
+from reviewapp.pagination import (
+    PageRequest,
+    Sort,
+    order_by,
+    paginate,
+    read_request,
+    search_clause,
+)
 
 
 def _grain_arg() -> Grain:
@@ -110,16 +117,17 @@ def team():
         reps = reps.outerjoin(values, values.c.rep_id == User.id)
         sorts[asked.sort] = Sort.by(values.c.value)
     tiebreak = [sa.func.lower(User.name), User.id]
-    if request.args.get("format") == "csv":  # a download holds the whole scope, not a page
-        ordered = reps.order_by(*order_by(sorts[asked.sort], asked.descending, tiebreak))
-        everyone = list(db.session.scalars(ordered))
-        table = _table([r.id for r in everyone], grain, periods, labels, chosen)
-        return _team_csv(everyone, metrics, table, chosen)
     # The search reads the name, email, team and manager, as every list's does.
     reps = reps.outerjoin(Team, Team.id == User.team_id).outerjoin(
         MANAGER, MANAGER.id == User.manager_id)
-    page = paginate(reps, asked, sorts, search=[User.name, User.email, Team.name, MANAGER.name],
-                    tiebreak=tiebreak)
+    searched = [User.name, User.email, Team.name, MANAGER.name]
+    if request.args.get("format") == "csv":  # a download holds every page, of the same search
+        ordered = (reps.where(search_clause(asked.q, searched))
+                   .order_by(*order_by(sorts[asked.sort], asked.descending, tiebreak)))
+        everyone = list(db.session.scalars(ordered))
+        table = _table([r.id for r in everyone], grain, periods, labels, chosen)
+        return _team_csv(everyone, metrics, table, chosen)
+    page = paginate(reps, asked, sorts, search=searched, tiebreak=tiebreak)
     table = _table([r.id for r in page.items], grain, periods, labels, chosen)
     # Each cell formatted here, once: a page of 50 reps by 6 metrics is 300 cells, and
     # formatting them in the template cost more than everything else the page does per rep.

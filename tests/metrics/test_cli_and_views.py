@@ -122,6 +122,10 @@ def test_manager_team_table_sorts_and_downloads_csv(client, runner, corpus_org, 
     assert response.mimetype == "text/csv"
     assert lines[0] == "rep_email,rep_name,period,revenue,calls"  # outcomes first
     assert "ana@example.com,Ana,2026-Q1,1500,120" in lines
+    # The download of a search holds what the search found (it held the whole team).
+    searched = client.get("/metrics/team?period=2026-Q1&q=ana&format=csv")
+    lines = searched.get_data(as_text=True).splitlines()
+    assert len(lines) == 2 and lines[1].startswith("ana@example.com,")
 
 
 def test_team_table_cells_show_each_value_in_its_size(client, runner, corpus_org, login_as,
@@ -219,3 +223,19 @@ def test_team_metrics_search_reads_the_team_and_the_manager_too(client, runner, 
         body = client.get("/metrics/team", query_string={"period": "2026-Q1", "q": words}
                           ).get_data(as_text=True)
         assert ">Ana</a>" in body, words
+
+
+def test_the_filters_keep_the_search_and_the_order(client, runner, corpus_org, login_as,
+                                                   tmp_path):
+    """Changing the period or the team after a search lost the search and the sort."""
+    import re as _re
+
+    _import(runner, tmp_path)
+    login_as(corpus_org.lead)
+    for url in ("/metrics/team?period=2026-Q1&q=ana&sort=calls&dir=desc",
+                "/goals/?q=ana&sort=title", "/goals/tree?q=ana&sort=title"):
+        body = client.get(url).get_data(as_text=True)
+        form = _re.search(r'<form method="get"[^>]*class="filters".*?</form>', body, _re.S)
+        assert form, url
+        assert 'type="hidden" name="q" value="ana"' in form.group(0), url
+        assert 'type="hidden" name="sort"' in form.group(0), url
