@@ -28,15 +28,15 @@ def visible_cycles(actor: User) -> list[Cycle]:
     return list(db.session.scalars(query))
 
 
-def state_counts(cycle_ids: list[int], scope: frozenset[int] | None) -> dict[int, Counter]:
-    """Reviews per cycle and state, in one statement (within the actor's people)."""
+def state_counts(cycle_ids: list[int], actor: User) -> dict[int, Counter]:
+    """Reviews per cycle and state that the actor may see (as the cycle page counts them: the
+    reviews of their people and those they write), in one statement."""
     counts: dict[int, Counter] = {cid: Counter() for cid in cycle_ids}
     if not cycle_ids:
         return counts
     query = (sa.select(Review.cycle_id, Review.state, sa.func.count())
-             .where(Review.cycle_id.in_(cycle_ids)).group_by(Review.cycle_id, Review.state))
-    if scope is not None:
-        query = query.where(Review.rep_id.in_(scope))
+             .where(Review.cycle_id.in_(cycle_ids), policy.visible_reviews_clause(actor))
+             .group_by(Review.cycle_id, Review.state))
     for cycle_id, state, n in db.session.execute(query):
         counts[cycle_id][ReviewState(state)] = n
     return counts

@@ -60,7 +60,7 @@ def _require_hr() -> None:
 def _render_index(bounds_form: WeightBoundsForm):
     hr = policy.can_manage_cycles(current_user)
     cycles = queries.visible_cycles(current_user)
-    counts = queries.state_counts([c.id for c in cycles], policy.people_scope_ids(current_user))
+    counts = queries.state_counts([c.id for c in cycles], current_user)
     waiting = Counter() if hr else queries.waiting_for(current_user)
     return render_template("cycles/index.html", cycles=cycles, counts=counts, waiting=waiting,
                            states=list(ReviewState), hr=hr, bounds_form=bounds_form,

@@ -128,3 +128,21 @@ def _list_row(page: str, name: str) -> str:
         if f"<strong>{name}</strong>" in row:
             return row.split("</tr>")[0]
     raise AssertionError(f"no row for {name}")
+
+
+def test_the_cycles_list_counts_the_reviews_a_manager_writes_as_the_cycle_page_does(
+        client, launched, login_as, db):
+    """Reps moved to another manager keep their reviewer until HR reassigns: the cycle page
+    counted their reviews for the reviewer, the cycles list (the reviewer's people only) not."""
+    from reviewapp.auth.models import Role
+    from reviewapp.cycles.queries import review_counts, state_counts
+    from tests.factories import create_user
+
+    org, cycle = launched.org, launched.cycle
+    before = sum(state_counts([cycle.id], org.lead)[cycle.id].values())
+    other = create_user(Role.MANAGER, name="Mo Moved", manager=org.boss)
+    org.rep.manager_id = other.id
+    db.session.commit()
+    listed = state_counts([cycle.id], org.lead)[cycle.id]
+    assert listed == review_counts(cycle, org.lead)
+    assert sum(listed.values()) == before
