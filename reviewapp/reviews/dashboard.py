@@ -117,8 +117,10 @@ def manager_tasks(user: User, today: date | None = None) -> list[Task]:
         if review.state == ReviewState.MANAGER_REVIEW:
             tasks.append(Task(_review_url(review), f"Review {review.rep.name}", due))
         elif review.state == ReviewState.SELF_REVIEW and today > review.cycle.self_due:
+            what = "remind them, or move on without it" if review.rep.active else \
+                "they have left, so move on without it"
             tasks.append(Task(_review_url(review), f"{review.rep.name}'s self-assessment is "
-                              "overdue: remind them, or move on without it", due))
+                              f"overdue: {what}", due))
         elif review.state == ReviewState.CALIBRATION and review.cycle.managers_share:
             tasks.append(Task(_review_url(review),
                               f"Share {review.rep.name}'s review after calibration", due))

@@ -26,7 +26,16 @@ def test_rep_and_manager_tasks_with_overdue_marking(client, launched, login_as, 
     assert 'class="overdue"' in body and "(overdue)" in body
     login_as(org.lead)
     body = client.get("/dashboard").get_data(as_text=True)
-    assert f"{org.rep.name}&#39;s self-assessment is overdue" in body
+    assert f"{org.rep.name}&#39;s self-assessment is overdue: remind them" in body
+    # A rep who has left cannot be reminded (HR's Remind answered "nothing open").
+    org.rep.active = False
+    db.session.commit()
+    body = client.get("/dashboard").get_data(as_text=True)
+    assert "they have left, so move on without it" in body
+    login_as(org.hr)
+    page = client.get(f"/cycles/{launched.cycle.id}").get_data(as_text=True)
+    assert f"Remind {org.rep.name}" not in page and f"{org.rep.name} has left" in page
+    assert f"Remind {org.rep2.name}" in page
 
 
 def test_the_to_do_list_follows_the_review_through_every_step(client, launched, login_as, db):
