@@ -21,6 +21,7 @@ from reviewapp.admin.services import (
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.auth.services import make_set_password_token
 from reviewapp.dashboard.people import PEOPLE_SORTS, people_page, people_query
+from reviewapp.dashboard.views import active_members
 from reviewapp.errors import Conflict, show_on_form
 from reviewapp.extensions import db
 from reviewapp.pagination import read_request
@@ -180,10 +181,9 @@ def teams():
             return redirect(url_for("admin.teams"))
         show_on_form(form, outcome.error)
     all_teams = db.session.scalars(
-        sa.select(Team).options(selectinload(Team.manager), selectinload(Team.members))
-        .order_by(Team.name)
-    ).all()
-    return render_template("admin/teams.html", form=form, teams=all_teams)
+        sa.select(Team).options(selectinload(Team.manager)).order_by(Team.name)).all()
+    return render_template("admin/teams.html", form=form, teams=all_teams,
+                           members=active_members())
 
 
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])

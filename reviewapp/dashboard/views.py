@@ -26,6 +26,14 @@ def _people_page():
     return people_page(people_query(current_user).where(User.active), asked)
 
 
+def active_members() -> dict[int, int]:
+    """Team id → how many active people are in it (People lists the active ones; a team of
+    200 with 3 who left read 200 here and 197 there)."""
+    return dict(db.session.execute(
+        sa.select(User.team_id, sa.func.count())
+        .where(User.team_id.is_not(None), User.active).group_by(User.team_id)).all())
+
+
 @bp.route("/")
 def home():
     if not current_user.is_authenticated:
@@ -43,9 +51,7 @@ def index():
         teams = db.session.scalars(
             sa.select(Team).options(selectinload(Team.manager)).order_by(Team.name)).all()
         # Counted in the database: loading every member of every team grew with the company.
-        members = dict(db.session.execute(
-            sa.select(User.team_id, sa.func.count()).where(User.team_id.is_not(None))
-            .group_by(User.team_id)).all())
+        members = active_members()
         inactive = db.session.scalar(sa.select(sa.func.count()).where(sa.not_(User.active)))
         return render_template("dashboard/hr.html", counts=counts, teams=teams, members=members,
                                inactive=inactive, roles=list(Role),

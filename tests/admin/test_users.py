@@ -195,3 +195,29 @@ def test_a_stale_edit_form_does_not_put_a_persons_old_team_and_manager_back(clie
                                    "version": re.search(r'name="version" value="(\d+)"',
                                                         page).group(1)})
     assert again.status_code == 302
+
+
+def test_team_member_counts_are_of_the_people_still_here(client, org, login_as, db):
+    """The Teams page and HR's dashboard counted deactivated people: 200 where People, which
+    lists the active ones, showed 197."""
+    import re
+
+    login_as(org.hr)
+
+    def counts(url):
+        body = client.get(url).get_data(as_text=True)
+        return re.search(rf"<td>{org.team.name}</td><td>[^<]*</td><td>(\d+)</td>", body).group(1)
+
+    before = int(counts("/admin/teams"))
+    assert int(counts("/dashboard")) == before
+    client.post(f"/admin/users/{org.rep.id}/active", data={"active": "0"})
+    assert int(counts("/admin/teams")) == before - 1
+    assert int(counts("/dashboard")) == before - 1
+
+
+def test_a_team_name_with_doubled_spaces_is_the_same_team(client, org, login_as, db):
+    login_as(org.hr)
+    assert client.post("/admin/teams", data={"name": "Team North", "manager": "0"}
+                       ).status_code == 302
+    response = client.post("/admin/teams", data={"name": "Team  North", "manager": "0"})
+    assert "already exists" in response.get_data(as_text=True)
