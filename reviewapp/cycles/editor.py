@@ -99,6 +99,10 @@ def rule_problems(form: CycleForm, rows: list[dict], offered_ids: set[int],
         check_draft(draft, cycle)
     except FieldErrors as exc:
         return exc.errors
+    except (TypeError, ValueError, AttributeError):
+        # A field the form could not read (a weight of "abc") leaves a rule nothing to check:
+        # the form's own message stands, and the rules are checked once it reads.
+        return {}
     return {}
 
 
@@ -109,7 +113,8 @@ def draft_from(form: CycleForm, rows: list[dict], offered_ids: set[int],
         name=form.name.data, period=form.period.data, self_due=form.self_due.data,
         manager_due=form.manager_due.data, calibration_due=form.calibration_due.data,
         acknowledgement_due=form.acknowledgement_due.data, quant_weight=form.quant_weight.data,
-        bands=[f.data / 100 for f in form.band_fields()],
+        bands=[f.data / 100 if isinstance(f.data, (int, float)) else None
+               for f in form.band_fields()],
         team_ids=form.teams.data or [], person_ids=form.people.data or [],
         competency_ids=[i for i in form.competencies.data or [] if i in offered_ids],
         kpis=parse_kpis(rows) if kpis is None else kpis, peer=form.peer_settings())

@@ -80,16 +80,18 @@ def check_draft(draft: CycleDraft, cycle: Cycle | None) -> None:
             ("calibration_due", draft.calibration_due),
             ("acknowledgement_due", draft.acknowledgement_due)]
     for (_, earlier), (field_name, later) in zip(dues, dues[1:], strict=False):
-        if later < earlier:
+        if later is not None and earlier is not None and later < earlier:
             problems[field_name] = ("Deadlines must follow the workflow order: self-assessment, "
                                     "manager review, calibration, acknowledgement.")
             break
-    if not 0 <= draft.quant_weight <= 1:
+    # (None: a field the form could not read, whose own message says so)
+    if draft.quant_weight is not None and not 0 <= draft.quant_weight <= 1:
         problems["quant_weight"] = "The weight is a fraction between 0 and 1."
-    try:
-        validate_bands(draft.bands)
-    except ValueError as exc:
-        problems["bands"] = str(exc)
+    if None not in draft.bands:
+        try:
+            validate_bands(draft.bands)
+        except ValueError as exc:
+            problems["bands"] = str(exc)
     metric_ids = [m for m, _, _ in draft.kpis]
     if len(set(metric_ids)) != len(metric_ids):
         problems["kpis"] = "Each KPI may appear once."

@@ -178,9 +178,12 @@ def _cycle_editor(cycle: Cycle | None):
     else:
         # Every problem at once: the form's own, the KPI rows', then (when those read) the rules'.
         form_ok, errors = form.validate_on_submit(), editor.kpi_problems(rows)
-        if form_ok and errors:  # the rules too, on what reads
+        if not form_ok or errors:  # the rules too, on what reads
             for field_name, message in editor.rule_problems(
                     form, rows, {c.id for c in offered}, cycle).items():
+                field = getattr(form, field_name or "", None)
+                if field is not None and getattr(field, "errors", None):
+                    continue  # the field's own error says it first
                 show_on_form(form, ServiceError(message, field=field_name or "form"), errors)
         if form_ok and not errors:
             outcome = attempt(lambda: save_cycle(

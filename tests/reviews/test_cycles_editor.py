@@ -242,3 +242,17 @@ def test_every_problem_is_listed_at_once_an_unreadable_kpi_row_too(client, kpis,
         assert f'id="{field}-error"' in page or f'href="#{field}"' in page, field
     assert "“twelve” is not a number" in page and "Proposals needs a positive target" in page
     assert "Nothing was saved." in page and _cycles(db) == []
+
+
+def test_a_weight_that_does_not_read_hides_no_other_problem(client, kpis, login_as, db):
+    """A weight of 'abc' was the only problem listed; the duplicate name and the deadlines out
+    of order showed once it was fixed."""
+    login_as(kpis.org.hr)
+    client.post("/cycles/new", data=cycle_form(kpis.org))
+    response = client.post("/cycles/new", data=cycle_form(
+        kpis.org, name="q3 2026 REVIEWS", quant_weight="abc",
+        manager_due=(date.today() + timedelta(days=2)).isoformat()))
+    page = response.get_data(as_text=True)
+    for field in ("quant_weight", "name", "manager_due"):
+        assert f'id="{field}-error"' in page or f'href="#{field}"' in page, field
+    assert len(_cycles(db)) == 1
