@@ -279,13 +279,17 @@ def _read_users(actor: User | None, data: bytes) -> UserImportResult:
     existing = {u.email: u for u in db.session.scalars(db.select(User))}
     in_file: dict[str, int] = {}
     roles: dict[str, Role] = {}
+    # Every row's every cell is checked: a bad email no longer hid the same row's bad role.
+    lines_of = {normalise_email(r["email"]): line for line, r in rows}
     for line, row in rows:
         try:
             email = check_email(row["email"])
         except ServiceError as exc:
             errors.append(ImportRowError(line, "email", row["email"], exc.message))
-            continue
-        if email in existing:
+            email = None
+        if email is None:
+            pass
+        elif email in existing:
             errors.append(ImportRowError(line, "email", row["email"],
                                          f"A user with email {email} already exists."))
         elif email in in_file:
@@ -301,7 +305,9 @@ def _read_users(actor: User | None, data: bytes) -> UserImportResult:
             except ServiceError as exc:
                 errors.append(ImportRowError(line, column, row[column][:60], exc.message))
         try:
-            roles[email] = parse_role(row["role"])
+            role = parse_role(row["role"])
+            if email is not None:
+                roles[email] = role
         except ServiceError as exc:
             errors.append(ImportRowError(line, "role", row["role"], exc.message))
 
@@ -323,11 +329,14 @@ def _read_users(actor: User | None, data: bytes) -> UserImportResult:
             if roles[manager_email] == Role.REP:
                 errors.append(ImportRowError(line, "manager_email", row["manager_email"],
                                              f"{manager_email} is a rep in this file."))
+        elif manager_email in lines_of:  # in the file, on a line with its own error
+            errors.append(ImportRowError(
+                line, "manager_email", row["manager_email"],
+                f"{manager_email} is on line {lines_of[manager_email]}, which has an error: "
+                "fix that line first."))
         else:
             errors.append(ImportRowError(line, "manager_email", row["manager_email"],
                                          f"No user {manager_email}, here or in the file."))
-    if errors:
-        return result
 
     # New users' reporting lines only point at existing users or other new users; a loop can
     # only form among the new ones, so check that before writing anything.
@@ -344,16 +353,17 @@ def _read_users(actor: User | None, data: bytes) -> UserImportResult:
     if errors:
         return result
 
-    teams = {t.name.lower(): t for t in db.session.scalars(db.select(Team))}
+    teams = {" ".join(t.name.split()).lower(): t for t in db.session.scalars(db.select(Team))}
     created: dict[str, User] = {}
     for _, row in rows:
         team = None
         if row["team"]:
-            team = teams.get(row["team"].lower())
+            name = " ".join(row["team"].split())  # as HR's Teams page names a team
+            team = teams.get(name.lower())
             if team is None:
-                team = Team(name=row["team"])
+                team = Team(name=name)
                 db.session.add(team)
-                teams[row["team"].lower()] = team
+                teams[name.lower()] = team
         email = normalise_email(row["email"])
         user = User(email=email, name=row["name"], role=roles[email], team=team)
         db.session.add(user)

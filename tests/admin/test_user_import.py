@@ -118,3 +118,21 @@ def test_the_errors_of_a_file_are_listed_in_its_order(client, org, login_as, db)
     body = upload(client, text).get_data(as_text=True)
     lines = [int(n) for n in re.findall(r"<tr>\s*<td[^>]*>(\d+)</td>", body)]
     assert lines and lines == sorted(lines), lines
+
+
+def test_every_problem_of_every_line_is_listed(client, org, login_as, db):
+    """A bad email hid the same line's bad role, a loop showed only once every other problem
+    was fixed, and a manager on a line with an error was 'No user ..., here or in the file'."""
+    login_as(org.hr)
+    text = HEADER + (
+        "bad,New Rep,boss,ghost@x.test,Eastern\n"
+        "a@x.test,Ann,manager,b@x.test,\n"
+        "b@x.test,Ben,manager,a@x.test,\n"
+        "c@x.test,Cy,chief,,\n"
+        "d@x.test,Di,rep,c@x.test,\n"
+    )
+    body = upload(client, text).get_data(as_text=True)
+    assert "boss" in body and "ghost@x.test" in body  # line 2: email, role and manager
+    assert body.count("form a loop") == 2  # lines 3 and 4
+    assert "c@x.test is on line 5, which has an error" in body
+    assert db.session.scalar(db.select(User).where(User.email == "a@x.test")) is None
