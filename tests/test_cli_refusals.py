@@ -60,3 +60,12 @@ def test_counts_out_of_range_are_refused_by_option(runner, tmp_path, args):
     result = runner.invoke(args=args)
     _refused(result, f"Invalid value for '{option}'")
     assert not (tmp_path / "keys").exists()
+
+
+def test_the_demo_is_not_loaded_beside_a_real_organisation(runner, org, db):
+    """It added 28 accounts with the published demo password, one of them HR, and 150 emails
+    to a database that held a real organisation."""
+    people = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    result = runner.invoke(args=["demo", "load"])
+    _refused(result, "not demo people", "--force")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == people

@@ -15,8 +15,16 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 @demo_cli.command("load")
 @click.option("--seed", default=7, show_default=True, help="Seed for the generated numbers.")
-def load_command(seed: int):
+@click.option("--force", is_flag=True,
+              help="Load it beside people who are not demo people (a real organisation).")
+def load_command(seed: int, force: bool):
     """Load the demo organisation (idempotent: running it twice changes nothing)."""
+    others = _people_outside_the_demo()
+    if others and not force:  # 28 accounts with a public password, one of them HR, and mail
+        raise click.ClickException(
+            f"This database holds {others} {'person' if others == 1 else 'people'} who are "
+            "not demo people: the demo would add accounts with a published password (one of "
+            "them an HR admin) and emails beside them. Use an empty database, or --force.")
     if current_app.config.get("ENV") != "production":
         ensure_dev_secret_key(Path(current_app.instance_path))
     summary = load_people()
@@ -30,6 +38,16 @@ def load_command(seed: int):
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for role, email in summary["_logins"]:
         click.echo(f"  {role:<8} {email}")
+
+
+def _people_outside_the_demo() -> int:
+    import sqlalchemy as sa
+
+    from reviewapp.auth.models import User
+    from reviewapp.demo.people import DOMAIN
+
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
+        ~User.email.endswith("@" + DOMAIN))) or 0
 
 
 def _later_steps():
