@@ -42,7 +42,7 @@ ROW = {
         "rep_email": {"type": "string", "examples": ["rep@example.com"]},
         "period": {"type": "string", "examples": ["2026-Q1"]},
         "metric": {"type": "string", "description": "A metric key of the catalogue.",
-                   "examples": ["calls"]},
+                   "examples": ["meetings"]},
         "value": {"type": ["number", "string", "null"],
                   "description": "A finite number between -1e12 and 1e12 (as a number, or as "
                                  "text in the import page's notation)."},
