@@ -163,9 +163,15 @@ def _cycle_for_hr(cycle_id: int) -> Cycle:
     return db.get_or_404(Cycle, cycle_id)
 
 
+NAMES_SHOWN = 10
+
+
 def _flash_reminded(result: reminders.RemindResult) -> None:
     def names(people):
-        return ", ".join(p.name for p in people)
+        # A whole cycle overdue is hundreds of names: a few, then how many more.
+        shown = [p.name for p in people[:NAMES_SHOWN]]
+        more = len(people) - len(shown)
+        return ", ".join(shown) + (f" and {more} more ({len(people)} people)" if more else "")
 
     if result.emailed:
         flash(f"Reminded by email: {names(result.emailed)}.", "success")

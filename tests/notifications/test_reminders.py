@@ -172,3 +172,18 @@ def test_reminders_off_means_none_unless_the_cycle_requires_them(org, smtp, runn
     assert "due tomorrow" in mail.text
     assert MailKind.DEADLINE_REMINDER.value in db.session.scalar(
         sa.select(AuditEvent.after).where(AuditEvent.action == "cycle.required_mail"))["required"]
+
+
+def test_reminding_a_crowd_names_a_few_and_counts_the_rest(org, smtp, client, login_as):
+    """Remind everyone overdue flashed one sentence naming all 322 reps."""
+    from reviewapp.auth.models import Role
+    from tests.factories import create_user
+
+    for i in range(12):
+        create_user(Role.REP, name=f"Late Rep {i:02d}", manager=org.lead, team=org.team)
+    cycle = make_cycle(org, self_due=date.today() - timedelta(days=2))
+    login_as(org.hr)
+    text = client.post(f"/cycles/{cycle.id}/remind-overdue",
+                       follow_redirects=True).get_data(as_text=True)
+    [line] = [x for x in text.splitlines() if "Reminded by email: " in x]
+    assert "and 5 more (15 people)" in line and line.count("Late Rep") < 12
