@@ -128,13 +128,17 @@ def render_command(cycle_name: str, workers: int | None, timeout: float):
 @click.option("--cycle", "cycle_name", required=True, help="The cycle's name.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The ZIP file to write.")
-@click.option("--team", "team_name", help="Only this team's records.")
-def export_command(cycle_name: str, out: Path, team_name: str | None):
+@click.option("--team", "team_name", help="Only this team's records (any case).")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def export_command(cycle_name: str, out: Path, team_name: str | None, force: bool):
     """Write every finalised record of the cycle, as stored, to one ZIP with manifest.csv."""
+    if out.exists() and not force:  # as `flask backup create`: an archive is not overwritten
+        raise click.ClickException(f"{out} exists; choose another name, or --force.")
     cycle = _cycle(cycle_name)
     team_id = None
     if team_name:
-        team_id = db.session.scalar(sa.select(Team.id).where(Team.name == team_name))
+        wanted = " ".join(team_name.split()).lower()
+        team_id = db.session.scalar(sa.select(Team.id).where(sa.func.lower(Team.name) == wanted))
         if team_id is None:
             raise click.ClickException(f"No team is called {team_name!r}.")
     entries = export.cycle_entries(cycle, None, team_id)

@@ -192,6 +192,15 @@ def test_export_then_verify_the_zip_and_find_a_changed_file(app, signing, runner
                                  str(out)])
     assert result.exit_code == 0, result.output
     assert "Wrote 2 records" in result.output
+    # An archive is not overwritten unless asked (backup create refuses too); a team is found
+    # whatever the case it is typed in.
+    before = out.read_bytes()
+    again = runner.invoke(args=["records", "export", "--cycle", org.cycle.name, "--out",
+                                str(out), "--team", org.team.name.upper()])
+    assert again.exit_code != 0 and "--force" in again.output and out.read_bytes() == before
+    again = runner.invoke(args=["records", "export", "--cycle", org.cycle.name, "--out",
+                                str(out), "--team", org.team.name.upper(), "--force"])
+    assert again.exit_code == 0 and "Wrote 2 records" in again.output, again.output
     verified = runner.invoke(args=["records", "verify", str(out)])
     assert verified.exit_code == 0, verified.output
     assert "2 OK, 0 differ." in verified.output
