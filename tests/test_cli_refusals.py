@@ -69,3 +69,10 @@ def test_the_demo_is_not_loaded_beside_a_real_organisation(runner, org, db):
     result = runner.invoke(args=["demo", "load"])
     _refused(result, "not demo people", "--force")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == people
+
+
+def test_a_sheet_for_a_csv_is_refused_not_ignored(runner, org, tmp_path):
+    data = tmp_path / "m.csv"
+    data.write_text("rep_email,period,metric,value\n")
+    result = runner.invoke(args=["metrics", "import", str(data), "--sheet", "Foo"])
+    _refused(result, "--sheet", "XLSX")

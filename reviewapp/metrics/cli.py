@@ -74,6 +74,11 @@ def _actor(email: str | None) -> User:
               help="Leave a wide file's column out (repeatable): --ignore Notes.")
 def import_command(path: Path, as_email, replace, sheet, maps, ignored):
     """Import a CSV or XLSX file: all rows or none."""
+    if sheet:  # a sheet of a CSV was silently ignored (the content decides, as the import's)
+        with path.open("rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                raise click.BadParameter(f"a sheet is chosen in an XLSX workbook; {path.name} "
+                                         "is not one", param_hint="--sheet")
     column_map: dict[str, str | None] = {}
     for item in maps:
         column, sep, key = item.rpartition("=")
