@@ -65,12 +65,16 @@ def _load_parsed(path: Path) -> RawTable | TableError:
 
 
 def _pending_of(user_id: int) -> int:
+    """The user's uploads waiting for a confirmation they can give: a file that could not be
+    read at all (too large, not a table) waits for nothing, and five of them blocked every
+    further upload until each was cancelled."""
     count = 0
     for meta in _folder().glob("*.json"):
         try:
-            count += json.loads(meta.read_text()).get("user_id") == user_id
+            found = json.loads(meta.read_text())
         except (OSError, ValueError):
             continue
+        count += found.get("user_id") == user_id and found.get("readable", True)
     return count
 
 
@@ -91,7 +95,8 @@ def save(user_id: int, filename: str, data: bytes, sheet: str | None) -> Pending
     folder = _folder()
     body = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
     folder.joinpath(f"{token}.parsed").write_bytes(_signature(body) + body)
-    meta = {"user_id": user_id, "filename": filename, "sheet": sheet, "checksum": checksum}
+    meta = {"user_id": user_id, "filename": filename, "sheet": sheet, "checksum": checksum,
+            "readable": not isinstance(parsed, TableError)}
     folder.joinpath(f"{token}.json").write_text(json.dumps(meta))
     return PendingUpload(token, user_id, filename, sheet, checksum, parsed)
 

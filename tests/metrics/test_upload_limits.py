@@ -117,3 +117,17 @@ def test_a_tampered_parsed_upload_is_not_trusted(client, corpus_org, login_as, a
                 if p.suffix == ".parsed"]
     parsed.write_bytes(parsed.read_bytes()[:-1] + tamper)
     assert client.get(preview).status_code == 404
+
+
+def test_files_that_could_not_be_read_do_not_use_up_the_quota(client, corpus_org, login_as,
+                                                              monkeypatch, app):
+    """Five files too large (or not tables at all) blocked every further upload until each
+    was cancelled, though none of them could ever be confirmed."""
+    monkeypatch.setattr(uploads, "MAX_PENDING_PER_USER", 2)
+    login_as(corpus_org.lead)
+    for name in ("a.pdf", "b.pdf", "c.pdf"):
+        upload(client, b"%PDF-1.7 not a table", name)
+    response = client.post("/metrics/import", data={
+        "file": (io.BytesIO(workbook(4)), "c.xlsx"), "sheet": ""},
+        content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
