@@ -36,6 +36,18 @@ def verdict(latest: str, previous: str | None) -> Verdict:
     return latest  # type: ignore[return-value]
 
 
+# A period ends the window only once its outcome is in for at least this share of the reps of
+# the fullest period: one rep's revenue for the quarter under way confirms nothing.
+COMPLETE_SHARE = 0.5
+
+
+def last_complete(reps_per_period: dict[int, int]) -> int:
+    """The latest period (by its index) whose outcome is in for at least COMPLETE_SHARE of the
+    reps of the fullest period."""
+    fullest = max(reps_per_period.values())
+    return max(p for p, n in reps_per_period.items() if n >= COMPLETE_SHARE * fullest)
+
+
 def validate_two_ends(
     panel: pd.DataFrame,
     outcome: str,
@@ -62,8 +74,11 @@ def validate_two_ends(
     if not has_outcome.any():
         result = validate(panel, outcome, candidates, directions, params, grain=grain,
                           rep_col=rep_col, period_col=period_col, **wording)
-        return TwoEnds(result, None, {c.key: c.decision for c in result.candidates})
-    last = int(calendar[has_outcome].max())
+        return TwoEnds(result, None, {c.key: "insufficient_data" if c.suspect else c.decision
+                                      for c in result.candidates})
+    reps_per_period = pd.Series(panel[rep_col].to_numpy()[has_outcome]).groupby(
+        calendar[has_outcome]).nunique()
+    last = last_complete(reps_per_period.to_dict())
     # With a lag, each window also takes the period before it: its activity is the lag of
     # the window's first period (that period's own rows drop out, having no lag of their own).
     before_start = window + params.lag
@@ -79,7 +94,10 @@ def validate_two_ends(
     return TwoEnds(
         latest=latest,
         previous=previous,
-        verdicts={c.key: verdict(c.decision, before.get(c.key)) for c in latest.candidates},
+        # A suspect value (a typo?) gives no verdict: it never overturns an earlier one.
+        verdicts={c.key: "insufficient_data" if c.suspect else verdict(c.decision,
+                                                                       before.get(c.key))
+                  for c in latest.candidates},
         previous_decisions=before,
         previous_end=previous_end,
     )

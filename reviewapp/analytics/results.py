@@ -102,6 +102,8 @@ class CandidateResult:
     within_sd: float | None = None
     trap: bool = False
     trap_note: str | None = None
+    # A value far outside the rest decided it (a typo?): shown, but no verdict for the status.
+    suspect: bool = False
 
 
 @dataclass(frozen=True)

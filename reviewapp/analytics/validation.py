@@ -287,6 +287,32 @@ def _set_aside(panel: pd.DataFrame, outcome: str, candidates: list[str],
                      "candidates' too little to test them together" + tail)}
 
 
+# Candidates are tested on the rep-periods where all of them have values: one tracked on few of
+# the others' rows would shrink everyone's sample to its own (a pilot metric on 15 of 120 reps
+# took a proven KPI's verdict with it). Below this share of the best-covered candidate's rows,
+# a candidate that would do so is tested without.
+COVERAGE_SHARE = 0.5
+
+
+def _starving(panel: pd.DataFrame, outcome: str, candidates: list[str]) -> dict[str, str]:
+    """The candidates whose few rows would starve the others when tested together, keyed by
+    candidate with the reason it gets no verdict; {} when the joint rows are enough."""
+    y = np.isfinite(panel[outcome].to_numpy(dtype=float))
+    has = {key: np.isfinite(panel[key].to_numpy(dtype=float)) & y for key in candidates}
+    rows = {key: int(mask.sum()) for key, mask in has.items()}
+    best = max(rows.values())
+    joint = int(np.logical_and.reduce(list(has.values())).sum())
+    if not best or joint >= COVERAGE_SHARE * best:
+        return {}
+    few = [key for key in candidates if rows[key] < COVERAGE_SHARE * best]
+    if not few or len(few) == len(candidates):
+        return {}
+    return {key: (f"it has values on {rows[key]} of the {best} rep-periods the other "
+                  "candidates cover, and tested with them it would leave them that little; "
+                  "it is tested once it covers at least half of them; the other candidates "
+                  "were tested without it") for key in few}
+
+
 def validate(
     panel: pd.DataFrame,
     outcome: str,
@@ -333,17 +359,20 @@ def validate(
             versions=library_versions(), n_reps_once=prep.n_reps_once, inference=method)
 
     problems = _panel_problems(prep, params)
+    aside = {}
     if problems and len(candidates) > 1:
         aside = _set_aside(panel, outcome, candidates, params, grain, rep_col, period_col)
-        if aside:
-            rest = validate(panel, outcome, [c for c in candidates if c not in aside],
-                            directions, params, names=names, units=units, grain=grain,
-                            rep_col=rep_col, period_col=period_col, prefer=prefer)
-            by_key = {c.key: c for c in rest.candidates}
-            return replace(rest, candidates=[
-                by_key.get(key) or replace(insufficient(key, aside[key]), n_reps=rest.n_reps,
-                                           n_obs=rest.n_obs)
-                for key in candidates])
+    elif len(candidates) > 1:
+        aside = _starving(panel, outcome, candidates)
+    if aside:
+        rest = validate(panel, outcome, [c for c in candidates if c not in aside],
+                        directions, params, names=names, units=units, grain=grain,
+                        rep_col=rep_col, period_col=period_col, prefer=prefer)
+        by_key = {c.key: c for c in rest.candidates}
+        return replace(rest, candidates=[
+            by_key.get(key) or replace(insufficient(key, aside[key]), n_reps=rest.n_reps,
+                                       n_obs=rest.n_obs)
+            for key in candidates])
     if problems:
         return panel_fails("; ".join(problems))
 
@@ -462,7 +491,7 @@ def validate(
         placebo_flag = bool(np.isfinite(lead_q) and lead_q < params.placebo_alpha)
         results.append(CandidateResult(
             key=key, name=wording.name(key), direction=directions[key], decision=decision,
-            reason=reason,
+            reason=reason, suspect=bool(suspect) and decision == "inconclusive",
             sentence=wording.fitted(key, coef, ci, detectable, float(r_pooled), trap),
             plain=(f"{suspect[:1].upper()}{suspect[1:]}." if suspect and decision == "inconclusive"
                    else wording.plain(key, decision, coef, detectable, placebo_flag, lead_coef,

@@ -93,11 +93,24 @@ def _as_datetime(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def window_bounds(outcome: Metric, grain: Grain, window: int,
                   rep_ids: Collection[int] | None = None) -> tuple[Period, Period] | None:
-    """First and last period of the window, ending at the latest outcome data in scope."""
+    """First and last period of the window, ending at the latest period whose outcome is in
+    for most reps (analytics.confirmation.last_complete): one rep's revenue for the quarter
+    under way moved the window there, dropped a whole quarter and called a provisional
+    metric confirmed."""
+    from reviewapp.analytics.confirmation import last_complete
+
     latest = _latest_outcome_day(outcome, rep_ids)
     if latest is None:
         return None
-    last = period_of(latest, grain)
+    reps: dict[Period, set[int]] = {}
+    rows = db.session.execute(_rep_filter(
+        sa.select(Observation.rep_id, Observation.period_start).distinct()
+        .where(Observation.metric_id == outcome.id), rep_ids))
+    for rep_id, start in rows:
+        day = dt.date.fromisoformat(start) if isinstance(start, str) else start
+        reps.setdefault(period_of(day, grain), set()).add(rep_id)
+    ordered = sorted(reps, key=lambda p: p.start)
+    last = ordered[last_complete({i: len(reps[p]) for i, p in enumerate(ordered)})]
     return last.shift(-(window - 1)), last
 
 

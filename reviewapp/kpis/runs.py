@@ -28,7 +28,7 @@ from reviewapp.kpis.panel import (
 )
 from reviewapp.kpis.queries import lab_candidates
 from reviewapp.kpis.settings import primary_outcome_key
-from reviewapp.kpis.status import change_status, next_status
+from reviewapp.kpis.status import change_status, next_status, under_review_since
 from reviewapp.kpis.validation_policy import CurrentPolicy, Spec, current_policy
 from reviewapp.lazy import pd
 from reviewapp.metrics.models import KpiStatus, Metric, MetricKind
@@ -235,7 +235,11 @@ def _store(actor, source, scope: Scope, outcome: Metric, candidates: list[Metric
     verdicts = ends.verdicts
     new_status = {}
     if counts:
-        new_status = {m.key: next_status(m.kpi_status, verdicts[m.key]) for m in candidates}
+        since = under_review_since(candidates)  # the same period end again confirms nothing
+        new_status = {m.key: next_status(
+            m.kpi_status, verdicts[m.key],
+            new_evidence=since.get(m.key) is None or panel.window_end > since[m.key])
+            for m in candidates}
     periods = panel.periods[-window:]
     run = ValidationRun(
         created_by_id=actor.id if actor is not None else None, source=source,

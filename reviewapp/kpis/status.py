@@ -31,8 +31,11 @@ PASS, PROVISIONAL, FAIL, UNSHOWN, NO_VERDICT = (
 VERDICTS = (PASS, PROVISIONAL, FAIL, UNSHOWN, NO_VERDICT)
 
 
-def next_status(current: KpiStatus, verdict: str) -> KpiStatus:
-    """The status after a policy run with this verdict for the metric."""
+def next_status(current: KpiStatus, verdict: str, *, new_evidence: bool = True) -> KpiStatus:
+    """The status after a policy run with this verdict for the metric. `new_evidence`: the run
+    ends at a later period than the one that put the metric under review; a KPI under review
+    takes a failing verdict only from the *next* run (the same data again, a second click or
+    a cron job, confirmed nothing new)."""
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict!r}")
     if current == KpiStatus.RETIRED:
@@ -41,6 +44,8 @@ def next_status(current: KpiStatus, verdict: str) -> KpiStatus:
         return KpiStatus.KPI if verdict in (PASS, PROVISIONAL) else KpiStatus.UNDER_REVIEW
     if current == KpiStatus.UNDER_REVIEW:
         if verdict in (PROVISIONAL, NO_VERDICT):
+            return current
+        if verdict != PASS and not new_evidence:
             return current
         return KpiStatus(verdict)
     if verdict == NO_VERDICT and current in (KpiStatus.NOT_PREDICTIVE, KpiStatus.INCONCLUSIVE):
@@ -65,6 +70,31 @@ def status_words(metric: Metric) -> str:
     """The metric's KPI status in a few plain words (for the launch check and warnings)."""
     return STATUS_WORDS.get(metric.kpi_status, "an outcome") if metric.kpi_status else (
         "an outcome")
+
+
+def under_review_since(metrics) -> dict[str, object]:
+    """metric key → the window end of the run that put it under review, for those under
+    review (from the audit of their status changes)."""
+    from reviewapp.audit.models import AuditEvent
+    from reviewapp.kpis.models import ValidationRun
+
+    waiting = {m.id: m.key for m in metrics if m.kpi_status == KpiStatus.UNDER_REVIEW}
+    if not waiting:
+        return {}
+    found: dict[str, object] = {}
+    events = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "kpi.status",
+                                    AuditEvent.entity_type == "metric",
+                                    AuditEvent.entity_id.in_(list(waiting)))
+        .order_by(AuditEvent.id.desc()))
+    for event in events:
+        key = waiting.get(event.entity_id)
+        after = event.after or {}
+        if key in found or after.get("kpi_status") != KpiStatus.UNDER_REVIEW.value:
+            continue
+        run = db.session.get(ValidationRun, after.get("run_id")) if after.get("run_id") else None
+        found[key] = run.window_end if run is not None else None
+    return found
 
 
 def change_status(actor: User | None, metric: Metric, new: KpiStatus, *, run_id: int | None,

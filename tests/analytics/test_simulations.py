@@ -176,3 +176,46 @@ def test_a_mistyped_value_gives_no_verdict_rather_than_a_wrong_one():
         ordinary = panel(np.random.default_rng(100 + seed), n_reps=40, effect=0.3)
         decision = validate(ordinary, "y", ["x"], HIGHER, FAST, grain="quarter").candidate("x")
         assert "far outside" not in decision.reason
+
+
+def test_one_reps_outcome_in_a_new_quarter_confirms_nothing():
+    """Five quarters: the pass is provisional. One rep's revenue for the quarter under way (no
+    activity at all) moved both windows on a quarter and made it 'kpi'."""
+    rng = np.random.default_rng(8)
+    short = panel(rng, n_reps=40, n_periods=5, effect=0.6)
+    assert validate_two_ends(short, "y", ["x"], HIGHER, window=5,
+                             grain="quarter").verdicts["x"] == "provisional"
+    early = short.iloc[[0]].copy()
+    early["period"] = short["period"].max() + 1
+    early["x"] = np.nan
+    ends = validate_two_ends(pd.concat([short, early], ignore_index=True), "y", ["x"], HIGHER,
+                             window=5, grain="quarter")
+    assert ends.verdicts["x"] == "provisional"
+
+
+def test_a_mistyped_value_overturns_no_earlier_verdict():
+    """The typo's 'inconclusive' moved every KPI under review, and the next click demoted it."""
+    rng = np.random.default_rng(13)
+    data = panel(rng, n_reps=40, n_periods=9, effect=0.6)
+    typo = data.copy()
+    last = typo.index[typo["period"] == typo["period"].max()][3]
+    typo.loc[last, "y"] = typo.loc[last, "y"] * 100 + 500
+    ends = validate_two_ends(typo, "y", ["x"], HIGHER, FAST, window=8, grain="quarter")
+    assert ends.latest.candidate("x").decision == "inconclusive"
+    assert ends.latest.candidate("x").suspect
+    assert ends.verdicts["x"] == "insufficient_data"  # no verdict: the status stays
+
+
+def test_a_candidate_tracked_by_few_reps_does_not_starve_the_others():
+    """A pilot metric on 15 of 120 reps shrank the joint sample to its 15 reps and a proven
+    KPI came out inconclusive (q = 0.087)."""
+    rng = np.random.default_rng(21)
+    data = panel(rng, n_reps=120, n_periods=8, effect=0.3)
+    alone = validate(data, "y", ["x"], HIGHER, FAST, grain="quarter").candidate("x")
+    assert alone.decision == "kpi"
+    data["pilot"] = np.where(data["rep"] < 15, rng.normal(size=len(data)), np.nan)
+    both = validate(data, "y", ["x", "pilot"], {"x": "higher", "pilot": "higher"}, FAST,
+                    grain="quarter")
+    assert both.candidate("x").decision == "kpi" and both.n_obs == alone.n_obs
+    pilot = both.candidate("pilot")
+    assert pilot.decision == "insufficient_data" and "covers at least half" in pilot.reason

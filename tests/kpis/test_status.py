@@ -49,6 +49,12 @@ def test_next_status(current, verdict, expected):
     assert next_status(current, verdict) == expected
 
 
+@pytest.mark.parametrize("verdict,expected", [
+    ("not_predictive", S.UNDER_REVIEW), ("inconclusive", S.UNDER_REVIEW), ("kpi", S.KPI)])
+def test_under_review_waits_for_a_later_period_end(verdict, expected):
+    assert next_status(S.UNDER_REVIEW, verdict, new_evidence=False) == expected
+
+
 def _statuses(db) -> dict[str, str]:
     db.session.expire_all()
     return {m.key: m.kpi_status.value for m in db.session.scalars(sa.select(Metric))
@@ -86,10 +92,28 @@ def test_kpi_failing_goes_under_review_then_not_predictive(sales, db):
     assert second.result.candidate("meetings").decision in ("not_predictive", "inconclusive")
     assert _statuses(db)["meetings"] == "under_review"
     assert _statuses(db)["proposals"] == "kpi"
+    # Run again on the same data (a second click, a cron job): nothing new, nothing moves
+    # (it demoted the KPI).
+    again = _org_run(db)
+    assert "meetings" not in again.status_changes
+    assert _statuses(db)["meetings"] == "under_review"
+    # The next quarter's data in: the next run's failing verdict is taken.
+    _next_quarter_like_the_last(db)
     third = _org_run(db)
     verdict = third.verdicts["meetings"]
+    assert verdict in ("not_predictive", "inconclusive")
     assert third.status_changes["meetings"] == ("under_review", verdict)
     assert _statuses(db)["meetings"] == verdict
+
+
+def _next_quarter_like_the_last(db):
+    """Copy every value of the last quarter (2025-Q4) into 2026-Q1."""
+    last = db.session.scalars(sa.select(Observation).where(
+        Observation.period_start == dt.date(2025, 10, 1))).all()
+    db.session.add_all([Observation(rep_id=o.rep_id, metric_id=o.metric_id, grain=o.grain,
+                                    period_start=dt.date(2026, 1, 1), value=o.value)
+                        for o in last])
+    db.session.commit()
 
 
 def test_under_review_returns_to_kpi_when_a_run_passes(sales, db):
@@ -288,3 +312,16 @@ def test_a_copy_of_a_kpi_added_later_does_not_take_its_place(sales, db):
     outcome = _org_run(db)
     assert _statuses(db) == {**before, "booked_meetings": "insufficient_data"}
     assert "no information beyond" in outcome.result.candidate("booked_meetings").reason
+
+
+def test_one_reps_revenue_for_a_new_quarter_does_not_move_the_window(sales, db):
+    """One row of revenue for the quarter under way moved the organisation's window there,
+    dropping a whole quarter of data and 'confirming' what it could not."""
+    first = _org_run(db)
+    revenue = db.session.scalar(sa.select(Metric).where(Metric.key == "revenue"))
+    db.session.add(Observation(rep_id=sales.reps[0].id, metric_id=revenue.id, grain="quarter",
+                               period_start=dt.date(2026, 1, 1), value=1000.0))
+    db.session.commit()
+    second = _org_run(db)
+    assert second.run.window_end == first.run.window_end
+    assert second.run.n_obs == first.run.n_obs and not second.status_changes
