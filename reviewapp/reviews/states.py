@@ -18,7 +18,7 @@ class ReviewState(enum.StrEnum):
         return {
             "not_started": "Not started", "self_review": "Self-assessment",
             "manager_review": "Manager review", "calibration": "Calibration",
-            "shared": "Shared", "acknowledged": "Acknowledged", "finalized": "Finalized",
+            "shared": "Shared", "acknowledged": "Acknowledged", "finalized": "Finalised",
         }[self.value]
 
     @property

@@ -137,7 +137,7 @@ def test_the_state_history(stored):
     assert "State history" in text
     for step in record.content["history"]:
         assert f"{step['from']} {step['to']} {step['by']}" in text
-    assert [s["to"] for s in record.content["history"]][-1] == "Finalized"
+    assert [s["to"] for s in record.content["history"]][-1] == "Finalised"
 
 
 def test_every_page_has_the_header_and_the_footer_page_x_of_y(stored):

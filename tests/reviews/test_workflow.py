@@ -161,8 +161,8 @@ def test_kpi_table_is_computed_from_observations(client, launched, login_as, db)
     assert score.actual == pytest.approx(expected)
     assert score.attainment == pytest.approx(expected / 40.0)
     # Written as the metrics pages write them: a target of 40 is "40", not "40.0".
-    assert re.search(rf'<td class="num">{re.escape(figure(expected))}</td>\s*'
-                     r'<td class="num">40</td>', body)
+    assert re.search(rf'<td class="num" data-label="Actual">{re.escape(figure(expected))}</td>'
+                     r'\s*<td class="num" data-label="Target">40</td>', body)
     assert launched.cycle.kpis[0].evidence_sentence in body
 
 
