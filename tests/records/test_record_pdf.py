@@ -280,3 +280,15 @@ def test_chinese_japanese_korean_and_emoji_print_in_the_shipped_faces(app, signi
                            text=True).stdout
     assert "+Record-CJK" in fonts and "+Record-Symbols" in fonts
     assert CJK.replace(" ", "") in _squash(pdf_text(path)).replace(" ", "")
+
+
+def test_a_competencys_rating_is_never_left_at_a_page_foot_without_its_notes(stored):
+    """'Customer satisfaction' and its ratings sat at the foot of page 1, its notes on page
+    2: each note starts on the page of the rating it explains."""
+    record, path = stored["acked"]
+    pages = [_squash(pdf_text(path, p)) for p in range(1, _pages(path) + 1)]
+    for comp in record.content["competencies"]:
+        for note in (comp["self_note"], comp["manager_note"]):
+            start = _squash(note)[:30]
+            page = next(i for i, text in enumerate(pages) if start in text)
+            assert comp["name"] in pages[page], (comp["name"], page + 1)
