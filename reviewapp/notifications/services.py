@@ -59,3 +59,17 @@ def mark_read(user: User, notification_id: int | None = None, *,
         query = query.where(Notification.id.between(min(shown), max(shown)))
     result = db.session.execute(query.values(read_at=datetime.now(UTC)))
     return result.rowcount or 0
+
+
+def settle(user_id: int | None, link: str) -> int:
+    """Mark read the person's unread notifications that point at `link` (or a part of that
+    page, `link#...`): the step they asked for is done. A rep whose review was finalised still
+    had "Your review has been shared: read and acknowledge it" under *New for you*."""
+    if user_id is None or not link:
+        return 0
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None),
+               sa.or_(Notification.link == link, Notification.link.startswith(link + "#")))
+        .values(read_at=datetime.now(UTC)).execution_options(synchronize_session=False))
+    return result.rowcount or 0

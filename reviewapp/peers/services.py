@@ -20,7 +20,7 @@ from reviewapp.auth.models import Role, User
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
 from reviewapp.extensions import db
 from reviewapp.model_types import among
-from reviewapp.notifications.services import notify
+from reviewapp.notifications.services import notify, settle
 from reviewapp.pagination import MAX_QUERY_LENGTH, search_clause
 from reviewapp.peers.aggregate import Round
 from reviewapp.peers.models import HOLDING, PeerAnswer, PeerRequest, PeerRequestState
@@ -371,6 +371,7 @@ def answer(actor: User, request: PeerRequest, ratings: dict[int, tuple[int | Non
     db.session.add_all(rows)
     db.session.flush()
     record(actor, "peer.answer", "peer_request", request.id)
+    settle(actor.id, f"/peers/requests/{request.id}")  # "would value your feedback": done
 
 
 def decline(actor: User, request: PeerRequest, reason: str, *,
@@ -384,6 +385,7 @@ def decline(actor: User, request: PeerRequest, reason: str, *,
                            "this quarter).", field="reason")
     _claim(request, S.DECLINED, decline_reason=reason)
     record(actor, "peer.decline", "peer_request", request.id, after={"reason": reason})
+    settle(actor.id, f"/peers/requests/{request.id}")
     review = request.review
     notify(review.manager_id, f"{actor.name} declined to give feedback on {review.rep.name}'s "
            f"work: “{reason}”. You can ask someone else.", _link(review))

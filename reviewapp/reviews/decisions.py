@@ -21,7 +21,7 @@ from reviewapp.auth.models import Role, User
 from reviewapp.errors import ActionUnavailable, NotAllowed, ServiceError
 from reviewapp.extensions import db
 from reviewapp.notifications import events as email_events
-from reviewapp.notifications.services import notify
+from reviewapp.notifications.services import notify, settle
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import Acknowledgement, Review, ReviewState
 from reviewapp.reviews.scoring import DIVERGENCE_THRESHOLD
@@ -282,6 +282,7 @@ def finalize(actor: User, review: Review, *, today: date | None = None,
                reason="Finalised without acknowledgement after the deadline"
                if unacknowledged else None)
     assert review.state == to == ReviewState.FINALIZED
+    settle(review.rep_id, _link(review))  # nothing about it is left for the rep to do
     for hook in on_finalized:
         hook(actor, review)
 

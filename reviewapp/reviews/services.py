@@ -26,6 +26,7 @@ from reviewapp.metrics.data import load_observations, rolled_up
 from reviewapp.metrics.periods import parse_period
 from reviewapp.model_types import among
 from reviewapp.notifications import events as email_events
+from reviewapp.notifications.services import settle
 from reviewapp.policy import ReviewAction
 from reviewapp.reviews.models import KpiScore, Review, ReviewState
 from reviewapp.reviews.scoring import (
@@ -112,6 +113,8 @@ def transition(actor: User | None, review: Review, action: ReviewAction, *,
     touch(actor, review)
     record(actor, "review.state", "review", review.id, before={"state": before.value},
            after={"state": to.value}, reason=reason)
+    # Whoever moved the review on has done what their notifications about it asked.
+    settle(actor.id if actor else None, f"/reviews/{review.id}")
 
 
 def _audit_changes(actor: User, review: Review, before: dict, after: dict, action: str) -> None:

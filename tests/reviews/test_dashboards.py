@@ -110,3 +110,27 @@ def test_the_counted_to_do_lists_the_reviews_the_manager_writes_not_those_below(
     assert org.boss_rep.name in listed and org.rep.name not in listed
     everyone = client.get(f"/cycles/{cycle.id}?state=manager_review").get_data(as_text=True)
     assert org.boss_rep.name in everyone and org.rep.name in everyone
+
+
+def test_a_done_step_leaves_no_new_notification_asking_for_it(client, launched, login_as, db):
+    """A finalised, acknowledged review still showed 'Your self-assessment ... is open' and
+    'Your review has been shared ... acknowledge it' under New for you."""
+    from reviewapp.notifications.models import Notification
+
+    org, review = launched.org, launched.review
+
+    def unread(user):
+        db.session.expire_all()
+        return [n.message for n in db.session.scalars(sa.select(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)))
+            if n.link.startswith(f"/reviews/{review.id}")]
+
+    assert any("self-assessment" in m for m in unread(org.rep))
+    submit_self(client, login_as, review)
+    assert unread(org.rep) == []
+    assert unread(org.lead)  # the manager's turn: "... submitted the self-assessment"
+    login_as(org.lead)
+    answer = client.post(f"/reviews/{review.id}/manager", data=manager_form(
+        fresh(db, review.id), action="submit", reconciliation_note="Two deals slipped."))
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+    assert unread(org.lead) == []
