@@ -134,3 +134,16 @@ def test_a_done_step_leaves_no_new_notification_asking_for_it(client, launched, 
         fresh(db, review.id), action="submit", reconciliation_note="Two deals slipped."))
     assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
     assert unread(org.lead) == []
+
+
+def test_the_to_do_list_comes_first_on_the_dashboards(client, launched, login_as, db):
+    """The manager's To do sat below the people list and ten notifications: on a phone it
+    started some 1,900 px down."""
+    org = launched.org
+    launched.cycle.self_due = date.today() - timedelta(days=1)
+    db.session.commit()
+    body = login_as(org.rep).get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="notifications"' in body  # "Your self-assessment ... is open"
+    assert body.index('data-testid="review-tasks"') < body.index('data-testid="notifications"')
+    body = login_as(org.lead).get("/dashboard").get_data(as_text=True)
+    assert body.index('data-testid="review-tasks"') < body.index('data-testid="my-people"')
