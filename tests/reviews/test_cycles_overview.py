@@ -146,3 +146,12 @@ def test_the_cycles_list_counts_the_reviews_a_manager_writes_as_the_cycle_page_d
     listed = state_counts([cycle.id], org.lead)[cycle.id]
     assert listed == review_counts(cycle, org.lead)
     assert sum(listed.values()) == before
+
+
+def test_percentages_read_as_on_every_other_page(client, launched, login_as):
+    """The cycle and calibration pages wrote '70 % – 90 %', the review page '70%'."""
+    login_as(launched.org.hr)
+    for url in (f"/cycles/{launched.cycle.id}", f"/cycles/{launched.cycle.id}/calibration"):
+        body = client.get(url).get_data(as_text=True)
+        assert "&nbsp;%" not in body and "\xa0%" not in body, url
+    assert "70%" in client.get(f"/cycles/{launched.cycle.id}").get_data(as_text=True)
