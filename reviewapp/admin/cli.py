@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from reviewapp.admin.services import create_user, import_users_csv, save_team
-from reviewapp.auth.models import Role, Team
+from reviewapp.admin.services import create_user, find_team, import_users_csv, save_team
+from reviewapp.auth.models import Role
 from reviewapp.auth.services import find_by_email, make_set_password_token
 from reviewapp.extensions import db
 from reviewapp.transaction import command_transaction
@@ -39,8 +39,7 @@ def create_command(email, name, role, manager_email, team_name, password_stdin):
     team = None
     with command_transaction():
         if team_name:
-            team = db.session.scalar(db.select(Team).where(
-                db.func.lower(Team.name) == " ".join(team_name.split()).lower()))
+            team = find_team(team_name)
             if team is None:  # made as HR's Teams page makes it, with its checks
                 team = save_team(None, None, name=team_name, manager=None)
         user = create_user(None, email=email, name=name, role=role, manager=manager, team=team,

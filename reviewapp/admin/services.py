@@ -190,10 +190,21 @@ def sign_out_everywhere(actor: User, user: User) -> None:
     record(actor, "user.sign_out_everywhere", "user", user.id)
 
 
+def team_name(text: str | None) -> str:
+    """A team's name as it is stored and looked up: inner spaces collapsed ("Team  000" looked
+    exactly like "Team 000" in every list)."""
+    return " ".join((text or "").split())
+
+
+def find_team(name: str) -> Team | None:
+    """The team of this name, in any case and spacing (for the command line and imports)."""
+    return db.session.scalar(db.select(Team).where(
+        db.func.lower(Team.name) == team_name(name).lower()))
+
+
 def save_team(actor: User, team: Team | None, *, name: str, manager: User | None) -> Team:
     """Create or rename a team and set its manager."""
-    # Inner spaces collapsed: "Team  000" looked exactly like "Team 000" in every list.
-    name = " ".join(text_limits.check(name, text_limits.NAME, "name", "The team name").split())
+    name = team_name(text_limits.check(name, text_limits.NAME, "name", "The team name"))
     if not name:
         raise ServiceError("Enter a team name.", field="name")
     query = db.select(Team.id).where(db.func.lower(Team.name) == name.lower())
@@ -353,12 +364,12 @@ def _read_users(actor: User | None, data: bytes) -> UserImportResult:
     if errors:
         return result
 
-    teams = {" ".join(t.name.split()).lower(): t for t in db.session.scalars(db.select(Team))}
+    teams = {team_name(t.name).lower(): t for t in db.session.scalars(db.select(Team))}
     created: dict[str, User] = {}
     for _, row in rows:
         team = None
         if row["team"]:
-            name = " ".join(row["team"].split())  # as HR's Teams page names a team
+            name = team_name(row["team"])  # as HR's Teams page names a team
             team = teams.get(name.lower())
             if team is None:
                 team = Team(name=name)

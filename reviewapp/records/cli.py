@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from reviewapp.auth.models import Team
+from reviewapp.admin.services import find_team
 from reviewapp.cycles.models import Cycle
 from reviewapp.extensions import db
 from reviewapp.records import export, jobs, services
@@ -135,12 +135,10 @@ def export_command(cycle_name: str, out: Path, team_name: str | None, force: boo
     if out.exists() and not force:  # as `flask backup create`: an archive is not overwritten
         raise click.ClickException(f"{out} exists; choose another name, or --force.")
     cycle = _cycle(cycle_name)
-    team_id = None
-    if team_name:
-        wanted = " ".join(team_name.split()).lower()
-        team_id = db.session.scalar(sa.select(Team.id).where(sa.func.lower(Team.name) == wanted))
-        if team_id is None:
-            raise click.ClickException(f"No team is called {team_name!r}.")
+    team = find_team(team_name) if team_name else None
+    if team_name and team is None:
+        raise click.ClickException(f"No team is called {team_name!r}.")
+    team_id = team.id if team is not None else None
     entries = export.cycle_entries(cycle, None, team_id)
     size = export.write_zip(entries, out)
     progress = services.cycle_progress(cycle)
