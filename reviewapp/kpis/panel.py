@@ -75,15 +75,6 @@ def _rep_filter(query, rep_ids: Collection[int] | None):
     return query.where(Observation.rep_id.in_(reps.scalar_subquery()))
 
 
-def _latest_outcome_day(outcome: Metric, rep_ids: Collection[int] | None) -> dt.date | None:
-    query = sa.select(sa.func.max(Observation.period_start)).where(
-        Observation.metric_id == outcome.id)
-    value = db.session.scalar(_rep_filter(query, rep_ids))
-    if isinstance(value, str):  # SQLite without type processing
-        value = dt.date.fromisoformat(value)
-    return value
-
-
 def _as_datetime(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Factorised period starts: (codes, unique datetime64[ns]); strings or dates alike."""
     codes, uniques = pd.factorize(values)
@@ -99,9 +90,6 @@ def window_bounds(outcome: Metric, grain: Grain, window: int,
     metric confirmed."""
     from reviewapp.analytics.confirmation import last_complete
 
-    latest = _latest_outcome_day(outcome, rep_ids)
-    if latest is None:
-        return None
     reps: dict[Period, set[int]] = {}
     rows = db.session.execute(_rep_filter(
         sa.select(Observation.rep_id, Observation.period_start).distinct()
@@ -109,6 +97,8 @@ def window_bounds(outcome: Metric, grain: Grain, window: int,
     for rep_id, start in rows:
         day = dt.date.fromisoformat(start) if isinstance(start, str) else start
         reps.setdefault(period_of(day, grain), set()).add(rep_id)
+    if not reps:  # no outcome data in scope
+        return None
     ordered = sorted(reps, key=lambda p: p.start)
     last = ordered[last_complete({i: len(reps[p]) for i, p in enumerate(ordered)})]
     return last.shift(-(window - 1)), last
