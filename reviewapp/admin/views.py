@@ -20,8 +20,7 @@ from reviewapp.admin.services import (
 )
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.auth.services import make_set_password_token
-from reviewapp.dashboard.people import PEOPLE_SORTS, people_page, people_query
-from reviewapp.dashboard.views import active_members
+from reviewapp.dashboard.people import PEOPLE_SORTS, active_members, people_page, people_query
 from reviewapp.errors import Conflict, show_on_form
 from reviewapp.extensions import db
 from reviewapp.pagination import read_request

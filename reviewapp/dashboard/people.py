@@ -48,3 +48,11 @@ def role_counts(actor: User, *, active_only: bool = True) -> Counter:
     if active_only:
         query = query.where(User.active)
     return Counter({Role(role): n for role, n in db.session.execute(query)})
+
+
+def active_members() -> dict[int, int]:
+    """Team id → how many active people are in it (People lists the active ones; a team of
+    200 with 3 who left read 200 here and 197 there)."""
+    return dict(db.session.execute(
+        sa.select(User.team_id, sa.func.count())
+        .where(User.team_id.is_not(None), User.active).group_by(User.team_id)).all())

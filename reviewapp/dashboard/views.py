@@ -10,7 +10,13 @@ from sqlalchemy.orm import selectinload
 from reviewapp import policy
 from reviewapp.auth.models import Role, Team, User
 from reviewapp.dashboard import bp
-from reviewapp.dashboard.people import PEOPLE_SORTS, people_page, people_query, role_counts
+from reviewapp.dashboard.people import (
+    PEOPLE_SORTS,
+    active_members,
+    people_page,
+    people_query,
+    role_counts,
+)
 from reviewapp.extensions import db
 from reviewapp.goals.dashboard import manager_panel, rep_panel
 from reviewapp.goals.tasks import proposal_tasks
@@ -24,14 +30,6 @@ def _people_page():
     """A page of the active people below the viewer, searched and sorted from the URL."""
     asked = read_request(PEOPLE_SORTS, "name")
     return people_page(people_query(current_user).where(User.active), asked)
-
-
-def active_members() -> dict[int, int]:
-    """Team id → how many active people are in it (People lists the active ones; a team of
-    200 with 3 who left read 200 here and 197 there)."""
-    return dict(db.session.execute(
-        sa.select(User.team_id, sa.func.count())
-        .where(User.team_id.is_not(None), User.active).group_by(User.team_id)).all())
 
 
 @bp.route("/")
