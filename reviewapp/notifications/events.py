@@ -180,8 +180,8 @@ def peer_feedback_requested(actor: User, review, request) -> None:
     to the feedback form (the peer may not open the review itself). The rep's name is the one
     thing about another rep a rep is told, because answering needs it."""
     peer, rep, cycle = request.peer, review.rep, review.cycle
-    by_rep = actor is not None and actor.id == rep.id or request.nominated_by_id == rep.id
-    who = f"{rep.name} would value" if by_rep else \
+    # Nominated by the rep (and approved by the manager), or added by the manager themselves.
+    who = f"{rep.name} would value" if request.nominated_by_id == rep.id else \
         f"{actor.name}, who writes {rep.name}'s review, asks for"
     email = Email(
         subject=f"Feedback on {rep.name}'s work ({cycle.name})",
