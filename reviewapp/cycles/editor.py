@@ -99,10 +99,6 @@ def rule_problems(form: CycleForm, rows: list[dict], offered_ids: set[int],
         check_draft(draft, cycle)
     except FieldErrors as exc:
         return exc.errors
-    except (TypeError, ValueError, AttributeError):
-        # A field the form could not read (a weight of "abc") leaves a rule nothing to check:
-        # the form's own message stands, and the rules are checked once it reads.
-        return {}
     return {}
 
 
